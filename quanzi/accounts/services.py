@@ -1,0 +1,220 @@
+"""Accounts: registration, login, tokens, roles, addresses, referrer binding."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from quanzi.accounts.models import ROLES, Address, AuthToken, User
+from quanzi.core.errors import Conflict, Invalid, NotFound, Unauthorized
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+
+
+def phone_validate(phone: str) -> str:
+    phone = (phone or "").strip()
+    if not PHONE_RE.match(phone):
+        raise Invalid("invalid_phone", "a mainland mobile number has 11 digits and starts with 1")
+    return phone
+
+
+def user_create(
+    *,
+    phone: str,
+    password: str,
+    nickname: str = "",
+    roles: tuple[str, ...] = (),
+    device_id: str = "",
+) -> User:
+    phone = phone_validate(phone)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise Invalid("weak_password", " ".join(exc.messages)) from exc
+    nickname = (nickname or "").strip() or f"用户{phone[-4:]}"
+    if len(nickname) > 40:
+        raise Invalid("invalid_nickname", "a nickname has at most 40 characters")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise Invalid("invalid_role", f"unknown role: {', '.join(sorted(unknown))}")
+    flags = {f"is_{role}": True for role in roles}
+    if "operator" in roles:
+        flags["is_staff"] = True
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                if User.objects.filter(phone=phone).exists():
+                    raise Conflict("phone_taken", "this phone number is already registered")
+                return User.objects.create_user(
+                    phone,
+                    password,
+                    nickname=nickname,
+                    invite_code=_new_invite_code(),
+                    device_id=device_id[:64],
+                    **flags,
+                )
+        except IntegrityError as exc:
+            if User.objects.filter(phone=phone).exists():
+                raise Conflict("phone_taken", "this phone number is already registered") from exc
+    raise Conflict("invite_code_exhausted", "could not allot an invite code; try again")
+
+
+def user_roles_set(*, user: User, roles: tuple[str, ...]) -> User:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise Invalid("invalid_role", f"unknown role: {', '.join(sorted(unknown))}")
+    for role in ROLES:
+        setattr(user, f"is_{role}", role in roles)
+    user.is_staff = "operator" in roles or user.is_superuser
+    user.save()
+    return user
+
+
+def token_issue(*, user: User) -> str:
+    raw = secrets.token_urlsafe(32)
+    AuthToken.objects.create(user=user, key_hash=_hash(raw), prefix=raw[:8])
+    return raw
+
+
+def token_authenticate(*, raw: str) -> User | None:
+    token = (
+        AuthToken.objects.select_related("user")
+        .filter(key_hash=_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def token_revoke(*, raw: str) -> None:
+    AuthToken.objects.filter(key_hash=_hash(raw), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def user_register(
+    *, phone: str, password: str, nickname: str = "", invite_code: str = "", device_id: str = ""
+) -> tuple[User, str]:
+    """Sign up; an invite code binds the new user's referrer (an unknown code is refused)."""
+    with transaction.atomic():
+        referrer = None
+        if invite_code:
+            referrer = User.objects.filter(invite_code=invite_code.strip().upper()).first()
+            if referrer is None:
+                raise Invalid("invalid_invite_code", "no one has this invite code")
+        user = user_create(phone=phone, password=password, nickname=nickname, device_id=device_id)
+        if referrer is not None:
+            referrer_bind(user=user, referrer=referrer, source="invite_code")
+        return user, token_issue(user=user)
+
+
+def user_login(*, phone: str, password: str) -> tuple[User, str]:
+    user = User.objects.filter(phone=(phone or "").strip()).first()
+    if user is None or not user.is_active or not user.check_password(password):
+        raise Unauthorized("invalid_credentials", "wrong phone number or password")
+    return user, token_issue(user=user)
+
+
+def referrer_is_valid(user: User, *, now=None) -> bool:
+    if user.referrer_id is None:
+        return False
+    now = now or timezone.now()
+    return user.referrer_expires_at is None or user.referrer_expires_at > now
+
+
+def referrer_bind(*, user: User, referrer: User, source: str, bind_days: int = 0) -> bool:
+    """Bind ``referrer`` as the user's upline. Returns False when the rules say no.
+
+    Never to oneself, never forming a cycle, never re-bound while a binding is valid.
+    """
+    if referrer.pk == user.pk:
+        return False
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if referrer_is_valid(locked):
+        return False
+    # A cycle: the referrer's own chain of uplines reaches back to the user.
+    seen = set()
+    cursor = referrer
+    while cursor.referrer_id is not None and cursor.pk not in seen:
+        if cursor.referrer_id == user.pk:
+            return False
+        seen.add(cursor.pk)
+        cursor = User.objects.only("id", "referrer_id").get(pk=cursor.referrer_id)
+    now = timezone.now()
+    locked.referrer = referrer
+    locked.referrer_source = source
+    locked.referrer_bound_at = now
+    locked.referrer_expires_at = now + timedelta(days=bind_days) if bind_days else None
+    locked.save(
+        update_fields=["referrer", "referrer_source", "referrer_bound_at", "referrer_expires_at"]
+    )
+    user.referrer_id = referrer.pk
+    user.referrer_source = source
+    user.referrer_bound_at = now
+    user.referrer_expires_at = locked.referrer_expires_at
+    return True
+
+
+def _address_fields(data: dict) -> dict:
+    fields = {}
+    limits = {"name": 40, "phone": 20, "province": 40, "city": 40, "district": 40, "detail": 200}
+    for key, limit in limits.items():
+        value = str(data.get(key) or "").strip()
+        if not value:
+            raise Invalid("invalid_address", f"{key} is required", {"field": key})
+        if len(value) > limit:
+            raise Invalid(
+                "invalid_address", f"{key} has at most {limit} characters", {"field": key}
+            )
+        fields[key] = value
+    phone_validate(fields["phone"])
+    return fields
+
+
+@transaction.atomic
+def address_create(*, user: User, data: dict, is_default: bool = False) -> Address:
+    fields = _address_fields(data)
+    first = not Address.objects.filter(user=user, is_deleted=False).exists()
+    if is_default or first:
+        Address.objects.filter(user=user, is_default=True).update(is_default=False)
+    return Address.objects.create(user=user, is_default=is_default or first, **fields)
+
+
+def address_get(*, user: User, address_id: int) -> Address:
+    address = Address.objects.filter(pk=address_id, user=user, is_deleted=False).first()
+    if address is None:
+        raise NotFound("address_not_found", "no such address")
+    return address
+
+
+@transaction.atomic
+def address_update(*, user: User, address_id: int, data: dict) -> Address:
+    address = address_get(user=user, address_id=address_id)
+    for key, value in _address_fields(data).items():
+        setattr(address, key, value)
+    address.save()
+    return address
+
+
+def address_delete(*, user: User, address_id: int) -> None:
+    address = address_get(user=user, address_id=address_id)
+    address.is_deleted = True
+    address.is_default = False
+    address.save(update_fields=["is_deleted", "is_default"])

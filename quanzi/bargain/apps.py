@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BargainConfig(AppConfig):
+    name = "quanzi.bargain"
+    label = "bargain"

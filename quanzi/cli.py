@@ -1,0 +1,203 @@
+"""The ``quanzi`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quanzi.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.core.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from quanzi.core.demo import DEMO_OPERATOR, demo_load
+    from quanzi.core.server import serve
+
+    call_command("migrate", interactive=False, verbosity=0)
+    created = demo_load()
+    db = settings.DATABASES["default"]["NAME"]
+    print(
+        f"Quanzi demo — database {db} ({'new demo data' if created else 'demo data already there'})"
+    )
+    print(f"  storefront  http://{args.host}:{args.port}/")
+    print(
+        f"  dashboard   http://{args.host}:{args.port}/dashboard/  (operator {DEMO_OPERATOR[0]} / {DEMO_OPERATOR[1]})"
+    )
+    print(f"  API         http://{args.host}:{args.port}/api/v1/docs")
+    worker = subprocess.Popen([sys.executable, "-m", "quanzi.cli", "worker"])
+    try:
+        return serve(host=args.host, port=args.port, workers=args.workers)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+
+    if settings.REDIS_URL and not args.embedded:
+        from quanzi.core.celery import worker_main
+
+        return worker_main(concurrency=args.concurrency)
+    from quanzi.core.jobs import run_forever
+
+    stopping = {"now": False}
+
+    def stop(*_):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    run_forever(stop=lambda: stopping["now"])
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.core.jobs import run_all
+
+    try:
+        results = run_all()
+    except RuntimeError as exc:
+        print(f"jobs: {exc}", file=sys.stderr)
+        return 1
+    for name, processed in results.items():
+        print(f"{name}: {processed}")
+    return 0
+
+
+def cmd_ledger_check(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.ledger.checks import run_checks
+
+    problems, stats = run_checks()
+    summary = ", ".join(f"{value} {key}" for key, value in stats.items())
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"ledger check FAILED: {len(problems)} violation(s); {summary}", file=sys.stderr)
+        return 1
+    print(f"ledger ok: {summary}")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.accounts.services import user_create
+    from quanzi.core.errors import QuanziError
+
+    roles = tuple(args.role or ())
+    try:
+        user = user_create(
+            phone=args.phone, password=args.password, nickname=args.nickname or "", roles=roles
+        )
+    except QuanziError as exc:
+        print(f"user create: {exc.message} ({exc.code})", file=sys.stderr)
+        return 2
+    print(
+        f"created user {user.pk} {user.phone} roles={','.join(user.roles)} invite_code={user.invite_code}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quanzi", description="Quanzi (圈子) social e-commerce engine"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="migrate an SQLite database, load demo data and serve it")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--workers", type=int, default=2)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the configured database with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=0, help="processes (default: 2 × cores + 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="create or update the database tables")
+    migrate.add_argument("-v", "--verbose", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+    worker = sub.add_parser("worker", help="run background jobs and scheduled sweeps")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument(
+        "--embedded", action="store_true", help="run sweeps in-process even with Redis"
+    )
+    worker.set_defaults(func=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="background jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_run = jobs_sub.add_parser("run", help="run every due sweep once, now, and exit")
+    jobs_run.set_defaults(func=cmd_jobs_run)
+
+    ledger = sub.add_parser("ledger", help="the money ledger")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    check = ledger_sub.add_parser("check", help="prove the ledger's invariants")
+    check.set_defaults(func=cmd_ledger_check)
+
+    user = sub.add_parser("user", help="users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create a user")
+    create.add_argument("--phone", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--nickname")
+    create.add_argument(
+        "--role", action="append", choices=["operator", "supplier", "leader", "creator"]
+    )
+    create.set_defaults(func=cmd_user_create)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["quanzi manage", *args.rest])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

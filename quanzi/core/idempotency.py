@@ -1,0 +1,85 @@
+"""``Idempotency-Key`` on POSTs that create orders, payments, refunds and withdrawals.
+
+The same key with the same body returns the first answer; with a different body it is a
+409. The record is written in the same transaction as the work, so a crash leaves
+neither, and two identical requests at once serialize on the unique key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from ninja import Status
+
+from quanzi.core.errors import Conflict, Invalid, QuanziError
+from quanzi.core.models import IdempotencyRecord
+
+
+def _body_hash(route: str, body: Any) -> str:
+    canonical = json.dumps({"route": route, "body": body}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]) -> Status:
+    """Run ``work`` (returning a ``Status``) at most once per key and user."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return work()
+    if len(key) > 128:
+        raise Invalid("invalid_idempotency_key", "Idempotency-Key is at most 128 characters")
+    user_id = request.auth.pk
+    digest = _body_hash(route, body)
+    existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user_id=user_id, key=key, route=route, body_hash=digest
+            )
+            try:
+                with transaction.atomic():
+                    answer = work()
+                status, payload = answer.status_code, _jsonable(answer.value)
+            except QuanziError as exc:
+                # A refusal is an answer too: remember it so a retry sees the same.
+                status, payload = exc.status, exc.as_dict()
+            record.status_code = status
+            record.response = payload
+            record.save(update_fields=["status_code", "response"])
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+        return _replay(existing, digest)
+    if status >= 400:
+        raise _Replayed(status, payload)
+    return Status(status, payload)
+
+
+class _Replayed(QuanziError):
+    """A remembered refusal, raised again so the API answers it the same way."""
+
+    def __init__(self, status: int, payload: dict[str, Any]):
+        super().__init__(
+            payload.get("code"), payload.get("message", ""), payload.get("detail"), status=status
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Status:
+    if record.body_hash != digest:
+        raise Conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        )
+    if record.status_code >= 400:
+        raise _Replayed(record.status_code, record.response)
+    return Status(record.status_code, record.response)

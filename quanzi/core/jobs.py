@@ -1,0 +1,97 @@
+"""Sweeps: every timed transition is an idempotent job that can run twice or crash halfway.
+
+Apps register their sweeps with ``@sweep(name, every=seconds)`` in a ``jobs`` module;
+``quanzi jobs run`` runs all of them once, ``quanzi worker`` runs them on schedule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.utils import timezone
+
+from quanzi.core.logging import get_logger
+
+log = get_logger("quanzi.jobs")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    every: int
+    func: Callable[[], int]
+
+
+_SWEEPS: dict[str, Sweep] = {}
+
+
+def sweep(name: str, *, every: int = 60) -> Callable[[Callable[[], int]], Callable[[], int]]:
+    def register(func: Callable[[], int]) -> Callable[[], int]:
+        _SWEEPS[name] = Sweep(name=name, every=every, func=func)
+        return func
+
+    return register
+
+
+def discover() -> dict[str, Sweep]:
+    for config in apps.get_app_configs():
+        if config.name.startswith("quanzi."):
+            try:
+                importlib.import_module(f"{config.name}.jobs")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.jobs":
+                    raise
+    return dict(_SWEEPS)
+
+
+def run_sweep(job: Sweep) -> int:
+    from quanzi.core.models import JobRun
+
+    run = JobRun.objects.create(name=job.name, started_at=timezone.now())
+    try:
+        processed = job.func()
+    except Exception as exc:
+        run.error = repr(exc)
+        run.finished_at = timezone.now()
+        run.save(update_fields=["error", "finished_at"])
+        log.exception("sweep failed", extra={"job": job.name})
+        raise
+    run.processed = processed or 0
+    run.finished_at = timezone.now()
+    run.save(update_fields=["processed", "finished_at"])
+    if processed:
+        log.info("sweep done", extra={"job": job.name, "processed": processed})
+    return run.processed
+
+
+def run_all() -> dict[str, int]:
+    """Run every registered sweep once; a failing sweep does not stop the others."""
+    results: dict[str, int] = {}
+    failures = []
+    for job in discover().values():
+        try:
+            results[job.name] = run_sweep(job)
+        except Exception as exc:  # noqa: BLE001 - reported after the others ran
+            failures.append((job.name, exc))
+    if failures:
+        raise RuntimeError(f"sweeps failed: {', '.join(name for name, _ in failures)}")
+    return results
+
+
+def run_forever(*, tick: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+    """The embedded worker: run each sweep when its interval has passed."""
+    last: dict[str, float] = {}
+    while not stop():
+        now = time.monotonic()
+        for job in discover().values():
+            if now - last.get(job.name, 0.0) >= job.every:
+                last[job.name] = now
+                try:
+                    run_sweep(job)
+                except Exception:  # noqa: BLE001 - logged in run_sweep; next tick retries
+                    pass
+        time.sleep(tick)

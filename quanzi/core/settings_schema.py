@@ -1,0 +1,82 @@
+"""The operator's settings: their shape, defaults and validation.
+
+Each section is a pydantic model; unknown keys are refused and every value is range
+checked, so a misspelled key fails loudly instead of silently paying 0 (a failure seen
+in the open-source malls). ``levels`` above 2 is refused with ``pyramid_forbidden``:
+Quanzi never pays a third level.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DAY = 86_400
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PyramidForbidden(ValueError):
+    pass
+
+
+class DistributionSettings(_Section):
+    enabled: bool = True
+    levels: int = Field(default=2, ge=1)
+    level1_rate_bp: int = Field(default=1000, ge=0, le=10_000)
+    level2_rate_bp: int = Field(default=500, ge=0, le=10_000)
+    bind_on: Literal["first_visit", "first_order"] = "first_visit"
+    bind_days: int = Field(default=0, ge=0, le=3650)  # 0 = permanent
+    qualification: Literal["everyone", "first_purchase", "approval"] = "everyone"
+    max_commission_share_bp: int = Field(default=3000, ge=0, le=10_000)
+    withdraw_min: int = Field(default=100, ge=1)
+    withdraw_fee_bp: int = Field(default=0, ge=0, le=5_000)
+    withdraw_daily_limit: int = Field(default=5_000_000, ge=1)
+    withdraw_audit_above: int = Field(default=50_000, ge=0)
+
+    @field_validator("levels")
+    @classmethod
+    def _two_levels_at_most(cls, value: int) -> int:
+        if value > 2:
+            raise PyramidForbidden("at most two commission levels (more is a pyramid scheme)")
+        return value
+
+
+class PointsSettings(_Section):
+    earn_per_yuan: int = Field(default=1, ge=0, le=1000)
+    yuan_per_100_points: int = Field(default=1, ge=0, le=100)
+    max_deduct_share_bp: int = Field(default=5000, ge=0, le=10_000)
+    sign_in_points: int = Field(default=10, ge=0, le=100_000)
+    allow_free_orders: bool = False
+    expire_after_days: int = Field(default=365, ge=1, le=3650)
+
+
+class ShippingSettings(_Section):
+    fee: int = Field(default=0, ge=0, le=100_000)
+    free_above: int = Field(default=0, ge=0)  # 0 = always charge ``fee``
+
+
+class Settings(_Section):
+    payment_timeout_seconds: int = Field(default=900, ge=60, le=7 * DAY)
+    auto_confirm_seconds: int = Field(default=7 * DAY, ge=60, le=60 * DAY)
+    after_sales_seconds: int = Field(default=7 * DAY, ge=0, le=60 * DAY)
+    refund_retry_seconds: int = Field(default=60, ge=1, le=DAY)
+    shipping: ShippingSettings = ShippingSettings()
+    distribution: DistributionSettings = DistributionSettings()
+    points: PointsSettings = PointsSettings()
+
+
+def validate_settings(data: dict) -> Settings:
+    """Validate a full settings document; raises ``ValidationError`` or ``PyramidForbidden``."""
+    return Settings.model_validate(data)
+
+
+def error_code(exc: ValidationError) -> str:
+    for err in exc.errors():
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, PyramidForbidden):
+            return "pyramid_forbidden"
+    return "invalid_setting"

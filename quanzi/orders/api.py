@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from quanzi.core.auth import require_operator
+from quanzi.core.idempotency import run_idempotent
+from quanzi.core.pagination import paginate
+from quanzi.core.schemas import ErrorOut
+from quanzi.orders import refunds, selectors, services
+from quanzi.orders.models import Order, Refund
+from quanzi.orders.selectors import order_out, refund_out
+
+router = Router(tags=["orders"])
+
+
+class ItemIn(Schema):
+    sku_id: int
+    qty: int = Field(ge=1, le=999)
+
+
+class OrderIn(Schema):
+    items: list[ItemIn] = Field(min_length=1, max_length=50)
+    address_id: int | None = None
+    coupon_id: int | None = None
+    points: int = Field(default=0, ge=0, le=100_000_000)
+    share_token: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=200)
+
+
+class LineOut(Schema):
+    id: int
+    sku_id: int
+    product_id: int
+    title: str
+    sku_name: str
+    image: str
+    qty: int
+    unit_price: int
+    retail_price: int
+    paid: int
+    breakdown: dict[str, int]
+    refunded_qty: int
+    refunded_amount: int
+
+
+class OrderOut(Schema):
+    id: int
+    status: str
+    channel: str
+    channel_ref: str
+    total: int
+    discount: int
+    shipping: int
+    payable: int
+    points_used: int
+    coupon_id: int | None
+    refunded_amount: int
+    address: dict[str, Any]
+    carrier: str
+    tracking_no: str
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    completed_at: datetime | None
+    after_sales_ends_at: datetime | None
+    lines: list[LineOut]
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class ShipIn(Schema):
+    carrier: str = Field(min_length=1, max_length=40)
+    tracking_no: str = Field(min_length=1, max_length=60)
+
+
+class RefundLineIn(Schema):
+    line_id: int
+    qty: int = Field(ge=1, le=999)
+
+
+class RefundIn(Schema):
+    lines: list[RefundLineIn] | None = Field(default=None, max_length=50)
+    reason: str = Field(default="", max_length=200)
+
+
+class RefundOut(Schema):
+    id: int
+    order_id: int
+    status: str
+    kind: str
+    amount: int
+    shipping: int
+    lines: list[dict[str, int]]
+    reason: str
+    created_at: datetime
+    succeeded_at: datetime | None
+
+
+class RefundPage(Schema):
+    items: list[RefundOut]
+    next_cursor: str | None
+
+
+class RejectIn(Schema):
+    reason: str = Field(default="", max_length=200)
+
+
+def _order_answer(order_id: int) -> dict:
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    return order_out(order)
+
+
+@router.post("/orders", response={201: OrderOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def order_create(request, payload: OrderIn):
+    body = payload.dict()
+
+    def work():
+        order = services.order_place(
+            user=request.auth,
+            items=[item.dict() for item in payload.items],
+            address_id=payload.address_id,
+            coupon_id=payload.coupon_id,
+            points=payload.points,
+            share_token=payload.share_token or "",
+            note=payload.note or "",
+        )
+        return Status(201, _order_answer(order.pk))
+
+    return run_idempotent(request, route="POST /orders", body=body, work=work)
+
+
+@router.get("/orders", response={200: OrderPage, 422: ErrorOut})
+def order_list(
+    request, cursor: str | None = None, limit: int | None = None, status: str | None = None
+):
+    qs = selectors.orders_of(user_id=request.auth.pk, status=status)
+    return paginate(qs, cursor=cursor, limit=limit, serialize=order_out)
+
+
+@router.get("/orders/{order_id}", response={200: OrderOut, 404: ErrorOut})
+def order_detail(request, order_id: int):
+    order = services.order_get_for_user(user=request.auth, order_id=order_id)
+    return _order_answer(order.pk)
+
+
+@router.post("/orders/{order_id}/cancel", response={200: OrderOut, 404: ErrorOut, 409: ErrorOut})
+def order_cancel(request, order_id: int):
+    services.order_cancel(order_id=order_id, actor=request.auth, reason="user")
+    return _order_answer(order_id)
+
+
+@router.post(
+    "/orders/{order_id}/confirm-receipt", response={200: OrderOut, 404: ErrorOut, 409: ErrorOut}
+)
+def order_confirm(request, order_id: int):
+    services.order_confirm_receipt(order_id=order_id, user=request.auth)
+    return _order_answer(order_id)
+
+
+@router.post(
+    "/orders/{order_id}/refunds",
+    response={201: RefundOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def refund_create(request, order_id: int, payload: RefundIn):
+    body = payload.dict()
+
+    def work():
+        lines = [line.dict() for line in payload.lines] if payload.lines is not None else None
+        refund = refunds.refund_request(
+            order_id=order_id, user=request.auth, lines=lines, reason=payload.reason
+        )
+        return Status(201, refund_out(refund))
+
+    return run_idempotent(request, route=f"POST /orders/{order_id}/refunds", body=body, work=work)
+
+
+@router.get("/orders/{order_id}/refunds", response={200: list[RefundOut], 404: ErrorOut})
+def refund_list(request, order_id: int):
+    order = services.order_get_for_user(user=request.auth, order_id=order_id)
+    return [refund_out(r) for r in Refund.objects.filter(order=order).order_by("id")]
+
+
+# --- operator -----------------------------------------------------------------
+
+
+@router.get("/admin/orders", response={200: OrderPage, 403: ErrorOut, 422: ErrorOut})
+def admin_order_list(
+    request,
+    cursor: str | None = None,
+    limit: int | None = None,
+    status: str | None = None,
+    user_id: int | None = None,
+):
+    require_operator(request)
+    qs = Order.objects.prefetch_related("lines")
+    if status:
+        qs = qs.filter(status=status)
+    if user_id:
+        qs = qs.filter(user_id=user_id)
+    return paginate(qs, cursor=cursor, limit=limit, serialize=order_out)
+
+
+@router.post(
+    "/admin/orders/{order_id}/ship",
+    response={200: OrderOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def admin_order_ship(request, order_id: int, payload: ShipIn):
+    operator = require_operator(request)
+    services.order_ship(
+        order_id=order_id, carrier=payload.carrier, tracking_no=payload.tracking_no, actor=operator
+    )
+    return _order_answer(order_id)
+
+
+@router.post(
+    "/admin/orders/{order_id}/refunds",
+    response={201: RefundOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def admin_refund_create(request, order_id: int, payload: RefundIn):
+    operator = require_operator(request)
+    body = payload.dict()
+
+    def work():
+        lines = [line.dict() for line in payload.lines] if payload.lines is not None else None
+        refund = refunds.refund_operator_create(
+            order_id=order_id, lines=lines, reason=payload.reason, operator=operator
+        )
+        return Status(201, refund_out(refund))
+
+    return run_idempotent(
+        request, route=f"POST /admin/orders/{order_id}/refunds", body=body, work=work
+    )
+
+
+@router.get("/admin/refunds", response={200: RefundPage, 403: ErrorOut, 422: ErrorOut})
+def admin_refund_list(
+    request, cursor: str | None = None, limit: int | None = None, status: str | None = None
+):
+    require_operator(request)
+    qs = Refund.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    return paginate(qs, cursor=cursor, limit=limit, serialize=refund_out)
+
+
+@router.post(
+    "/admin/refunds/{refund_id}/approve",
+    response={200: RefundOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def admin_refund_approve(request, refund_id: int):
+    operator = require_operator(request)
+    refunds.refund_approve(refund_id=refund_id, operator=operator)
+    return refund_out(Refund.objects.get(pk=refund_id))
+
+
+@router.post(
+    "/admin/refunds/{refund_id}/reject",
+    response={200: RefundOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def admin_refund_reject(request, refund_id: int, payload: RejectIn):
+    operator = require_operator(request)
+    refunds.refund_reject(refund_id=refund_id, operator=operator, reason=payload.reason)
+    return refund_out(Refund.objects.get(pk=refund_id))

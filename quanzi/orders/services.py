@@ -1,0 +1,376 @@
+"""Order operations: place, pay, cancel, ship, confirm, complete, settle.
+
+Each public function is one short transaction: lock the order row, re-check its state
+under the lock, write. Stock is reserved at placement with a conditional update and
+released on cancel or payment timeout, so concurrent buyers never oversell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from quanzi.accounts.models import Address, User
+from quanzi.catalog.models import SKU
+from quanzi.catalog.services import sales_add, stock_release, stock_reserve
+from quanzi.core.errors import Invalid, InvalidTransition, NotFound
+from quanzi.core.logging import get_logger
+from quanzi.core.platform_settings import get_settings
+from quanzi.ledger import accounts as chart
+from quanzi.ledger.services import Leg, entry_post
+from quanzi.orders.channels import LineRequest, PlaceContext, channel_for, observers
+from quanzi.orders.models import Order, OrderLine
+from quanzi.orders.models import Status as S
+from quanzi.orders.pricing import price_order
+from quanzi.orders.states import transition
+
+log = get_logger("quanzi.orders")
+
+MAX_LINES = 50
+MAX_QTY = 999
+
+
+def order_get_for_user(*, user: User, order_id: int) -> Order:
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or (order.user_id != user.pk and not user.is_operator):
+        # Someone else's order looks exactly like a missing one.
+        raise NotFound("order_not_found", "no such order")
+    return order
+
+
+def _lock(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order_not_found", "no such order")
+    return order
+
+
+def _collect_lines(items: list[dict[str, Any]]) -> list[LineRequest]:
+    if not items:
+        raise Invalid("empty_order", "an order needs at least one item")
+    if len(items) > MAX_LINES:
+        raise Invalid("too_many_lines", f"at most {MAX_LINES} different items per order")
+    wanted: dict[int, int] = defaultdict(int)
+    for item in items:
+        sku_id, qty = item.get("sku_id"), item.get("qty")
+        if not isinstance(sku_id, int) or not isinstance(qty, int) or qty < 1 or qty > MAX_QTY:
+            raise Invalid(
+                "invalid_quantity", f"each item needs an sku_id and a qty between 1 and {MAX_QTY}"
+            )
+        wanted[sku_id] += qty
+    skus = {
+        sku.pk: sku for sku in SKU.objects.select_related("product").filter(pk__in=list(wanted))
+    }
+    lines = []
+    for sku_id in sorted(wanted):  # a fixed order: concurrent orders lock rows alike
+        sku = skus.get(sku_id)
+        if sku is None or not sku.is_active or not sku.product.is_active:
+            raise Invalid("sku_unavailable", "this item is not on sale", {"sku_id": sku_id})
+        if wanted[sku_id] > MAX_QTY:
+            raise Invalid("invalid_quantity", f"at most {MAX_QTY} of one item")
+        lines.append(LineRequest(sku=sku, qty=wanted[sku_id]))
+    return lines
+
+
+def order_place(
+    *,
+    user: User,
+    items: list[dict[str, Any]],
+    address_id: int | None = None,
+    coupon_id: int | None = None,
+    points: int = 0,
+    share_token: str = "",
+    note: str = "",
+    channel: str = "normal",
+    extra: dict[str, Any] | None = None,
+) -> Order:
+    """Price, reserve and create a ``pending_payment`` order in one transaction."""
+    chan = channel_for(channel)
+    lines = _collect_lines(items)
+    ctx = PlaceContext(user=user, lines=lines, extra=extra or {})
+    settings = get_settings()
+    with transaction.atomic():
+        chan.price(ctx)
+        address: dict[str, str] = {}
+        if ctx.needs_address:
+            if address_id is None:
+                raise Invalid("address_required", "choose a delivery address")
+            addr = Address.objects.filter(pk=address_id, user=user, is_deleted=False).first()
+            if addr is None:
+                raise Invalid("invalid_address", "no such address", {"address_id": address_id})
+            address = addr.snapshot()
+        priced = price_order(ctx, settings=settings, coupon_id=coupon_id, points=points or 0)
+        if priced.payable <= 0 and not (channel != "normal" or settings.points.allow_free_orders):
+            raise Invalid("payable_too_low", "an order must leave something to pay")
+        if chan.reserves_sku_stock:
+            for line in lines:
+                stock_reserve(sku_id=line.sku.pk, qty=line.qty)
+        order = Order.objects.create(
+            user=user,
+            channel=chan.name,
+            channel_ref=ctx.channel_ref,
+            commission_enabled=ctx.commission_enabled,
+            total=priced.total,
+            discount=priced.discount,
+            shipping=priced.shipping,
+            payable=priced.payable,
+            points_used=priced.points_used,
+            coupon_id=priced.coupon_id,
+            address=address,
+            share_token=(share_token or "")[:40],
+            note=(note or "")[:200],
+            expires_at=timezone.now() + timedelta(seconds=settings.payment_timeout_seconds),
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    sku=line.sku,
+                    product=line.sku.product,
+                    supplier_id=line.sku.product.supplier_id,
+                    title=line.sku.product.title,
+                    sku_name=line.sku.name,
+                    qty=line.qty,
+                    retail_price=line.sku.price,
+                    unit_price=line.unit_price,
+                    supply_price=line.sku.supply_price,
+                    coupon_discount=p.coupon,
+                    points_discount=p.points,
+                    paid=p.paid,
+                    breakdown=p.breakdown(),
+                )
+                for line, p in zip(lines, priced.lines, strict=True)
+            ]
+        )
+        chan.reserve(ctx, order)
+        for observer in observers():
+            observer.on_priced(ctx, order)
+        if order.payable == 0:
+            _apply_paid(order, actor_id=user.pk, note="nothing to pay")
+    log.info(
+        "order placed", extra={"order_id": order.pk, "user_id": user.pk, "payable": order.payable}
+    )
+    return order
+
+
+def _apply_paid(order: Order, *, actor_id: int | None, note: str = "") -> None:
+    transition(order, S.PAID, actor_id=actor_id, note=note)
+    for line in order.lines.all():
+        sales_add(product_id=line.product_id, qty=line.qty)
+    for observer in observers():
+        observer.on_paid(order)
+    nxt = channel_for(order.channel).after_paid(order)
+    if nxt != S.PAID:
+        transition(order, nxt, note="after payment")
+
+
+def order_mark_paid(*, order: Order) -> bool:
+    """Apply a captured payment to a locked order. False when the order can no longer take it.
+
+    Called by the payments app inside its capture transaction, with ``order`` locked.
+    An order still ``pending_payment`` keeps its stock reserved even past its timeout
+    until the sweep cancels it, so accepting it here never sells stock twice.
+    """
+    if order.status != S.PENDING_PAYMENT:
+        return False
+    _apply_paid(order, actor_id=None, note="payment captured")
+    return True
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, actor: User | None = None, reason: str = "user") -> Order:
+    order = _lock(order_id)
+    if actor is not None and order.user_id != actor.pk and not actor.is_operator:
+        raise NotFound("order_not_found", "no such order")
+    if order.status == S.CANCELLED:
+        return order
+    if order.status != S.PENDING_PAYMENT:
+        raise InvalidTransition(
+            "invalid_transition",
+            "only unpaid orders can be cancelled; ask for a refund instead",
+            {"from": order.status, "to": S.CANCELLED},
+        )
+    _release(order)
+    order.cancel_reason = reason[:40]
+    transition(order, S.CANCELLED, actor_id=actor.pk if actor else None, note=reason)
+    return order
+
+
+def _release(order: Order) -> None:
+    chan = channel_for(order.channel)
+    if chan.reserves_sku_stock:
+        for line in order.lines.order_by("sku_id"):
+            stock_release(sku_id=line.sku_id, qty=line.qty)
+    chan.on_cancelled(order)
+    for observer in observers():
+        observer.on_cancelled(order)
+
+
+def orders_expire_unpaid(*, now=None, batch: int = 500) -> int:
+    """Sweep: cancel orders whose payment window has passed (idempotent)."""
+    now = now or timezone.now()
+    ids = list(
+        Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    done = 0
+    for order_id in ids:
+        with transaction.atomic():
+            order = _lock(order_id)
+            if order.status != S.PENDING_PAYMENT or order.expires_at > now:
+                continue
+            _release(order)
+            order.cancel_reason = "payment_timeout"
+            transition(order, S.CANCELLED, note="payment timeout")
+            done += 1
+    return done
+
+
+@transaction.atomic
+def order_ship(
+    *, order_id: int, carrier: str, tracking_no: str, actor: User | None = None
+) -> Order:
+    order = _lock(order_id)
+    carrier, tracking_no = (carrier or "").strip(), (tracking_no or "").strip()
+    if not carrier or not tracking_no:
+        raise Invalid("invalid_shipment", "carrier and tracking number are required")
+    if order.status != S.TO_SHIP:
+        raise InvalidTransition(
+            "invalid_transition",
+            f"an order that is {order.status} cannot be shipped",
+            {"from": order.status, "to": S.SHIPPED},
+        )
+    if not channel_for(order.channel).may_ship(order):
+        raise InvalidTransition("not_shippable", "this order may not ship yet")
+    order.carrier, order.tracking_no = carrier[:40], tracking_no[:60]
+    transition(order, S.SHIPPED, actor_id=actor.pk if actor else None)
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, order_id: int) -> Order:
+    order = _lock(order_id)
+    if order.status == S.DELIVERED:
+        return order
+    transition(order, S.DELIVERED, note="carrier delivered")
+    return order
+
+
+def _complete(order: Order, *, actor_id: int | None, note: str) -> None:
+    settings = get_settings()
+    transition(order, S.COMPLETED, actor_id=actor_id, note=note, save=False)
+    order.after_sales_ends_at = order.completed_at + timedelta(seconds=settings.after_sales_seconds)
+    order.save()
+    for observer in observers():
+        observer.on_completed(order)
+
+
+@transaction.atomic
+def order_confirm_receipt(*, order_id: int, user: User) -> Order:
+    order = _lock(order_id)
+    if order.user_id != user.pk:
+        raise NotFound("order_not_found", "no such order")
+    if order.status == S.COMPLETED:
+        return order
+    if order.status not in (S.SHIPPED, S.DELIVERED, S.PICKED_UP):
+        raise InvalidTransition(
+            "invalid_transition",
+            f"an order that is {order.status} cannot be confirmed",
+            {"from": order.status, "to": S.COMPLETED},
+        )
+    _complete(order, actor_id=user.pk, note="receipt confirmed")
+    return order
+
+
+def order_complete(*, order_id: int, note: str = "completed") -> Order:
+    """Complete a picked-up or delivered order (used by pickup flows)."""
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.status != S.COMPLETED:
+            _complete(order, actor_id=None, note=note)
+        return order
+
+
+def orders_auto_confirm(*, now=None, batch: int = 500) -> int:
+    """Sweep: confirm receipt of orders shipped longer ago than ``auto_confirm_seconds``."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=get_settings().auto_confirm_seconds)
+    ids = list(
+        Order.objects.filter(status__in=[S.SHIPPED, S.DELIVERED], shipped_at__lte=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    done = 0
+    for order_id in ids:
+        with transaction.atomic():
+            order = _lock(order_id)
+            if order.status in (S.SHIPPED, S.DELIVERED) and order.shipped_at <= cutoff:
+                _complete(order, actor_id=None, note="auto-confirmed")
+                done += 1
+    return done
+
+
+def _settlement_legs(order: Order) -> list[Leg]:
+    """Split what the order kept (payable − refunds) into supplier cost, shares and revenue."""
+    lines = list(order.lines.order_by("id"))
+    kept = order.payable - order.refunded_amount
+    net_lines = []
+    supplier_cost: dict[int | None, int] = defaultdict(int)
+    for line in lines:
+        kept_qty = line.qty - line.refunded_qty
+        net_lines.append(
+            {"line_id": line.pk, "paid": line.paid - line.refunded_amount, "qty": kept_qty}
+        )
+        supplier_cost[line.supplier_id] += line.supply_price * kept_qty
+    legs = [Leg(chart.CUSTOMER_FUNDS, kept)]
+    for supplier_id, cost in sorted(supplier_cost.items(), key=lambda kv: kv[0] or 0):
+        legs.append(Leg(chart.supplier_payable(supplier_id), -cost))
+    for observer in observers():
+        legs.extend(observer.settlement_legs(order, net_lines))
+    legs.append(Leg(chart.PLATFORM_REVENUE, -sum(leg.amount for leg in legs)))
+    return legs
+
+
+def order_settle(*, order_id: int, now=None) -> bool:
+    """Book the order's split once its after-sales window has ended (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.settled_at is not None:
+            return False
+        if (
+            order.status != S.COMPLETED
+            or order.after_sales_ends_at is None
+            or order.after_sales_ends_at > now
+        ):
+            return False
+        entry_post(
+            key=f"settle:{order.pk}",
+            kind="settlement",
+            legs=_settlement_legs(order),
+            order_id=order.pk,
+            memo="after-sales window ended",
+        )
+        order.settled_at = now
+        order.save(update_fields=["settled_at"])
+        for observer in observers():
+            observer.on_settled(order)
+    log.info("order settled", extra={"order_id": order.pk})
+    return True
+
+
+def orders_settle_due(*, now=None, batch: int = 1000) -> int:
+    now = now or timezone.now()
+    ids = list(
+        Order.objects.filter(
+            status=S.COMPLETED, settled_at__isnull=True, after_sales_ends_at__lte=now
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    return sum(1 for order_id in ids if order_settle(order_id=order_id, now=now))

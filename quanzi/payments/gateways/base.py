@@ -1,0 +1,84 @@
+"""The gateway interface: create, verify a notification, query, refund, payout.
+
+Adapters translate Quanzi's integer fen and numbers to the provider's API. Every call
+that moves money is idempotent on a number Quanzi chooses (``out_trade_no``,
+``refund_no``, ``payout_no``), so a retry never moves money twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class InvalidNotification(Exception):
+    """The notification's signature or content does not verify."""
+
+
+@dataclass
+class Notification:
+    out_trade_no: str
+    txn_id: str
+    amount: int
+    paid: bool
+    raw: dict[str, Any]
+
+
+@dataclass
+class QueryResult:
+    paid: bool
+    txn_id: str = ""
+    amount: int = 0
+
+
+@dataclass
+class RefundResult:
+    succeeded: bool
+    pending: bool = False
+    gateway_refund_id: str = ""
+    error: str = ""
+
+
+@dataclass
+class PayoutResult:
+    succeeded: bool
+    gateway_ref: str = ""
+    error: str = ""
+
+
+class Gateway:
+    name = "base"
+
+    def configured(self) -> bool:
+        return True
+
+    def create(
+        self, *, out_trade_no: str, amount: int, description: str, user_ref: str
+    ) -> dict[str, Any]:
+        """Start a payment; returns what the client needs to pay (URL, JSAPI params…)."""
+        raise NotImplementedError
+
+    def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
+        """Verify and decode an asynchronous notification or raise ``InvalidNotification``."""
+        raise NotImplementedError
+
+    def ack(self, ok: bool) -> tuple[int, str, str]:
+        """The answer the provider expects: (status, content type, body)."""
+        return (
+            (200, "application/json", '{"code": "SUCCESS"}')
+            if ok
+            else (400, "application/json", '{"code": "FAIL"}')
+        )
+
+    def query(self, *, out_trade_no: str) -> QueryResult:
+        raise NotImplementedError
+
+    def refund(
+        self, *, out_trade_no: str, refund_no: str, amount: int, total: int, reason: str
+    ) -> RefundResult:
+        raise NotImplementedError
+
+    def payout(
+        self, *, payout_no: str, user_ref: str, amount: int, description: str
+    ) -> PayoutResult:
+        raise NotImplementedError

@@ -1,0 +1,135 @@
+"""The built-in sandbox gateway: pays on request, signs its notifications with a local
+key (HMAC-SHA256 over timestamp, nonce and body), and can deliver them late, twice or
+out of order. Production refuses it unless ``QUANZI_ALLOW_SANDBOX=1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from quanzi.payments.gateways.base import (
+    Gateway,
+    InvalidNotification,
+    Notification,
+    PayoutResult,
+    QueryResult,
+    RefundResult,
+)
+
+MAX_SKEW_SECONDS = 7 * 86_400  # late deliveries are legitimate; replays are caught by id
+
+
+def _sign(timestamp: str, nonce: str, body: str) -> str:
+    message = f"{timestamp}\n{nonce}\n{body}\n".encode()
+    return hmac.new(settings.SANDBOX_SIGNING_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+class SandboxGateway(Gateway):
+    name = "sandbox"
+
+    # Tests flip these to exercise retries; the demo never does.
+    fail_refunds = False
+    fail_payouts = False
+
+    def create(
+        self, *, out_trade_no: str, amount: int, description: str, user_ref: str
+    ) -> dict[str, Any]:
+        return {
+            "pay_url": f"/pay/sandbox/{out_trade_no}",
+            "amount": amount,
+            "description": description,
+        }
+
+    def build_notification(
+        self, *, out_trade_no: str, amount: int, txn_id: str | None = None
+    ) -> dict[str, Any]:
+        body = json.dumps(
+            {
+                "out_trade_no": out_trade_no,
+                "transaction_id": txn_id or "SBX" + secrets.token_hex(10).upper(),
+                "amount": amount,
+                "trade_state": "SUCCESS",
+            },
+            separators=(",", ":"),
+        )
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        headers = {
+            "X-Sandbox-Timestamp": timestamp,
+            "X-Sandbox-Nonce": nonce,
+            "X-Sandbox-Signature": _sign(timestamp, nonce, body),
+        }
+        return {"headers": headers, "body": body}
+
+    def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
+        lower = {k.lower(): v for k, v in headers.items()}
+        timestamp = lower.get("x-sandbox-timestamp", "")
+        nonce = lower.get("x-sandbox-nonce", "")
+        signature = lower.get("x-sandbox-signature", "")
+        try:
+            text = body.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidNotification("body is not UTF-8") from exc
+        if not (timestamp and nonce and signature):
+            raise InvalidNotification("missing signature headers")
+        if not hmac.compare_digest(_sign(timestamp, nonce, text), signature):
+            raise InvalidNotification("bad signature")
+        try:
+            if abs(time.time() - int(timestamp)) > MAX_SKEW_SECONDS:
+                raise InvalidNotification("timestamp too old")
+            data = json.loads(text)
+            return Notification(
+                out_trade_no=str(data["out_trade_no"]),
+                txn_id=str(data["transaction_id"]),
+                amount=int(data["amount"]),
+                paid=data.get("trade_state") == "SUCCESS",
+                raw=data,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidNotification("malformed notification") from exc
+
+    def query(self, *, out_trade_no: str) -> QueryResult:
+        from quanzi.payments.models import SandboxRecord
+
+        record = SandboxRecord.objects.filter(kind="charge", number=out_trade_no).first()
+        if record is None:
+            return QueryResult(paid=False)
+        return QueryResult(paid=True, txn_id=record.reference, amount=record.amount)
+
+    def _record(self, kind: str, number: str, amount: int, reference: str) -> str:
+        from quanzi.payments.models import SandboxRecord
+
+        try:
+            with transaction.atomic():
+                SandboxRecord.objects.create(
+                    kind=kind, number=number, amount=amount, reference=reference
+                )
+        except IntegrityError:
+            pass
+        return SandboxRecord.objects.get(kind=kind, number=number).reference
+
+    def record_charge(self, *, out_trade_no: str, amount: int, txn_id: str) -> str:
+        return self._record("charge", out_trade_no, amount, txn_id)
+
+    def refund(
+        self, *, out_trade_no: str, refund_no: str, amount: int, total: int, reason: str
+    ) -> RefundResult:
+        if self.fail_refunds:
+            return RefundResult(succeeded=False, error="sandbox refund failure (simulated)")
+        ref = self._record("refund", refund_no, amount, "SBXR" + secrets.token_hex(8).upper())
+        return RefundResult(succeeded=True, gateway_refund_id=ref)
+
+    def payout(
+        self, *, payout_no: str, user_ref: str, amount: int, description: str
+    ) -> PayoutResult:
+        if self.fail_payouts:
+            return PayoutResult(succeeded=False, error="sandbox payout failure (simulated)")
+        ref = self._record("payout", payout_no, amount, "SBXP" + secrets.token_hex(8).upper())
+        return PayoutResult(succeeded=True, gateway_ref=ref)

@@ -1,0 +1,7 @@
+from quanzi.core.jobs import sweep
+from quanzi.payments import services
+
+
+@sweep("payments.retry_refunds", every=30)
+def retry_refunds() -> int:
+    return services.refunds_retry()

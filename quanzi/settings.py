@@ -1,0 +1,165 @@
+"""Django settings for Quanzi, read from ``QUANZI_*`` environment variables.
+
+The defaults make the embedded mode work with no configuration at all: an SQLite
+file in the data directory, background jobs in-process, the sandbox gateway on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from quanzi.core.env import env_bool, env_list, env_str, quanzi_data_dir
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = quanzi_data_dir()
+
+PRODUCTION = env_bool("QUANZI_PRODUCTION", False)
+SECRET_KEY = env_str("QUANZI_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("QUANZI_SECRET_KEY is required when QUANZI_PRODUCTION=1")
+    SECRET_KEY = "quanzi-embedded-insecure-key-change-me-for-production-use-only"
+DEBUG = False if PRODUCTION else env_bool("QUANZI_DEBUG", False)
+ALLOWED_HOSTS = env_list("QUANZI_ALLOWED_HOSTS", ["*"] if not PRODUCTION else [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "quanzi.core",
+    "quanzi.accounts",
+    "quanzi.ledger",
+    "quanzi.catalog",
+    "quanzi.orders",
+    "quanzi.payments",
+    "quanzi.notifications",
+    "quanzi.social",
+    "quanzi.groupbuy",
+    "quanzi.distribution",
+    "quanzi.membership",
+    "quanzi.marketing",
+    "quanzi.bargain",
+    "quanzi.risk",
+    "quanzi.storefront",
+    "quanzi.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "quanzi.core.middleware.LanguageQueryMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "quanzi.urls"
+WSGI_APPLICATION = "quanzi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'quanzi.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("QUANZI_DATABASE_URL", _default_db))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue on BEGIN IMMEDIATE instead of failing on lock upgrade; WAL lets
+    # readers run beside the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = (
+        {"NAME": ":memory:"}
+        if not os.environ.get("QUANZI_SQLITE_TEST_FILE")
+        else {"NAME": os.environ["QUANZI_SQLITE_TEST_FILE"]}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env_str("QUANZI_DB_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("TEST", {})
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 6},
+    }
+]
+LOGIN_URL = "/login/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("QUANZI_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("QUANZI_STATIC_ROOT", str(DATA_DIR / "static")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("QUANZI_MEDIA_ROOT", str(DATA_DIR / "media")))
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+REDIS_URL = env_str("QUANZI_REDIS_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
+# Payments: the sandbox gateway marks orders paid on request, so production refuses it
+# unless the operator explicitly allows it.
+SANDBOX_ENABLED = (not PRODUCTION) or env_bool("QUANZI_ALLOW_SANDBOX", False)
+SANDBOX_SIGNING_KEY = env_str("QUANZI_SANDBOX_KEY", SECRET_KEY + ":sandbox")
+PUBLIC_URL = env_str("QUANZI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Background work: in-process unless Celery (QUANZI_REDIS_URL) is configured.
+TASKS_EAGER = not REDIS_URL or env_bool("QUANZI_TASKS_EAGER", False)
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = env_list("QUANZI_CSRF_TRUSTED_ORIGINS", [])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "quanzi.core.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {
+        "quanzi": {
+            "handlers": ["console"],
+            "level": env_str("QUANZI_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
+}

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from quanzi.core import views as core_views
+from quanzi.core.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("healthz", core_views.healthz),
+    path("readyz", core_views.readyz),
+    path("django-admin/", admin.site.urls),
+    path("dashboard/", include("quanzi.dashboard.urls")),
+    path("", include("quanzi.storefront.urls")),
+]
