@@ -28,6 +28,36 @@ def _fresh_caches():
 
 
 @pytest.fixture(autouse=True)
+def _commit_hooks_like_production(monkeypatch):
+    """Run ``on_commit`` work when the outermost real transaction ends, as in production.
+
+    A test's own wrapping transaction never commits, so without this the work that
+    services schedule after commit (refund execution…) would never run in tests.
+    """
+    from django.db import transaction
+
+    original_exit = transaction.Atomic.__exit__
+
+    def exit_and_run_hooks(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        if (
+            exc_type is None
+            and not self._from_testcase
+            and connection.in_atomic_block
+            and all(block._from_testcase for block in connection.atomic_blocks)
+            and not connection.needs_rollback
+        ):
+            pending = list(connection.run_on_commit)
+            connection.run_on_commit.clear()
+            for _savepoints, func, _robust in pending:
+                func()
+        return result
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_and_run_hooks)
+
+
+@pytest.fixture(autouse=True)
 def _ledger_green(request):
     uses_db = bool({"db", "transactional_db"} & set(request.fixturenames)) or bool(
         request.node.get_closest_marker("django_db")
@@ -91,7 +121,7 @@ class Api:
 
 
 @pytest.fixture
-def anon():
+def anon(db):
     return Api()
 
 

@@ -141,6 +141,33 @@ SANDBOX_ENABLED = (not PRODUCTION) or env_bool("QUANZI_ALLOW_SANDBOX", False)
 SANDBOX_SIGNING_KEY = env_str("QUANZI_SANDBOX_KEY", SECRET_KEY + ":sandbox")
 PUBLIC_URL = env_str("QUANZI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Real gateways, each configured only when its merchant keys are set. Keys and certificates
+# are paths to PEM files; *_GATEWAY_URL overrides the provider's host (tests, proxies).
+QUANZI_WECHATPAY_MCHID = env_str("QUANZI_WECHATPAY_MCHID", "")
+QUANZI_WECHATPAY_APPID = env_str("QUANZI_WECHATPAY_APPID", "")
+QUANZI_WECHATPAY_APIV3_KEY = env_str("QUANZI_WECHATPAY_APIV3_KEY", "")
+QUANZI_WECHATPAY_CERT_SERIAL_NO = env_str("QUANZI_WECHATPAY_CERT_SERIAL_NO", "")
+QUANZI_WECHATPAY_PRIVATE_KEY = env_str("QUANZI_WECHATPAY_PRIVATE_KEY", "")
+QUANZI_WECHATPAY_PLATFORM_CERTS_DIR = env_str("QUANZI_WECHATPAY_PLATFORM_CERTS_DIR", "")
+QUANZI_WECHATPAY_PUBLIC_KEY = env_str("QUANZI_WECHATPAY_PUBLIC_KEY", "")
+QUANZI_WECHATPAY_PUBLIC_KEY_ID = env_str("QUANZI_WECHATPAY_PUBLIC_KEY_ID", "")
+QUANZI_WECHATPAY_NOTIFY_URL = env_str(
+    "QUANZI_WECHATPAY_NOTIFY_URL", f"{PUBLIC_URL}/api/v1/payments/notify/wechatpay"
+)
+QUANZI_WECHATPAY_GATEWAY_URL = env_str("QUANZI_WECHATPAY_GATEWAY_URL", "")
+QUANZI_WECHATPAY_TRANSFER_SCENE_ID = env_str("QUANZI_WECHATPAY_TRANSFER_SCENE_ID", "")
+QUANZI_ALIPAY_APP_ID = env_str("QUANZI_ALIPAY_APP_ID", "")
+QUANZI_ALIPAY_PRIVATE_KEY = env_str("QUANZI_ALIPAY_PRIVATE_KEY", "")
+QUANZI_ALIPAY_PUBLIC_KEY = env_str("QUANZI_ALIPAY_PUBLIC_KEY", "")
+QUANZI_ALIPAY_APP_CERT = env_str("QUANZI_ALIPAY_APP_CERT", "")
+QUANZI_ALIPAY_PUBLIC_CERT = env_str("QUANZI_ALIPAY_PUBLIC_CERT", "")
+QUANZI_ALIPAY_ROOT_CERT = env_str("QUANZI_ALIPAY_ROOT_CERT", "")
+QUANZI_ALIPAY_NOTIFY_URL = env_str(
+    "QUANZI_ALIPAY_NOTIFY_URL", f"{PUBLIC_URL}/api/v1/payments/notify/alipay"
+)
+QUANZI_ALIPAY_RETURN_URL = env_str("QUANZI_ALIPAY_RETURN_URL", "")
+QUANZI_ALIPAY_GATEWAY_URL = env_str("QUANZI_ALIPAY_GATEWAY_URL", "")
+
 # Background work: in-process unless Celery (QUANZI_REDIS_URL) is configured.
 TASKS_EAGER = not REDIS_URL or env_bool("QUANZI_TASKS_EAGER", False)
 
@@ -154,7 +181,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "quanzi.core.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {"console": {"class": "quanzi.core.logging.StderrHandler", "formatter": "json"}},
     "loggers": {
         "quanzi": {
             "handlers": ["console"],

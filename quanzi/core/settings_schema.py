@@ -59,6 +59,23 @@ class ShippingSettings(_Section):
     free_above: int = Field(default=0, ge=0)  # 0 = always charge ``fee``
 
 
+class RiskSettings(_Section):
+    """Simple risk rules (see quanzi/risk): bursts per user and accounts per device."""
+
+    enabled: bool = True
+    burst_window_seconds: int = Field(default=3600, ge=60, le=7 * DAY)
+    burst_max: int = Field(default=30, ge=1, le=100_000)  # events of one kind per user
+    device_accounts_max: int = Field(default=3, ge=1, le=1000)  # accounts on one device
+
+
+class StorefrontSettings(_Section):
+    """What the H5 shop shows on its home page (the operator edits it in the dashboard)."""
+
+    shop_name: str = Field(default="圈子优选", min_length=1, max_length=30)
+    notice: str = Field(default="", max_length=120)
+    banners: list[str] = Field(default_factory=list, max_length=8)  # image URLs on this server
+
+
 class Settings(_Section):
     payment_timeout_seconds: int = Field(default=900, ge=60, le=7 * DAY)
     auto_confirm_seconds: int = Field(default=7 * DAY, ge=60, le=60 * DAY)
@@ -67,6 +84,8 @@ class Settings(_Section):
     shipping: ShippingSettings = ShippingSettings()
     distribution: DistributionSettings = DistributionSettings()
     points: PointsSettings = PointsSettings()
+    risk: RiskSettings = RiskSettings()
+    storefront: StorefrontSettings = StorefrontSettings()
 
 
 def validate_settings(data: dict) -> Settings:

@@ -233,7 +233,7 @@ def admin_refund_create(request, order_id: int, payload: RefundIn):
         refund = refunds.refund_operator_create(
             order_id=order_id, lines=lines, reason=payload.reason, operator=operator
         )
-        return Status(201, refund_out(refund))
+        return Status(201, refund_out(Refund.objects.get(pk=refund.pk)))
 
     return run_idempotent(
         request, route=f"POST /admin/orders/{order_id}/refunds", body=body, work=work

@@ -109,6 +109,8 @@ def refund_request(
 
 
 def _refund_open(order: Order, *, lines, reason: str, kind: str) -> Refund:
+    if Refund.objects.filter(order=order, status__in=OPEN).exists():
+        raise Conflict("refund_in_progress", "this order already has a refund in progress")
     if order.status not in AFTER_PAYMENT:
         raise InvalidTransition(
             "invalid_transition",
@@ -123,8 +125,6 @@ def _refund_open(order: Order, *, lines, reason: str, kind: str) -> Refund:
         and order.after_sales_ends_at <= timezone.now()
     ):
         raise Invalid("after_sales_closed", "the after-sales window of this order has ended")
-    if Refund.objects.filter(order=order, status__in=OPEN).exists():
-        raise Conflict("refund_in_progress", "this order already has a refund in progress")
     plan, amount, shipping = _plan(order, lines)
     refund = Refund.objects.create(
         order=order,
