@@ -9,6 +9,8 @@ Money flows (debit +, credit -):
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from quanzi.ledger.models import CNY, Account
 
 CUSTOMER_FUNDS = "customer_funds"
@@ -53,5 +55,5 @@ def account_id(
             "no_overdraw": no_overdraw,
         },
     )
-    _ids[code] = account.pk
+    transaction.on_commit(lambda: _ids.__setitem__(code, account.pk))
     return account.pk
