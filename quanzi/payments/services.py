@@ -170,7 +170,7 @@ def refund_execute(*, refund_id: int) -> Refund:
     """Send an approved refund through the original gateway; book it when confirmed."""
     with transaction.atomic():
         refund = (
-            Refund.objects.select_for_update()
+            Refund.objects.select_for_update(of=("self",))
             .select_related("payment")
             .filter(pk=refund_id)
             .first()
