@@ -221,3 +221,37 @@ def refunds_retry(*, now=None, batch: int = 200) -> int:
         except Exception:  # noqa: BLE001 - one bad refund must not stop the others
             log.exception("refund retry failed", extra={"refund_id": refund_id})
     return done
+
+
+def payments_reconcile(*, now=None, older_than_seconds: int = 60, batch: int = 200) -> int:
+    """Sweep: ask the gateway about payments still open on unpaid orders.
+
+    A notification can be lost (network, crash); before the payment window closes the
+    gateway is queried and a confirmed payment is captured as if it had been notified.
+    """
+    now = now or timezone.now()
+    payments = list(
+        Payment.objects.filter(
+            status=Payment.CREATED,
+            order__status=S.PENDING_PAYMENT,
+            created_at__lte=now - timedelta(seconds=older_than_seconds),
+        )
+        .order_by("id")[:batch]
+    )
+    captured = 0
+    for payment in payments:
+        try:
+            result = get_gateway(payment.gateway).query(out_trade_no=payment.out_trade_no)
+        except Exception:  # noqa: BLE001 - a gateway outage must not stop the sweep
+            log.exception("payment query failed", extra={"payment_id": payment.pk})
+            continue
+        if result.paid and result.amount == payment.amount:
+            note = Notification(
+                out_trade_no=payment.out_trade_no, txn_id=result.txn_id, amount=result.amount, paid=True, raw={}
+            )
+            try:
+                payment_capture(gateway=payment.gateway, note=note)
+                captured += 1
+            except InvalidNotification:
+                log.warning("query result refused", extra={"payment_id": payment.pk})
+    return captured

@@ -42,6 +42,7 @@ class RefundResult:
 @dataclass
 class PayoutResult:
     succeeded: bool
+    pending: bool = False  # accepted but not final: ask again with the same payout_no
     gateway_ref: str = ""
     error: str = ""
 

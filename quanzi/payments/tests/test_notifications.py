@@ -142,3 +142,23 @@ def test_production_refuses_the_sandbox(customer, sku, make_address, settings):
     order = _place(customer, sku, make_address)
     response = customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "sandbox"})
     assert response.status_code == 422 and response.json()["code"] == "gateway_disabled"
+
+
+def test_lost_notification_is_recovered_by_querying_the_gateway(customer, sku, make_address):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from quanzi.payments.gateways import get_gateway
+    from quanzi.payments.services import payments_reconcile
+
+    order = _place(customer, sku, make_address)
+    payment = Payment.objects.get(pk=customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "sandbox"}).json()["payment_id"])
+    # The customer paid at the gateway, but the notification never reached the shop.
+    get_gateway("sandbox").record_charge(out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id="SBXLOST1")
+    assert Order.objects.get(pk=order["id"]).status == "pending_payment"
+    assert payments_reconcile(now=timezone.now()) == 0  # too fresh to ask yet
+    assert payments_reconcile(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert Order.objects.get(pk=order["id"]).status == "to_ship"
+    assert Payment.objects.get(pk=payment.pk).gateway_txn_id == "SBXLOST1"
+    assert payments_reconcile(now=timezone.now() + timedelta(minutes=3)) == 0
