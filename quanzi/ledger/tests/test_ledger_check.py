@@ -29,7 +29,7 @@ def test_same_key_posts_once(db):
     assert first.pk == second.pk and Posting.objects.count() == 2
 
 
-def test_entries_outside_a_transaction_are_refused(db):
+def test_entries_outside_a_transaction_are_refused(transactional_db):
     with pytest.raises(RuntimeError):
         entry_post(key="k2", kind="test", legs=[Leg("a", 1), Leg("b", -1)])
 
