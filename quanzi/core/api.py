@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
+from ninja.renderers import JSONRenderer
 from ninja.errors import ValidationError as NinjaValidationError
 
 from quanzi import __version__
@@ -18,12 +19,21 @@ from quanzi.core.logging import get_logger
 
 log = get_logger("quanzi.api")
 
+
+
+class _Renderer(JSONRenderer):
+    """JSON with Chinese text as itself, not ``\\u`` escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Quanzi API",
     version="1",
     description="Social e-commerce: orders, group buying, distribution, membership.",
     auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api-v1",
+    renderer=_Renderer(),
 )
 
 
