@@ -16,13 +16,24 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "ledger_dirty: the test breaks the ledger on purpose")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests create many users; the real hasher's deliberate slowness buys them nothing."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
+    from django.core.cache import cache
+
     from quanzi.ledger.accounts import clear_cache
     from quanzi.payments.gateways import reset_gateways
 
     clear_cache()
     reset_gateways()
+    cache.clear()  # rate-limit counters and other cached values start empty in every test
     yield
     clear_cache()
 

@@ -25,6 +25,10 @@ if not SECRET_KEY:
     SECRET_KEY = "quanzi-embedded-insecure-key-change-me-for-production-use-only"
 DEBUG = False if PRODUCTION else env_bool("QUANZI_DEBUG", False)
 ALLOWED_HOSTS = env_list("QUANZI_ALLOWED_HOSTS", ["*"] if not PRODUCTION else [])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "QUANZI_ALLOWED_HOSTS is required when QUANZI_PRODUCTION=1 (e.g. shop.example.com)"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,11 +51,13 @@ INSTALLED_APPS = [
     "quanzi.marketing",
     "quanzi.bargain",
     "quanzi.risk",
+    "quanzi.rewards",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
 
 MIDDLEWARE = [
+    "quanzi.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,8 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         else {"NAME": os.environ["QUANZI_SQLITE_TEST_FILE"]}
     )
 else:
+    # Persistent connections (one per process, checked before reuse) rather than a pool in
+    # each process: gunicorn's sync workers run one request at a time. Past a few hundred
+    # connections, put PgBouncer (transaction pooling) in front: QUANZI_DB_PGBOUNCER=1.
+    # See docs/deploy.md.
     DATABASES["default"]["CONN_MAX_AGE"] = int(env_str("QUANZI_DB_CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("QUANZI_DB_PGBOUNCER", False)
     DATABASES["default"].setdefault("TEST", {})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -125,8 +136,20 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("QUANZI_STATIC_ROOT", str(DATA_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("QUANZI_MEDIA_ROOT", str(DATA_DIR / "media")))
-WHITENOISE_USE_FINDERS = True
+# Production serves the files that ``collectstatic`` put in STATIC_ROOT, with hashed names
+# (cached for ever by browsers) and pre-compressed copies; ``quanzi serve`` collects them
+# when STATIC_ROOT has no manifest yet. A missing file falls back to its plain name
+# instead of failing the page.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+WHITENOISE_MANIFEST_STRICT = False
+if PRODUCTION:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        },
+    }
 
 REDIS_URL = env_str("QUANZI_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -171,21 +194,73 @@ QUANZI_ALIPAY_GATEWAY_URL = env_str("QUANZI_ALIPAY_GATEWAY_URL", "")
 # Background work: in-process unless Celery (QUANZI_REDIS_URL) is configured.
 TASKS_EAGER = not REDIS_URL or env_bool("QUANZI_TASKS_EAGER", False)
 
+# Celery (quanzi/core/celery.py): Redis is the broker; tasks are idempotent service calls,
+# acknowledged after they ran, so a worker that dies mid-task leaves it to be delivered
+# again (and the sweeps pick up whatever a lost message left behind).
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 3,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TIMEZONE = TIME_ZONE
+# Every ``quanzi worker`` runs beat too (sweeps are locked per name in Redis, so several
+# beats never run one sweep twice at once); QUANZI_WORKER_BEAT=0 turns it off for a worker.
+WORKER_BEAT = env_bool("QUANZI_WORKER_BEAT", True)
+# Seconds a sweep's Redis lock lives without its holder renewing it (a killed worker's
+# lock is free again after this); QUANZI_SWEEP_INTERVAL_CAP caps every sweep's interval.
+SWEEP_LOCK_TTL = int(env_str("QUANZI_SWEEP_LOCK_TTL", "30"))
+SWEEP_INTERVAL_CAP = int(env_str("QUANZI_SWEEP_INTERVAL_CAP", "0"))
+
+# How many proxies in front append to X-Forwarded-For (nginx: 1). Rate limits count per
+# client address; 0 = use the connection's address.
+PROXY_COUNT = int(env_str("QUANZI_PROXY_COUNT", "1" if PRODUCTION else "0"))
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The proxy redirects plain HTTP; the app may too (never /healthz, /readyz).
+    SECURE_SSL_REDIRECT = env_bool("QUANZI_SSL_REDIRECT", False)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = int(env_str("QUANZI_HSTS_SECONDS", "0"))
     CSRF_TRUSTED_ORIGINS = env_list("QUANZI_CSRF_TRUSTED_ORIGINS", [])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "quanzi.core.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "quanzi.core.logging.StderrHandler", "formatter": "json"}},
+    "filters": {"context": {"()": "quanzi.core.logging.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "quanzi.core.logging.StderrHandler",
+            "formatter": "json",
+            "filters": ["context"],
+        }
+    },
     "loggers": {
         "quanzi": {
             "handlers": ["console"],
             "level": env_str("QUANZI_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        # Unhandled errors of the web views, and the worker's own lines, as JSON too.
+        "django": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Requests for hosts this shop does not serve (scanners): answered 400, not logged.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        "celery": {
+            "handlers": ["console"],
+            "level": env_str("QUANZI_CELERY_LOG_LEVEL", "WARNING"),
             "propagate": False,
         },
     },

@@ -36,6 +36,14 @@ class DistributionSettings(_Section):
     withdraw_fee_bp: int = Field(default=0, ge=0, le=5_000)
     withdraw_daily_limit: int = Field(default=5_000_000, ge=1)
     withdraw_audit_above: int = Field(default=50_000, ge=0)
+    # Where withdrawals are paid out (the gateway's ``payout``).
+    payout_gateway: Literal["sandbox", "wechatpay", "alipay"] = "sandbox"
+    # Ranks (see quanzi/distribution/ranks.py): a rank is reached when "any" of its
+    # thresholds (sales, team size) is met, or only when "all" are.
+    rank_upgrade: Literal["any", "all"] = "any"
+    # A distributor reaching the rank of this level is detached (剥离) from its
+    # upline's upline; 0 = nobody is ever detached.
+    detach_rank_level: int = Field(default=0, ge=0, le=100)
 
     @field_validator("levels")
     @classmethod
@@ -76,6 +84,30 @@ class StorefrontSettings(_Section):
     banners: list[str] = Field(default_factory=list, max_length=8)  # image URLs on this server
 
 
+class RateLimit(_Section):
+    """At most ``limit`` attempts per ``window_seconds`` (a fixed window)."""
+
+    limit: int = Field(ge=1, le=1_000_000)
+    window_seconds: int = Field(ge=1, le=DAY)
+
+
+class RateLimitSettings(_Section):
+    """Attempts per client IP, phone or user before ``429 rate_limited`` (quanzi/core/ratelimit.py).
+
+    Per-IP limits are generous: mobile carriers put many customers behind one address.
+    """
+
+    enabled: bool = True
+    login_per_ip: RateLimit = RateLimit(limit=100, window_seconds=600)
+    login_per_phone: RateLimit = RateLimit(limit=10, window_seconds=600)
+    register_per_ip: RateLimit = RateLimit(limit=30, window_seconds=3600)
+    register_per_phone: RateLimit = RateLimit(limit=5, window_seconds=3600)
+    coupon_claim_per_ip: RateLimit = RateLimit(limit=120, window_seconds=60)
+    coupon_claim_per_user: RateLimit = RateLimit(limit=20, window_seconds=60)
+    bargain_help_per_ip: RateLimit = RateLimit(limit=120, window_seconds=60)
+    bargain_help_per_user: RateLimit = RateLimit(limit=20, window_seconds=60)
+
+
 class Settings(_Section):
     payment_timeout_seconds: int = Field(default=900, ge=60, le=7 * DAY)
     auto_confirm_seconds: int = Field(default=7 * DAY, ge=60, le=60 * DAY)
@@ -86,6 +118,7 @@ class Settings(_Section):
     points: PointsSettings = PointsSettings()
     risk: RiskSettings = RiskSettings()
     storefront: StorefrontSettings = StorefrontSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
 
 def validate_settings(data: dict) -> Settings:

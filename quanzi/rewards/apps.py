@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class RewardsConfig(AppConfig):
+    name = "quanzi.rewards"
+    label = "rewards"
+    verbose_name = "Lottery and share rewards"
+
+    def ready(self) -> None:
+        from quanzi.accounts.services import on_registered
+        from quanzi.rewards.invites import rewards_on_registered
+
+        if rewards_on_registered not in on_registered:
+            on_registered.append(rewards_on_registered)
+        from quanzi.orders.channels import register_channel, register_observer
+        from quanzi.rewards.channel import LotteryChannel, RewardsObserver
+
+        register_channel(LotteryChannel())
+        register_observer(RewardsObserver())

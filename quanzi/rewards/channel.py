@@ -1,0 +1,80 @@
+"""The "lottery" channel (a won product shipped as a zero-price order) and the order
+observer that feeds share / invite rewards and books prize costs as subsidy."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from quanzi.core.errors import Conflict, Invalid, NotFound
+from quanzi.orders.channels import Channel, OrderObserver, PlaceContext
+from quanzi.rewards.models import DrawStatus, LotteryDraw
+from quanzi.rewards.models import PrizeKind as K
+
+
+class LotteryChannel(Channel):
+    name = "lottery"
+    # The prize's units were set aside from SKU stock when the lottery was created.
+    reserves_sku_stock = False
+
+    def price(self, ctx: PlaceContext) -> None:
+        draw_id = ctx.extra.get("draw_id")
+        draw = (
+            LotteryDraw.objects.select_for_update(of=("self",))
+            .select_related("prize")
+            .filter(pk=draw_id)
+            .first()
+            if isinstance(draw_id, int)
+            else None
+        )
+        if draw is None or draw.user_id != ctx.user.pk:
+            raise NotFound("draw_not_found", "no such draw")
+        if draw.kind != K.PRODUCT:
+            raise Conflict("nothing_to_claim", "this draw did not win a product")
+        if draw.status != DrawStatus.UNCLAIMED:
+            raise Conflict(
+                "already_claimed", "this prize has been claimed", {"order_id": draw.order_id}
+            )
+        lines = ctx.lines
+        if len(lines) != 1 or lines[0].sku.pk != draw.prize.sku_id or lines[0].qty != 1:
+            raise Invalid("invalid_prize_order", "a prize order ships one unit of the prize")
+        lines[0].unit_price = 0
+        ctx.channel_ref = str(draw.pk)
+        ctx.commission_enabled = False
+        ctx.accepts_coupon = False
+        ctx.accepts_points = False
+        ctx.free_shipping = True
+        ctx.extra["_draw"] = draw
+
+    def reserve(self, ctx: PlaceContext, order) -> None:
+        draw: LotteryDraw = ctx.extra["_draw"]
+        draw.status = DrawStatus.CLAIMED
+        draw.order_id = order.pk
+        draw.save(update_fields=["status", "order_id"])
+
+    def on_cancelled(self, order) -> None:
+        # A zero-price order is paid at once, so this only runs if that ever changes:
+        # the prize goes back to waiting for its claim.
+        LotteryDraw.objects.filter(pk=int(order.channel_ref), order_id=order.pk).update(
+            status=DrawStatus.UNCLAIMED, order_id=None
+        )
+
+
+class RewardsObserver(OrderObserver):
+    def on_completed(self, order) -> None:
+        from quanzi.rewards.invites import referrals_on_order_completed
+
+        referrals_on_order_completed(order=order, now=timezone.now())
+
+    def settlement_legs(self, order, net_lines):
+        """A prize shipped for free costs its supply price: booked as marketing subsidy."""
+        from quanzi.ledger import accounts as chart
+        from quanzi.ledger.services import Leg
+
+        if order.channel != LotteryChannel.name:
+            return []
+        lines = {line.pk: line for line in order.lines.all()}
+        cost = sum(
+            max(0, (lines[n["line_id"]].supply_price - lines[n["line_id"]].unit_price) * n["qty"])
+            for n in net_lines
+        )
+        return [Leg(chart.MARKETING_SUBSIDY, cost)] if cost else []
