@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
@@ -17,6 +18,11 @@ from quanzi.core.errors import Conflict, Invalid, NotFound, Unauthorized
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+# Called with the new user at the end of ``user_register``, in its transaction (new-user
+# coupons, invite rewards…). Feature apps append to it from ``AppConfig.ready()``, so
+# accounts never imports them.
+on_registered: list[Callable[[User], None]] = []
 
 
 def _hash(raw: str) -> str:
@@ -121,7 +127,16 @@ def user_register(
                 raise Invalid("invalid_invite_code", "no one has this invite code")
         user = user_create(phone=phone, password=password, nickname=nickname, device_id=device_id)
         if referrer is not None:
-            referrer_bind(user=user, referrer=referrer, source="invite_code")
+            from quanzi.core.platform_settings import get_settings
+
+            referrer_bind(
+                user=user,
+                referrer=referrer,
+                source="invite_code",
+                bind_days=get_settings().distribution.bind_days,
+            )
+        for hook in on_registered:
+            hook(user)
         return user, token_issue(user=user)
 
 

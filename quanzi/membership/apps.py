@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class MembershipConfig(AppConfig):
     name = "quanzi.membership"
     label = "membership"
+    verbose_name = "Membership"
+
+    def ready(self) -> None:
+        from quanzi.membership.channel import MembershipChannel, MembershipObserver
+        from quanzi.membership.selectors import member_unit_price, ships_free
+        from quanzi.orders.channels import register_channel, register_observer
+        from quanzi.orders.hooks import pricing_hooks
+
+        register_channel(MembershipChannel())
+        register_observer(MembershipObserver())
+        pricing_hooks.member_price = member_unit_price
+        pricing_hooks.free_shipping = ships_free

@@ -5,7 +5,36 @@
 
 Discounts are spread over the lines they apply to with largest-remainder rounding, and
 the breakdown is kept per line, so refunds and commissions use what was really paid.
-Which channels accept coupons and points is the channel's decision (``PlaceContext``).
+No line ever pays less than nothing, and the lines always add up to payable − shipping.
+
+* **Channel price**: the channel fills each line's unit price. The normal checkout asks
+  ``pricing_hooks.member_price`` (an active paid member pays the SKU's ``member_price``;
+  a member level may take a share off the retail price, never below the supply price)
+  and takes the lowest; group and bargain channels set their campaign price.
+* **Coupon** (one per order, ``pricing_hooks.coupon``): the hook checks owner, status,
+  validity, scope and threshold (on the eligible lines' channel amounts) and says what
+  it takes off; the discount is spread over the eligible lines only.
+* **Points** (``pricing_hooks.points``): worth ``points.yuan_per_100_points`` fen each,
+  at most ``points.max_deduct_share_bp`` of the goods left after the coupon; spread
+  over all lines.
+* Unless ``points.allow_free_orders`` is on, coupon and points together always leave at
+  least 1 fen of goods to pay (a coupon larger than that is cut down; asking for more
+  points than that is refused).
+* **Shipping**: ``shipping.fee`` unless the goods reach ``shipping.free_above``, the
+  channel ships free, the user's plan ships free (``pricing_hooks.free_shipping``), or
+  the order needs no address.
+
+Which channels accept coupons and points is the channel's decision (``PlaceContext``):
+
+    normal checkout          coupons yes   points yes
+    group buying, bargains   per campaign (``accepts_coupon`` / ``accepts_points``),
+                             both off by default
+    membership plans         no            no     (and no commission)
+    lottery prizes           no            no
+
+The pricing hooks never write: the coupon is marked used and the points are debited by
+the marketing observer's ``on_priced``, in the placement transaction, so pricing can
+also run for a checkout preview.
 """
 
 from __future__ import annotations
@@ -91,9 +120,11 @@ def price_order(
             coupon_id,
             [(line.sku, line.qty, p.paid) for line, p in zip(ctx.lines, priced, strict=True)],
         )
-        eligible = list(application.eligible)
+        eligible = sorted(set(application.eligible))
         eligible_total = sum(priced[i].paid for i in eligible)
-        discount = min(application.discount, eligible_total)
+        discount = max(0, min(application.discount, eligible_total))
+        if not settings.points.allow_free_orders:
+            discount = min(discount, max(0, sum(p.paid for p in priced) - 1))
         _spread(priced, discount, eligible, "coupon")
         result.coupon_id = application.coupon_id
 

@@ -1,0 +1,121 @@
+"""Concurrent claims of the last coupons (PostgreSQL, real threads): the total and the
+per-user limit hold; so does one coupon for two orders at once."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from quanzi.core.errors import QuanziError
+from quanzi.marketing.models import Coupon, CouponTemplate
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency needs PostgreSQL's row locks (SQLite serializes all writers)")
+
+
+def _race(jobs):
+    """Run ``jobs`` (callables) in threads started together; returns their results."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        try:
+            barrier.wait()
+            results[i] = job()
+        except QuanziError as exc:
+            results[i] = exc.code
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_never_exceed_total_or_per_user_limit(make_user, make_template):
+    _postgres_only()
+    from quanzi.marketing.services import coupon_claim
+
+    template = make_template(total=5, per_user_limit=2)
+    users = [make_user() for _ in range(4)]
+    # Each user claims three times at once: 12 claims for 5 coupons, at most 2 each.
+    jobs = [
+        (lambda u=user: coupon_claim(user=u, template_id=template.pk).pk)
+        for user in users
+        for _ in range(3)
+    ]
+    results = _race(jobs)
+    won = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if not isinstance(r, int)]
+    assert len(won) == 5
+    assert set(refused) <= {"sold_out", "already_claimed"}, refused
+    assert CouponTemplate.objects.get(pk=template.pk).issued == 5
+    assert Coupon.objects.filter(template=template).count() == 5
+    for user in users:
+        assert Coupon.objects.filter(template=template, user=user).count() <= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_user_claiming_at_once_gets_only_the_limit(make_user, make_template):
+    _postgres_only()
+    from quanzi.marketing.services import coupon_claim
+
+    template = make_template(total=100, per_user_limit=1)
+    user = make_user()
+    results = _race([lambda: coupon_claim(user=user, template_id=template.pk).pk] * 6)
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert sorted(r for r in results if not isinstance(r, int)) == ["already_claimed"] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_coupon_on_two_orders_at_once(make_user, make_product, make_address, coupon_for):
+    _postgres_only()
+    from quanzi.orders.models import Order
+    from quanzi.orders.services import order_place
+
+    user = make_user()
+    address = make_address(user)
+    sku = make_product(price=3000, stock=10).skus.get()
+    coupon = coupon_for(user)
+
+    def place():
+        return order_place(
+            user=user,
+            items=[{"sku_id": sku.pk, "qty": 1}],
+            address_id=address.pk,
+            coupon_id=coupon.pk,
+        ).pk
+
+    results = _race([place] * 4)
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert set(r for r in results if not isinstance(r, int)) == {"coupon_invalid"}
+    assert Order.objects.filter(coupon_id=coupon.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_points_spent_at_once_never_overdraw(make_user, make_product, make_address, give_points):
+    _postgres_only()
+    from quanzi.marketing.points import points_balance
+    from quanzi.orders.services import order_place
+
+    user = make_user()
+    address = make_address(user)
+    sku = make_product(price=10_000, supply_price=1000, stock=10).skus.get()
+    give_points(user, 1000)
+
+    def place():
+        return order_place(
+            user=user, items=[{"sku_id": sku.pk, "qty": 1}], address_id=address.pk, points=400
+        ).pk
+
+    results = _race([place] * 4)
+    assert sum(isinstance(r, int) for r in results) == 2, results
+    assert points_balance(user_id=user.pk) == 200
