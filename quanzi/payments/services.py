@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from quanzi.accounts.models import User
@@ -58,16 +59,20 @@ def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
         ).first()
         if existing is not None and existing.amount == order.payable:
             return existing
-        payment = Payment.objects.create(
-            order=order, gateway=gateway, out_trade_no=_trade_no(), amount=order.payable
-        )
-        payment.params = gw.create(
-            out_trade_no=payment.out_trade_no,
-            amount=payment.amount,
+        out_trade_no = _trade_no()
+        params = gw.create(
+            out_trade_no=out_trade_no,
+            amount=order.payable,
             description=f"Quanzi order {order.pk}",
             user_ref=str(user.pk),
         )
-        payment.save(update_fields=["params"])
+        payment = Payment.objects.create(
+            order=order,
+            gateway=gateway,
+            out_trade_no=out_trade_no,
+            amount=order.payable,
+            params=params,
+        )
         PaymentEvent.objects.create(
             payment=payment, kind="created", payload={"amount": payment.amount}
         )
@@ -88,12 +93,16 @@ def notification_handle(*, gateway: str, headers: dict[str, str], body: bytes) -
 
 def payment_capture(*, gateway: str, note: Notification) -> Payment:
     with transaction.atomic():
-        payment = Payment.objects.filter(out_trade_no=note.out_trade_no, gateway=gateway).first()
-        if payment is None:
-            raise InvalidNotification("unknown payment")
         # Lock order first, then payment: the same order as every other order change.
-        order = Order.objects.select_for_update().get(pk=payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        paid_by = Payment.objects.filter(out_trade_no=note.out_trade_no, gateway=gateway)
+        order = (
+            Order.objects.select_for_update()
+            .filter(pk=Subquery(paid_by.values("order_id")[:1]))
+            .first()
+        )
+        if order is None:
+            raise InvalidNotification("unknown payment")
+        payment = paid_by.select_for_update().get()
         if payment.status == Payment.SUCCEEDED:
             if payment.gateway_txn_id != note.txn_id:
                 raise InvalidNotification("a different transaction for a captured payment")
@@ -107,8 +116,8 @@ def payment_capture(*, gateway: str, note: Notification) -> Payment:
         applied = order_mark_paid(order=order)
         payment.applied = applied
         try:
-            with transaction.atomic():
-                payment.save(update_fields=["status", "gateway_txn_id", "captured_at", "applied"])
+            # No savepoint: a clash aborts the whole capture, which is what we want.
+            payment.save(update_fields=["status", "gateway_txn_id", "captured_at", "applied"])
         except IntegrityError as exc:
             raise InvalidNotification("transaction id already used") from exc
         _event(payment, "captured", note, key=f"capture:{payment.pk}")
@@ -235,8 +244,7 @@ def payments_reconcile(*, now=None, older_than_seconds: int = 60, batch: int = 2
             status=Payment.CREATED,
             order__status=S.PENDING_PAYMENT,
             created_at__lte=now - timedelta(seconds=older_than_seconds),
-        )
-        .order_by("id")[:batch]
+        ).order_by("id")[:batch]
     )
     captured = 0
     for payment in payments:
@@ -247,7 +255,11 @@ def payments_reconcile(*, now=None, older_than_seconds: int = 60, batch: int = 2
             continue
         if result.paid and result.amount == payment.amount:
             note = Notification(
-                out_trade_no=payment.out_trade_no, txn_id=result.txn_id, amount=result.amount, paid=True, raw={}
+                out_trade_no=payment.out_trade_no,
+                txn_id=result.txn_id,
+                amount=result.amount,
+                paid=True,
+                raw={},
             )
             try:
                 payment_capture(gateway=payment.gateway, note=note)

@@ -137,17 +137,21 @@ class AlipayGateway(Gateway):
     def create(
         self, *, out_trade_no: str, amount: int, description: str, user_ref: str
     ) -> dict[str, Any]:
-        client = self.client()
+        try:
+            client = self.client()
+        except Exception as exc:  # noqa: BLE001 - unreadable keys or certificates
+            log.warning("alipay client failed", extra={"error": str(exc)})
+            raise _fail("Alipay is not set up correctly") from exc
         order = {
             "subject": description[:256],
             "out_trade_no": out_trade_no,
             "total_amount": yuan(amount),
             "return_url": _setting("RETURN_URL") or None,
         }
-        return {
-            "pay_url": f"{self.base_url}?{client.api_alipay_trade_page_pay(**order)}",
-            "wap_url": f"{self.base_url}?{client.api_alipay_trade_wap_pay(**order)}",
-        }
+        page = client.api_alipay_trade_page_pay(**order)
+        # The SDK's default product code for wap is not the one Alipay documents.
+        wap = client.api_alipay_trade_wap_pay(**order, product_code="QUICK_WAP_WAY")
+        return {"pay_url": f"{self.base_url}?{page}", "wap_url": f"{self.base_url}?{wap}"}
 
     def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
         try:

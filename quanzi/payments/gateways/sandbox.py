@@ -5,6 +5,7 @@ out of order. Production refuses it unless ``QUANZI_ALLOW_SANDBOX=1``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -107,10 +108,18 @@ class SandboxGateway(Gateway):
         from quanzi.payments.models import SandboxRecord
 
         try:
-            with transaction.atomic():
+            # Outside a transaction the INSERT is its own; inside one, a savepoint keeps
+            # a duplicate from aborting the caller's transaction.
+            atomic = (
+                transaction.atomic()
+                if transaction.get_connection().in_atomic_block
+                else contextlib.nullcontext()
+            )
+            with atomic:
                 SandboxRecord.objects.create(
                     kind=kind, number=number, amount=amount, reference=reference
                 )
+            return reference
         except IntegrityError:
             pass
         return SandboxRecord.objects.get(kind=kind, number=number).reference

@@ -52,7 +52,7 @@ _SIGNATURE_HEADERS = (
     "Wechatpay-Serial",
     "Wechatpay-Signature-Type",
 )
-_NUMBER = re.compile(r"^[0-9A-Za-z]{1,32}$")
+_NUMBER = re.compile(r"[0-9A-Za-z]{1,32}")
 
 
 def _setting(name: str) -> str:
@@ -86,6 +86,11 @@ def _load(text: Any) -> dict[str, Any]:
 def _why(code: int, text: Any) -> str:
     data = _load(text)
     return f"HTTP {code} {data.get('code', '')} {data.get('message', '')}".strip()
+
+
+def _unsure(code: int) -> bool:
+    """A server error or a rate limit says nothing about whether the money moved."""
+    return code >= 500 or code == 429
 
 
 def _fail(message: str) -> QuanziError:
@@ -278,7 +283,6 @@ class WechatPayGateway(Gateway):
     def refund(
         self, *, out_trade_no: str, refund_no: str, amount: int, total: int, reason: str
     ) -> RefundResult:
-        client = None
         try:
             client = self.client()
             code, text = client.query_refund(out_refund_no=refund_no)
@@ -292,7 +296,9 @@ class WechatPayGateway(Gateway):
         except Exception as exc:  # noqa: BLE001 - unknown outcome: retry with the same number
             return RefundResult(succeeded=False, pending=True, error=f"unreachable: {exc}"[:300])
         if code not in (200, 201):
-            return RefundResult(succeeded=False, error=f"refused: {_why(code, text)}")
+            return RefundResult(
+                succeeded=False, pending=_unsure(code), error=f"refused: {_why(code, text)}"
+            )
         data = _load(text)
         refunded = (data.get("amount") or {}).get("refund")
         if data.get("out_refund_no") != refund_no or refunded != amount:
@@ -313,7 +319,7 @@ class WechatPayGateway(Gateway):
         openid = _openid(user_ref)
         if not openid:
             return PayoutResult(succeeded=False, error="payee has no WeChat openid")
-        if not _NUMBER.match(payout_no):
+        if not _NUMBER.fullmatch(payout_no):
             return PayoutResult(succeeded=False, error="payout number must be 1-32 letters/digits")
         if amount >= REAL_NAME_FROM:
             return PayoutResult(succeeded=False, error="2,000 yuan or more needs the real name")
@@ -342,7 +348,9 @@ class WechatPayGateway(Gateway):
                     transfer_scene_id=_setting("TRANSFER_SCENE_ID") or None,
                 )
                 if code not in (200, 201):
-                    return PayoutResult(succeeded=False, error=f"refused: {_why(code, text)}")
+                    return PayoutResult(
+                        succeeded=False, pending=_unsure(code), error=f"refused: {_why(code, text)}"
+                    )
                 result = self._transfer_state(client, payout_no)
                 if result is not None:
                     return result

@@ -131,6 +131,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.lose_next_answer = False  # do the next POST/transfer, then answer HTTP 500
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -138,6 +139,13 @@ class StandIn:
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         raise NotImplementedError
+
+    def _lost(self, answer: tuple[int, dict[str, str], bytes]) -> tuple[int, dict[str, str], bytes]:
+        """The provider did the work but its answer never arrived in one piece."""
+        if not self.lose_next_answer:
+            return answer
+        self.lose_next_answer = False
+        return 500, {"Content-Type": "text/plain"}, b"upstream connection reset"
 
     @property
     def url(self) -> str:
@@ -394,14 +402,14 @@ class WechatPayStandIn(StandIn):
                 return self._error(404, "ORDER_NOT_EXIST", "订单不存在")
             return self._answer(200, self._trade_out(trade))
         if method == "POST" and route == "/v3/refund/domestic/refunds":
-            return self._refund(data)
+            return self._lost(self._refund(data))
         if method == "GET" and route.startswith("/v3/refund/domestic/refunds/"):
             refund = self.refunds.get(route.rsplit("/", 1)[1])
             if refund is None:
                 return self._error(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
             return self._answer(200, refund)
         if method == "POST" and route == "/v3/transfer/batches":
-            return self._transfer(data)
+            return self._lost(self._transfer(data))
         match = re.fullmatch(
             r"/v3/transfer/batches/out-batch-no/(\w+)(?:/details/out-detail-no/(\w+))?", route
         )
@@ -610,6 +618,11 @@ class AlipayStandIn(StandIn):
         if not self._verify_request(params):
             raise AssertionError("the pay URL's signature does not verify")
         biz = json.loads(params["biz_content"])
+        product = {
+            "alipay.trade.page.pay": "FAST_INSTANT_TRADE_PAY",
+            "alipay.trade.wap.pay": "QUICK_WAP_WAY",
+        }
+        assert biz.get("product_code") == product[params["method"]], biz
         trade = self.trades.setdefault(
             biz["out_trade_no"],
             {
@@ -715,9 +728,9 @@ class AlipayStandIn(StandIn):
                 },
             )
         if api == "alipay.trade.refund":
-            return self._refund(api, biz)
+            return self._lost(self._refund(api, biz))
         if api == "alipay.fund.trans.uni.transfer":
-            return self._transfer(api, biz)
+            return self._lost(self._transfer(api, biz))
         return self._answer(
             api, {"code": "40004", "msg": "Business Failed", "sub_code": "isv.invalid-method"}
         )

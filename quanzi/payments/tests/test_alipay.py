@@ -2,10 +2,12 @@
 refund, payout, in public-key and in certificate mode. Keys are generated here."""
 
 import hashlib
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from cryptography.x509.oid import NameOID
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ from quanzi.orders.models import Order, Refund
 from quanzi.payments.gateways import get_gateway, reset_gateways
 from quanzi.payments.gateways.alipay import fen
 from quanzi.payments.models import Payment
-from quanzi.payments.services import refund_execute
+from quanzi.payments.services import payments_reconcile, refund_execute, refunds_retry
 from quanzi.payments.tests.standin import (
     AlipayStandIn,
     cert_pem,
@@ -145,6 +147,16 @@ def test_pay_urls_are_signed_for_the_stand_in_and_notification_twice_captures_on
     )
 
 
+def test_a_lost_notification_is_made_good_by_querying_alipay(customer, sku, make_address, alipay):
+    order = _order(customer, sku, make_address)
+    _, payment = _pay(customer, order, alipay)
+    alipay.notification(payment.out_trade_no)  # the customer paid; the notification is lost
+    assert payments_reconcile(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert Order.objects.get(pk=order["id"]).status == "to_ship"
+    payment.refresh_from_db()
+    assert payment.gateway_txn_id == alipay.trades[payment.out_trade_no]["trade_no"]
+
+
 def _tamper(form, **changes):
     fields = dict(parse_qsl(form, keep_blank_values=True))
     fields.update(changes)
@@ -229,6 +241,20 @@ def test_refund_goes_back_through_alipay_once_even_if_executed_twice(
     assert not too_much.succeeded and "ACQ." in too_much.error
 
 
+def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_number(
+    customer, operator, anon, sku, make_address, alipay
+):
+    order, payment = _paid_order(customer, anon, sku, make_address, alipay)
+    refund = customer.api.post(f"/orders/{order['id']}/refunds", {"reason": "不要了"}).json()
+    alipay.lose_next_answer = True
+    operator.api.post(f"/admin/refunds/{refund['id']}/approve")
+    assert Refund.objects.get(pk=refund["id"]).status == "processing"
+    assert refunds_retry(now=timezone.now() + timedelta(hours=1)) == 1
+    assert Refund.objects.get(pk=refund["id"]).status == "succeeded"
+    assert len(alipay.calls("GET", "/gateway.do")) >= 2 and len(alipay.refunds) == 1
+    assert balance("gateway:alipay") == 0
+
+
 def test_payout_by_transfer_is_idempotent_on_its_number(alipay, db):
     gateway = get_gateway("alipay")
     first = gateway.payout(
@@ -251,6 +277,21 @@ def test_payout_by_transfer_is_idempotent_on_its_number(alipay, db):
         "identity": "2088102177846880",
         "identity_type": "ALIPAY_USER_ID",
     }
+    alipay.lose_next_answer = True  # the transfer is made but its answer is lost
+    lost = gateway.payout(
+        payout_no="PO20250101C3",
+        user_ref="alipay_user_id:2088102177846880",
+        amount=700,
+        description="x",
+    )
+    assert not lost.succeeded and lost.pending  # unknown: not a failure to pay again
+    found = gateway.payout(
+        payout_no="PO20250101C3",
+        user_ref="alipay_user_id:2088102177846880",
+        amount=700,
+        description="x",
+    )
+    assert found.succeeded and list(alipay.transfers) == ["PO20250101A1", "PO20250101C3"]
     no_account = gateway.payout(
         payout_no="PO20250101B2", user_ref="42", amount=100, description="x"
     )

@@ -13,7 +13,7 @@ from quanzi.ledger.services import balance
 from quanzi.orders.models import Order, Refund
 from quanzi.payments.gateways import get_gateway, reset_gateways
 from quanzi.payments.models import Payment
-from quanzi.payments.services import refund_execute, refunds_retry
+from quanzi.payments.services import payments_reconcile, refund_execute, refunds_retry
 from quanzi.payments.tests.standin import (
     WechatPayStandIn,
     cert_pem,
@@ -21,6 +21,7 @@ from quanzi.payments.tests.standin import (
     generated_key,
     local_network_only,
     private_pem,
+    public_pem,
     rsa_verify,
     write,
 )
@@ -63,7 +64,7 @@ def _stand_in():
         merchant_key=generated_key("wechat-merchant"),
         merchant_serial=SERIAL,
         platform_key=platform_key,
-        platform_cert=certificate(platform_key, "Tenpay.com Root CA"),
+        platform_cert=certificate(platform_key, "WeChat Pay platform (test)"),
     )
 
 
@@ -148,6 +149,19 @@ def test_native_payment_notified_twice_is_captured_once(customer, anon, sku, mak
         trade["transaction_id"],
         order["payable"],
     )
+
+
+def test_a_lost_notification_is_made_good_by_querying_wechatpay(
+    customer, sku, make_address, wechat
+):
+    order = _order(customer, sku, make_address)
+    _, payment = _pay(customer, order)
+    wechat.notification(payment.out_trade_no)  # the customer paid; the notification is lost
+    assert payments_reconcile(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert Order.objects.get(pk=order["id"]).status == "to_ship"
+    payment.refresh_from_db()
+    assert payment.gateway_txn_id == wechat.trades[payment.out_trade_no]["transaction_id"]
+    assert payments_reconcile(now=timezone.now() + timedelta(minutes=3)) == 0
 
 
 def test_jsapi_payment_for_a_known_openid_returns_signed_client_params(wechat, db):
@@ -262,6 +276,21 @@ def test_a_refund_still_processing_is_completed_by_the_retry_sweep(
     assert balance("gateway:wechatpay") == 0
 
 
+def test_a_refund_whose_answer_was_lost_is_found_by_the_sweep_not_sent_twice(
+    customer, operator, anon, sku, make_address, wechat
+):
+    order, payment = _paid_order(customer, anon, sku, make_address, wechat)
+    refund = customer.api.post(f"/orders/{order['id']}/refunds", {"reason": "不要了"}).json()
+    wechat.lose_next_answer = True
+    operator.api.post(f"/admin/refunds/{refund['id']}/approve")
+    assert Refund.objects.get(pk=refund["id"]).status == "processing"
+    assert len(wechat.refunds) == 1  # WeChat Pay did refund
+    assert refunds_retry(now=timezone.now() + timedelta(hours=1)) == 1
+    assert Refund.objects.get(pk=refund["id"]).status == "succeeded"
+    assert len(wechat.calls("POST", "/v3/refund/domestic/refunds")) == 1
+    assert balance("gateway:wechatpay") == 0
+
+
 def test_payout_by_merchant_transfer_is_idempotent_on_its_number(wechat, db):
     gateway = get_gateway("wechatpay")
     first = gateway.payout(
@@ -287,11 +316,59 @@ def test_payout_by_merchant_transfer_is_idempotent_on_its_number(wechat, db):
     )
     assert done.succeeded and len(wechat.calls("POST", "/v3/transfer/batches")) == 2
 
+    wechat.transfer_status = "SUCCESS"
+    wechat.lose_next_answer = True  # the transfer is made but its answer is lost
+    lost = gateway.payout(
+        payout_no="PO20250101D4", user_ref="openid:o-leader-7", amount=700, description="提现"
+    )
+    assert not lost.succeeded and lost.pending  # unknown: not a failure to pay again
+    found = gateway.payout(
+        payout_no="PO20250101D4", user_ref="openid:o-leader-7", amount=700, description="提现"
+    )
+    assert found.succeeded and len(wechat.calls("POST", "/v3/transfer/batches")) == 3
+
     unknown_payee = gateway.payout(
         payout_no="PO20250101C3", user_ref="42", amount=300, description="提现"
     )
     assert not unknown_payee.succeeded and not unknown_payee.pending
     assert "PO20250101C3" not in wechat.batches
+
+
+def test_a_merchant_key_wechatpay_does_not_know_gets_no_order(
+    settings, tmp_path, customer, sku, make_address, wechat
+):
+    settings.QUANZI_WECHATPAY_PRIVATE_KEY = write(
+        tmp_path / "other_key.pem", private_pem(generated_key("intruder"))
+    )
+    reset_gateways()
+    order = _order(customer, sku, make_address)
+    response = customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "wechatpay"})
+    assert response.status_code == 502 and response.json()["code"] == "gateway_error"
+    assert "SIGN_ERROR" in response.json()["message"]
+    assert len(wechat.requests) == 1 and not wechat.trades
+    assert not Payment.objects.exists()
+
+
+def test_wechatpay_public_key_mode_verifies_without_platform_certificates(
+    settings, tmp_path, customer, anon, sku, make_address, no_internet
+):
+    stand_in = _stand_in()
+    stand_in.platform_serial = "PUB_KEY_ID_0119000001202506180012345678901234"
+    with stand_in.running():
+        _configure(settings, tmp_path, stand_in, certs_dir="")
+        settings.QUANZI_WECHATPAY_PUBLIC_KEY = write(
+            tmp_path / "pub_key.pem", public_pem(generated_key("wechat-platform"))
+        )
+        settings.QUANZI_WECHATPAY_PUBLIC_KEY_ID = stand_in.platform_serial
+        reset_gateways()
+        order, _ = _paid_order(customer, anon, sku, make_address, stand_in)
+        forged = stand_in.notification(
+            stand_in.trades[next(iter(stand_in.trades))]["out_trade_no"],
+            signing_key=generated_key("intruder"),
+        )
+        assert _deliver(anon, forged).status_code == 400
+    assert not stand_in.calls("GET", "/v3/certificates")
+    assert Order.objects.get(pk=order["id"]).status == "to_ship"
 
 
 def test_platform_certificates_are_fetched_from_the_configured_gateway(
