@@ -6,6 +6,7 @@ from pydantic import Field
 from quanzi.accounts import services
 from quanzi.accounts.models import Address
 from quanzi.core.errors import Unauthorized
+from quanzi.core.ratelimit import rate_limit_request
 from quanzi.core.schemas import ErrorOut
 
 router = Router(tags=["accounts"])
@@ -60,8 +61,13 @@ class AddressOut(Schema):
     is_default: bool
 
 
-@router.post("/auth/register", auth=None, response={201: TokenOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/auth/register",
+    auth=None,
+    response={201: TokenOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
 def register(request, payload: RegisterIn):
+    rate_limit_request(request, "register", phone=payload.phone)
     user, token = services.user_register(
         phone=payload.phone,
         password=payload.password,
@@ -72,8 +78,9 @@ def register(request, payload: RegisterIn):
     return Status(201, {"user_id": user.pk, "token": token})
 
 
-@router.post("/auth/login", auth=None, response={200: TokenOut, 401: ErrorOut})
+@router.post("/auth/login", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
 def login(request, payload: LoginIn):
+    rate_limit_request(request, "login", phone=payload.phone)
     user, token = services.user_login(phone=payload.phone, password=payload.password)
     return {"user_id": user.pk, "token": token}
 

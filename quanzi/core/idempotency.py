@@ -36,27 +36,44 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
     existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
     if existing is not None:
         return _replay(existing, digest)
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                user_id=user_id, key=key, route=route, body_hash=digest
+
+    def remember(status: int, payload: Any) -> None:
+        try:
+            IdempotencyRecord.objects.create(
+                user_id=user_id,
+                key=key,
+                route=route,
+                body_hash=digest,
+                status_code=status,
+                response=payload,
             )
-            try:
-                with transaction.atomic():
-                    answer = work()
+        except IntegrityError as exc:
+            raise _KeyTaken from exc
+
+    try:
+        try:
+            # The record is written last, in the work's own transaction: one INSERT and
+            # no savepoint. A twin request racing on the same key waits on the unique
+            # key there, finds it taken, and its work is rolled back.
+            with transaction.atomic():
+                answer = work()
                 status, payload = answer.status_code, _jsonable(answer.value)
-            except QuanziError as exc:
-                # A refusal is an answer too: remember it so a retry sees the same.
-                status, payload = exc.status, exc.as_dict()
-            record.status_code = status
-            record.response = payload
-            record.save(update_fields=["status_code", "response"])
-    except IntegrityError:
+                remember(status, payload)
+        except QuanziError as exc:
+            # A refusal is an answer too: remember it so a retry sees the same.
+            status, payload = exc.status, exc.as_dict()
+            with transaction.atomic():
+                remember(status, payload)
+    except _KeyTaken:
         existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
         return _replay(existing, digest)
     if status >= 400:
         raise _Replayed(status, payload)
     return Status(status, payload)
+
+
+class _KeyTaken(Exception):
+    """Another request with the same key was answered first."""
 
 
 class _Replayed(QuanziError):

@@ -1,9 +1,21 @@
-"""Reading and writing the operator's settings (``get_settings`` is what the code calls)."""
+"""Reading and writing the operator's settings (``get_settings`` is what the code calls).
+
+``get_settings`` is called on every checkout, so each process keeps the validated
+settings for ``CACHE_SECONDS`` instead of reading and validating the row each time.
+``settings_update`` drops the copy at once: in its own process, and in every process
+sharing the Django cache (Redis in production) through a generation key; a process
+with a private cache sees a change within ``CACHE_SECONDS``. What a transaction read
+after changing the settings itself is never kept, so a rolled-back change leaves no
+trace. The object returned is shared: read it, never modify it.
+"""
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from pydantic import ValidationError
 
@@ -11,10 +23,45 @@ from quanzi.core.errors import Invalid
 from quanzi.core.models import PlatformSettings
 from quanzi.core.settings_schema import Settings, error_code, validate_settings
 
+CACHE_SECONDS = 5.0
+_GENERATION_KEY = "quanzi:settings:generation"
+# (generation, monotonic time loaded, settings)
+_cached: tuple[str, float, Settings] | None = None
+
+
+def _changed_in_this_transaction() -> bool:
+    conn = transaction.get_connection()
+    marker = getattr(conn, "_quanzi_settings_changed_in", None)
+    return bool(marker is not None and conn.atomic_blocks and conn.atomic_blocks[0] is marker)
+
 
 def get_settings() -> Settings:
+    global _cached
+    generation = cache.get(_GENERATION_KEY)
+    held = _cached
+    if (
+        held is not None
+        and generation is not None
+        and held[0] == generation
+        and time.monotonic() - held[1] < CACHE_SECONDS
+        and not _changed_in_this_transaction()
+    ):
+        return held[2]
     row = PlatformSettings.objects.filter(id=1).only("data").first()
-    return validate_settings(row.data if row else {})
+    settings = validate_settings(row.data if row else {})
+    if not _changed_in_this_transaction():
+        if generation is None:
+            generation = uuid.uuid4().hex
+            if not cache.add(_GENERATION_KEY, generation, timeout=None):
+                generation = cache.get(_GENERATION_KEY) or generation
+        _cached = (generation, time.monotonic(), settings)
+    return settings
+
+
+def settings_cache_clear() -> None:
+    global _cached
+    _cached = None
+    cache.delete(_GENERATION_KEY)
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +79,10 @@ def settings_update(*, patch: dict[str, Any]) -> Settings:
     """Merge ``patch`` into the stored settings, validate the result, save it."""
     if not isinstance(patch, dict):
         raise Invalid("invalid_setting", "settings must be a JSON object")
+    conn = transaction.get_connection()
+    conn._quanzi_settings_changed_in = conn.atomic_blocks[0]
+    settings_cache_clear()
+    transaction.on_commit(settings_cache_clear)
     row, _ = PlatformSettings.objects.select_for_update().get_or_create(id=1)
     current = validate_settings(row.data).model_dump()
     merged = _merge(current, patch)

@@ -1,10 +1,21 @@
-"""``quanzi serve``: gunicorn with N worker processes that truly serve in parallel."""
+"""``quanzi serve``: gunicorn with N worker processes that truly serve in parallel.
+
+In production (``QUANZI_PRODUCTION=1``) it first collects the static files into
+``STATIC_ROOT`` when no manifest is there yet (the deploy step ``quanzi manage
+collectstatic --noinput`` does the same ahead of time; see docs/deploy.md).
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+
+from quanzi.core.logging import get_logger
+
+log = get_logger("quanzi.server")
 
 
 class _QuanziServer(BaseApplication):
@@ -22,18 +33,49 @@ class _QuanziServer(BaseApplication):
         return application
 
 
-def serve(*, host: str, port: int, workers: int = 0) -> int:
+def static_collected() -> bool:
+    from django.conf import settings
+
+    return (Path(settings.STATIC_ROOT) / "staticfiles.json").exists()
+
+
+def collectstatic_if_needed() -> bool:
+    """Collect static files when production serves them from an empty STATIC_ROOT."""
+    from django.conf import settings
+
+    if not settings.PRODUCTION or static_collected():
+        return False
+    from django.core.management import call_command
+
+    log.info("collecting static files", extra={"static_root": str(settings.STATIC_ROOT)})
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return True
+
+
+def gunicorn_options(*, host: str, port: int, workers: int = 0) -> dict:
     workers = workers or (2 * multiprocessing.cpu_count() + 1)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "sync",
         "timeout": 60,
-        "graceful_timeout": 10,
+        "graceful_timeout": 30,
         "keepalive": 5,
+        # Recycle each process now and then (memory held by a long-lived Python process).
+        "max_requests": 5000,
+        "max_requests_jitter": 500,
+        # Quanzi logs one JSON line per request itself (quanzi.http, with its request id).
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "proc_name": f"quanzi-serve-{port}",
     }
-    _QuanziServer(options).run()
+    if os.path.isdir("/dev/shm"):
+        options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files off a slow disk
+    return options
+
+
+def serve(*, host: str, port: int, workers: int = 0) -> int:
+    collectstatic_if_needed()
+    _QuanziServer(gunicorn_options(host=host, port=port, workers=workers)).run()
     return 0
