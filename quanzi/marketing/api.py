@@ -12,6 +12,7 @@ from quanzi.core.auth import require_operator
 from quanzi.core.errors import Invalid, NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
+from quanzi.core.ratelimit import rate_limit_request
 from quanzi.core.schemas import ErrorOut
 from quanzi.marketing import points, selectors, services
 from quanzi.marketing.models import CouponTemplate
@@ -249,9 +250,10 @@ def coupon_template_list(request, cursor: str | None = None, limit: int | None =
 
 @router.post(
     "/coupon-templates/{template_id}/claim",
-    response={201: ClaimOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: ClaimOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
 )
 def coupon_claim(request, template_id: int):
+    rate_limit_request(request, "coupon_claim", user_id=request.auth.pk)
     coupon = services.coupon_claim(user=request.auth, template_id=template_id)
     return Status(201, {"coupon_id": coupon.pk, "valid_until": coupon.valid_until})
 

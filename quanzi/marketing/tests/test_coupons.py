@@ -321,3 +321,31 @@ def test_my_coupons_lists_own_coupons(customer, make_user, coupon_for, make_prod
         place(customer, [(sku, 1)], coupon_id=mine.pk)
     items = customer.api.get("/me/coupons").json()["items"]
     assert [(c["id"], c["status"]) for c in items] == [(mine.pk, status)]
+
+
+def test_coupon_claim_bursts_are_rate_limited(operator, make_user):
+    from quanzi.core.platform_settings import settings_update
+
+    settings_update(
+        patch={"rate_limits": {"coupon_claim_per_user": {"limit": 3, "window_seconds": 60}}}
+    )
+    user = make_user()
+    templates = [
+        operator.api.post(
+            "/admin/coupon-templates",
+            {
+                "name": f"满100减{i}",
+                "kind": "amount_off",
+                "amount": 100 + i,
+                "threshold": 10000,
+                "scope": "all",
+                "valid_days": 7,
+                "total": 100,
+                "per_user_limit": 1,
+            },
+        ).json()["id"]
+        for i in range(4)
+    ]
+    codes = [user.api.post(f"/coupon-templates/{t}/claim").status_code for t in templates]
+    assert codes == [201, 201, 201, 429]
+    assert user.api.post(f"/coupon-templates/{templates[3]}/claim").json()["code"] == "rate_limited"
