@@ -1,0 +1,342 @@
+"""The ``"group"`` selling channel and the group subsidy observer.
+
+Registered from ``GroupbuyConfig.ready()``. Every hook runs inside the transaction of
+the order change that calls it (placement, payment, cancellation, refund).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from quanzi.catalog.services import OutOfStock
+from quanzi.core.errors import Conflict, Invalid, NotFound
+from quanzi.core.logging import get_logger
+from quanzi.core.tasks import enqueue
+from quanzi.groupbuy import notices
+from quanzi.groupbuy.models import (
+    ACTIVE_MEMBER,
+    CampaignSku,
+    Group,
+    GroupCampaign,
+    GroupMember,
+    GroupStatus,
+    MemberStatus,
+    UserQuota,
+)
+from quanzi.orders.channels import Channel, OrderObserver, PlaceContext
+from quanzi.orders.models import Status as S
+
+log = get_logger("quanzi.groupbuy")
+
+NAME = "group"
+
+
+def group_lock(group_id: int) -> Group:
+    group = Group.objects.select_for_update().filter(pk=group_id).first()
+    if group is None:
+        raise NotFound("group_not_found", "no such group")
+    return group
+
+
+def campaign_check_open(campaign: GroupCampaign, *, now=None) -> None:
+    """Raise unless new groups may be opened in ``campaign`` now."""
+    now = now or timezone.now()
+    if (
+        not campaign.is_active
+        or campaign.starts_at > now
+        or (campaign.ends_at is not None and campaign.ends_at <= now)
+    ):
+        raise Conflict(
+            "campaign_not_active",
+            "this group deal is not running now",
+            {
+                "campaign_id": campaign.pk,
+                "starts_at": campaign.starts_at.isoformat(),
+                "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None,
+            },
+        )
+
+
+def places_taken(group: Group) -> int:
+    """Members holding a place: paid, or reserved inside their payment window."""
+    return GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).count()
+
+
+def group_check_joinable(group: Group, *, user_id: int, now=None) -> None:
+    """Raise unless ``user_id`` may take a slot in ``group`` now.
+
+    Authoritative only with the group row locked (joins queue on it, so the count of
+    places cannot change under it except downwards, by a cancelled reservation); without
+    the lock it is a fast refusal.
+    """
+    now = now or timezone.now()
+    if group.status == GroupStatus.PENDING:
+        raise Conflict("group_not_open", "this group opens once its leader has paid")
+    if group.status != GroupStatus.FORMING or (group.expires_at and group.expires_at <= now):
+        raise Conflict("group_closed", "this group is no longer open", {"status": group.status})
+    if group.leader_id == user_id:
+        raise Conflict("own_group", "you lead this group; share it with friends instead")
+    if GroupMember.objects.filter(group=group, user_id=user_id, status__in=ACTIVE_MEMBER).exists():
+        raise Conflict("already_joined", "you are already in this group")
+    if places_taken(group) >= group.size:
+        raise Conflict(
+            "group_full",
+            "every place in this group is taken; open a new one",
+            {"size": group.size},
+        )
+
+
+def group_expiry(campaign: GroupCampaign, start) -> object:
+    expires = start + timedelta(seconds=campaign.group_ttl_seconds)
+    if campaign.ends_at is not None and campaign.ends_at < expires:
+        expires = campaign.ends_at
+    return expires
+
+
+def _limit_error(campaign: GroupCampaign, held: int) -> Conflict:
+    return Conflict(
+        "limit_exceeded",
+        "you have reached the purchase limit of this group deal",
+        {"limit": campaign.per_user_limit, "held": held},
+    )
+
+
+def units_take(*, campaign: GroupCampaign, user_id: int, qty: int) -> None:
+    """Take ``qty`` from the campaign's allotment and the person's limit (conditional UPDATEs)."""
+    taken = GroupCampaign.objects.filter(pk=campaign.pk, stock__gte=qty).update(
+        stock=F("stock") - qty
+    )
+    if taken != 1:
+        raise OutOfStock(
+            "out_of_stock", "this group deal is sold out", {"campaign_id": campaign.pk}
+        )
+    quota, _ = UserQuota.objects.get_or_create(campaign_id=campaign.pk, user_id=user_id)
+    ok = UserQuota.objects.filter(pk=quota.pk, units__lte=campaign.per_user_limit - qty).update(
+        units=F("units") + qty
+    )
+    if ok != 1:
+        held = UserQuota.objects.filter(pk=quota.pk).values_list("units", flat=True).first()
+        raise _limit_error(campaign, held or 0)
+
+
+def units_return(*, member: GroupMember, qty: int) -> None:
+    """Give ``qty`` of a member's units back to the allotment and the person's limit."""
+    qty = min(qty, member.qty - member.returned_qty)
+    if qty <= 0:
+        return
+    campaign_id = member.group.campaign_id
+    GroupCampaign.objects.filter(pk=campaign_id).update(stock=F("stock") + qty)
+    UserQuota.objects.filter(campaign_id=campaign_id, user_id=member.user_id).update(
+        units=F("units") - qty
+    )
+    member.returned_qty += qty
+    member.save(update_fields=["returned_qty"])
+
+
+def _member_of(order) -> GroupMember | None:
+    return GroupMember.objects.filter(order_id=order.pk).first()
+
+
+class GroupChannel(Channel):
+    """Orders that open or join a group. ``extra``: ``campaign_id`` (open) or ``group_id``."""
+
+    name = NAME
+    reserves_sku_stock = True
+
+    def price(self, ctx: PlaceContext) -> None:
+        now = timezone.now()
+        group_id = ctx.extra.get("group_id")
+        group = None
+        if group_id is not None:
+            if not isinstance(group_id, int):
+                raise Invalid("invalid_group_order", "a group order names its group")
+            group = Group.objects.select_related("campaign").filter(pk=group_id).first()
+            if group is None:
+                raise NotFound("group_not_found", "no such group")
+            group_check_joinable(group, user_id=ctx.user.pk, now=now)  # re-checked under lock
+            campaign = group.campaign
+        else:
+            campaign_id = ctx.extra.get("campaign_id")
+            if not isinstance(campaign_id, int):
+                raise Invalid("invalid_group_order", "a group order names its campaign")
+            campaign = GroupCampaign.objects.filter(pk=campaign_id).first()
+            if campaign is None:
+                raise NotFound("campaign_not_found", "no such group deal")
+            campaign_check_open(campaign, now=now)
+        if len(ctx.lines) != 1:
+            raise Invalid("invalid_group_order", "a group order buys one item of its deal")
+        line = ctx.lines[0]
+        offer = CampaignSku.objects.filter(campaign=campaign, sku_id=line.sku.pk).first()
+        if offer is None:
+            raise Invalid(
+                "sku_not_in_campaign",
+                "this item is not part of the group deal",
+                {"sku_id": line.sku.pk},
+            )
+        held = (
+            UserQuota.objects.filter(campaign=campaign, user_id=ctx.user.pk)
+            .values_list("units", flat=True)
+            .first()
+        ) or 0
+        if held + line.qty > campaign.per_user_limit:
+            raise _limit_error(campaign, held)  # fast refusal; units_take decides for real
+        is_leader = group is None
+        price = offer.leader_price if is_leader and offer.leader_price else offer.group_price
+        line.unit_price = min(price, line.sku.price)
+        ctx.commission_enabled = campaign.commission_enabled
+        ctx.accepts_coupon = campaign.accepts_coupons
+        ctx.accepts_points = campaign.accepts_points
+        if group is not None:
+            ctx.channel_ref = str(group.pk)
+        ctx.extra["_campaign"] = campaign
+        ctx.extra["_leader"] = is_leader
+
+    def reserve(self, ctx: PlaceContext, order) -> None:
+        # Lock order: SKU (the core, before this) → campaign → quota → group, the order
+        # every group path follows (see the package docstring).
+        campaign: GroupCampaign = ctx.extra["_campaign"]
+        line = ctx.lines[0]
+        user_id = ctx.user.pk
+        units_take(campaign=campaign, user_id=user_id, qty=line.qty)
+        if ctx.extra["_leader"]:
+            group = Group.objects.create(
+                campaign=campaign, leader_id=user_id, size=campaign.group_size
+            )
+            order.channel_ref = str(group.pk)
+            fields = ["channel_ref"]
+            if campaign.ends_at is not None and order.expires_at > campaign.ends_at:
+                order.expires_at = campaign.ends_at
+                fields.append("expires_at")
+            order.save(update_fields=fields)
+        else:
+            group = group_lock(int(ctx.channel_ref))
+            group_check_joinable(group, user_id=user_id)  # "full?" under the lock
+            if group.expires_at is not None and order.expires_at > group.expires_at:
+                # The slot is held no longer than the group itself lives.
+                order.expires_at = group.expires_at
+                order.save(update_fields=["expires_at"])
+        GroupMember.objects.create(
+            group=group,
+            user_id=user_id,
+            order=order,
+            sku=line.sku,
+            qty=line.qty,
+            is_leader=bool(ctx.extra["_leader"]),
+        )
+        log.info(
+            "group slot reserved",
+            extra={"group_id": group.pk, "order_id": order.pk, "user_id": user_id},
+        )
+
+    def after_paid(self, order) -> str:
+        member = _member_of(order)
+        if member is None:  # not a group order of ours: nothing to decide
+            return S.TO_SHIP
+        group = group_lock(member.group_id)
+        member = GroupMember.objects.select_related("user").get(pk=member.pk)
+        now = timezone.now()
+        slot_held = member.status == MemberStatus.RESERVED and (
+            group.status == GroupStatus.FORMING
+            or (group.status == GroupStatus.PENDING and member.is_leader)
+        )
+        if not slot_held:
+            return self._slot_lost(order, group, member)
+        member.status = MemberStatus.PAID
+        member.paid_at = now
+        member.save(update_fields=["status", "paid_at"])
+        group.paid_count += 1
+        fields = ["paid_count"]
+        if group.status == GroupStatus.PENDING:
+            campaign = GroupCampaign.objects.get(pk=group.campaign_id)
+            group.status = GroupStatus.FORMING
+            group.formed_at = now
+            group.expires_at = group_expiry(campaign, now)
+            fields += ["status", "formed_at", "expires_at"]
+        group.save(update_fields=fields)
+        if group.paid_count >= group.size:
+            from quanzi.groupbuy.services import group_succeed
+
+            group_succeed(group=group, paying_order_id=order.pk)
+            return S.TO_SHIP
+        notices.member_paid(group=group, member=member)
+        return S.GROUPING
+
+    def _slot_lost(self, order, group: Group, member: GroupMember) -> str:
+        """A payment came in for a slot the group can no longer give: return it in full."""
+        member.status = MemberStatus.LOST
+        member.save(update_fields=["status"])
+        # The refund is created after commit, once the payment is recorded as the order's
+        # (the refund must go back through it); the stragglers sweep is the safety net.
+        enqueue("quanzi.groupbuy.services.member_refund_lost", order_id=order.pk)
+        notices.slot_lost(group=group, member=member)
+        log.warning(
+            "payment for a lost group slot; refunding",
+            extra={"group_id": group.pk, "order_id": order.pk, "group_status": group.status},
+        )
+        return S.PAID
+
+    def on_cancelled(self, order) -> None:
+        # The order is locked by the caller, and only paths holding it change its member
+        # row. Freeing the place touches no shared group row, so this never waits on a
+        # payment in flight (the payment-timeout sweep cancels many orders in one
+        # transaction).
+        member = GroupMember.objects.select_related("group").filter(order_id=order.pk).first()
+        if member is None or member.status != MemberStatus.RESERVED:
+            return
+        units_return(member=member, qty=member.qty)
+        member.status = MemberStatus.RELEASED
+        member.save(update_fields=["status"])
+        if member.is_leader and member.group.status == GroupStatus.PENDING:
+            # Nobody else can be in a group whose leader has not paid.
+            group = group_lock(member.group_id)
+            if group.status == GroupStatus.PENDING:
+                group.status = GroupStatus.CANCELLED
+                group.closed_at = timezone.now()
+                group.save(update_fields=["status", "closed_at"])
+
+    def on_refunded(self, order, refund) -> None:
+        member = GroupMember.objects.select_related("group").filter(order_id=order.pk).first()
+        if member is None:
+            return
+        if refund.restock:
+            units_return(member=member, qty=sum(part["qty"] for part in refund.lines))
+        group = group_lock(member.group_id)
+        if (
+            order.status == S.REFUNDED
+            and member.status == MemberStatus.PAID
+            and group.status != GroupStatus.SUCCEEDED
+        ):
+            # Refunded in full before the group succeeded: the place is free again (a
+            # forming group) or the failed group's refund is done.
+            member.status = MemberStatus.REFUNDED
+            member.save(update_fields=["status"])
+            group.paid_count -= 1
+            group.save(update_fields=["paid_count"])
+        if refund.amount > 0:
+            notices.refunded(group=group, member=member, refund=refund)
+
+    def may_ship(self, order) -> bool:
+        return Group.objects.filter(
+            members__order_id=order.pk, status=GroupStatus.SUCCEEDED
+        ).exists()
+
+
+class GroupSubsidy(OrderObserver):
+    """At settlement, a group price below the supply cost books the gap as marketing
+    subsidy instead of silently shrinking platform revenue."""
+
+    def settlement_legs(self, order, net_lines):
+        from quanzi.ledger import accounts as chart
+        from quanzi.ledger.services import Leg
+
+        if order.channel != NAME:
+            return []
+        lines = {line.pk: line for line in order.lines.all()}
+        gap = 0
+        for net in net_lines:
+            line = lines[net["line_id"]]
+            gap += max(0, (line.supply_price - line.unit_price) * net["qty"])
+        return [Leg(chart.MARKETING_SUBSIDY, gap)] if gap else []

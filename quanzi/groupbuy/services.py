@@ -1,0 +1,453 @@
+"""Group buying operations: campaigns, opening and joining groups, success, expiry.
+
+Opening and joining sell through ``orders.services.order_place`` (channel ``"group"``),
+so stock, pricing and the ledger stay one pipeline; the channel hooks in ``channel.py``
+reserve the slot and react to payment, cancellation and refunds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from quanzi.accounts.models import User
+from quanzi.catalog.models import SKU
+from quanzi.core.errors import Conflict, Invalid, NotFound
+from quanzi.core.logging import get_logger
+from quanzi.groupbuy import notices
+from quanzi.groupbuy.channel import NAME
+from quanzi.groupbuy.models import (
+    ACTIVE_MEMBER,
+    CampaignSku,
+    Group,
+    GroupCampaign,
+    GroupMember,
+    GroupStatus,
+    MemberStatus,
+)
+from quanzi.ledger import accounts as chart
+from quanzi.ledger.services import Leg, entry_post
+from quanzi.orders.models import Order
+from quanzi.orders.models import Status as S
+from quanzi.orders.refunds import refund_create_auto
+from quanzi.orders.services import order_place
+from quanzi.orders.states import transition
+
+log = get_logger("quanzi.groupbuy")
+
+MAX_GROUP_SIZE = 100
+MIN_TTL, MAX_TTL = 60, 30 * 86_400
+MAX_PRICE = 100_000_000
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _validate_offers(skus: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not skus:
+        raise Invalid("invalid_sku", "a group deal needs at least one SKU", {"field": "skus"})
+    clean: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for item in skus:
+        sku_id = item.get("sku_id")
+        if not _is_int(sku_id) or sku_id in seen:
+            raise Invalid("invalid_sku", "each SKU appears once", {"sku_id": sku_id})
+        seen.add(sku_id)
+        group_price, leader_price = item.get("group_price"), item.get("leader_price")
+        if not _is_int(group_price) or group_price <= 0 or group_price > MAX_PRICE:
+            raise Invalid(
+                "invalid_price",
+                "the group price is a whole number of fen above 0",
+                {"sku_id": sku_id, "field": "group_price"},
+            )
+        if leader_price is not None and (
+            not _is_int(leader_price) or leader_price <= 0 or leader_price > group_price
+        ):
+            raise Invalid(
+                "invalid_price",
+                "the leader price is between 1 fen and the group price",
+                {"sku_id": sku_id, "field": "leader_price"},
+            )
+        clean.append({"sku_id": sku_id, "group_price": group_price, "leader_price": leader_price})
+    return clean
+
+
+def campaign_create(
+    *,
+    title: str,
+    skus: list[dict[str, Any]],
+    group_size: int,
+    group_ttl_seconds: int,
+    per_user_limit: int,
+    stock: int,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    simulated_fill_max_missing: int | None = 0,
+    commission_enabled: bool = False,
+    accepts_coupons: bool = False,
+    accepts_points: bool = False,
+) -> GroupCampaign:
+    """Create a campaign. Refuses a window overlapping another active campaign on any of
+    the same SKUs (409 ``campaign_overlap``)."""
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise Invalid("invalid_title", "a group deal needs a title of at most 120 characters")
+    if not _is_int(group_size) or group_size < 2 or group_size > MAX_GROUP_SIZE:
+        raise Invalid(
+            "group_size_invalid",
+            f"a group has between 2 and {MAX_GROUP_SIZE} members",
+            {"group_size": group_size},
+        )
+    if not _is_int(group_ttl_seconds) or not MIN_TTL <= group_ttl_seconds <= MAX_TTL:
+        raise Invalid("invalid_ttl", f"a group stays open between {MIN_TTL} seconds and 30 days")
+    if not _is_int(per_user_limit) or per_user_limit < 1 or per_user_limit > 10_000:
+        raise Invalid("invalid_limit", "the per-user limit is between 1 and 10,000 units")
+    if not _is_int(stock) or stock < 1 or stock > 10_000_000:
+        raise Invalid("invalid_stock", "allot between 1 and 10,000,000 units to the deal")
+    fill = simulated_fill_max_missing or 0
+    if not _is_int(fill) or fill < 0 or fill >= group_size:
+        raise Invalid(
+            "invalid_simulated_fill",
+            "simulated fill completes groups missing fewer members than the group size",
+        )
+    now = timezone.now()
+    starts_at = _aware(starts_at) or now
+    ends_at = _aware(ends_at)
+    if ends_at is not None and (ends_at <= starts_at or ends_at <= now):
+        raise Invalid("invalid_window", "the deal must end after it starts, in the future")
+    offers = _validate_offers(skus)
+    with transaction.atomic():
+        # Lock the SKUs so that two campaigns created at once cannot both pass the
+        # overlap check.
+        sku_ids = sorted(o["sku_id"] for o in offers)
+        found = {
+            sku.pk: sku
+            for sku in SKU.objects.select_for_update(of=("self",))
+            .select_related("product")
+            .filter(pk__in=sku_ids)
+            .order_by("pk")
+        }
+        for offer in offers:
+            sku = found.get(offer["sku_id"])
+            if sku is None or not sku.is_active or not sku.product.is_active:
+                raise Invalid(
+                    "sku_unavailable", "this item is not on sale", {"sku_id": offer["sku_id"]}
+                )
+            if offer["group_price"] > sku.price:
+                raise Invalid(
+                    "invalid_price",
+                    "the group price cannot be above the retail price",
+                    {"sku_id": sku.pk, "field": "group_price"},
+                )
+        products = {sku.product_id for sku in found.values()}
+        if len(products) != 1:
+            raise Invalid("skus_of_one_product", "a group deal covers SKUs of one product")
+        overlapping = CampaignSku.objects.filter(
+            sku_id__in=sku_ids, campaign__is_active=True
+        ).filter(Q(campaign__ends_at__isnull=True) | Q(campaign__ends_at__gt=starts_at))
+        if ends_at is not None:
+            overlapping = overlapping.filter(campaign__starts_at__lt=ends_at)
+        clash = overlapping.values("campaign_id", "sku_id").first()
+        if clash is not None:
+            raise Conflict(
+                "campaign_overlap",
+                "this SKU is already in a group deal during that time; one deal per SKU at once",
+                clash,
+            )
+        campaign = GroupCampaign.objects.create(
+            title=title,
+            product_id=products.pop(),
+            group_size=group_size,
+            group_ttl_seconds=group_ttl_seconds,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            per_user_limit=per_user_limit,
+            stock_allotted=stock,
+            stock=stock,
+            simulated_fill_max_missing=fill,
+            commission_enabled=commission_enabled,
+            accepts_coupons=accepts_coupons,
+            accepts_points=accepts_points,
+        )
+        CampaignSku.objects.bulk_create(
+            [
+                CampaignSku(
+                    campaign=campaign,
+                    sku_id=o["sku_id"],
+                    group_price=o["group_price"],
+                    leader_price=o["leader_price"],
+                )
+                for o in offers
+            ]
+        )
+    log.info("group campaign created", extra={"campaign_id": campaign.pk})
+    return campaign
+
+
+def campaign_end(*, campaign_id: int) -> GroupCampaign:
+    """Stop opening new groups now. Forming groups run to their own expiry."""
+    with transaction.atomic():
+        campaign = GroupCampaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:
+            raise NotFound("campaign_not_found", "no such group deal")
+        if campaign.is_active:
+            now = timezone.now()
+            campaign.is_active = False
+            if campaign.ends_at is None or campaign.ends_at > now:
+                campaign.ends_at = max(now, campaign.starts_at + timedelta(seconds=1))
+            campaign.save(update_fields=["is_active", "ends_at"])
+    return campaign
+
+
+# --- opening and joining ---------------------------------------------------------------
+
+
+def group_open(
+    *,
+    user: User,
+    campaign_id: int,
+    sku_id: int,
+    qty: int,
+    address_id: int | None,
+    coupon_id: int | None = None,
+    points: int = 0,
+    share_token: str = "",
+) -> Order:
+    """Open a group as its leader: a ``pending_payment`` order; the group forms once paid."""
+    return order_place(
+        user=user,
+        items=[{"sku_id": sku_id, "qty": qty}],
+        address_id=address_id,
+        coupon_id=coupon_id,
+        points=points,
+        share_token=share_token,
+        channel=NAME,
+        extra={"campaign_id": campaign_id},
+    )
+
+
+def group_join(
+    *,
+    user: User,
+    group_id: int,
+    sku_id: int,
+    qty: int,
+    address_id: int | None,
+    coupon_id: int | None = None,
+    points: int = 0,
+    share_token: str = "",
+) -> Order:
+    """Take a slot in a forming group: held for the order's payment window."""
+    return order_place(
+        user=user,
+        items=[{"sku_id": sku_id, "qty": qty}],
+        address_id=address_id,
+        coupon_id=coupon_id,
+        points=points,
+        share_token=share_token,
+        channel=NAME,
+        extra={"group_id": group_id},
+    )
+
+
+# --- success ---------------------------------------------------------------------------
+
+
+def _ship_orders(orders: list[Order], *, group: Group) -> None:
+    """Member orders of a succeeded group leave ``grouping`` for ``to_ship``."""
+    for order in orders:
+        if order.status in (S.GROUPING, S.PAID):
+            transition(order, S.TO_SHIP, note=f"group {group.pk} succeeded")
+        elif order.status == S.REFUNDING and order.status_before_refund in (S.GROUPING, S.PAID):
+            # A refund is being decided: if it is turned down, the order ships.
+            order.status_before_refund = S.TO_SHIP
+            order.save(update_fields=["status_before_refund"])
+
+
+def group_succeed(
+    *, group: Group, paying_order_id: int | None = None, locked: dict[int, Order] | None = None
+) -> None:
+    """Mark a locked group succeeded and send every paid member's order to shipping.
+
+    Runs in the caller's transaction: the payment that completed the group (its own
+    order moves on through ``after_paid``) or the expiry sweep (orders locked already).
+    """
+    members = list(
+        GroupMember.objects.select_related("user")
+        .filter(group=group, status=MemberStatus.PAID)
+        .order_by("order_id")
+    )
+    other_ids = [m.order_id for m in members if m.order_id != paying_order_id]
+    if locked is None:
+        orders = list(Order.objects.select_for_update().filter(pk__in=other_ids).order_by("pk"))
+    else:
+        orders = [locked[order_id] for order_id in other_ids]
+    _ship_orders(orders, group=group)
+    group.status = GroupStatus.SUCCEEDED
+    group.closed_at = timezone.now()
+    group.save()
+    notices.succeeded(group=group, members=members)
+    log.info(
+        "group succeeded",
+        extra={"group_id": group.pk, "paid": group.paid_count, "simulated": group.simulated},
+    )
+
+
+def _simulated_fill(group: Group, paid: list[GroupMember], missing: int) -> None:
+    """The platform completes the group: it buys the missing units from the supplier."""
+    basis = next((m for m in paid if m.is_leader), paid[0])
+    cost = basis.sku.supply_price * missing
+    group.simulated = True
+    group.simulated_members = missing
+    group.subsidy = cost
+    if cost:
+        entry_post(
+            key=f"groupfill:{group.pk}",
+            kind="group_fill",
+            legs=[
+                Leg(chart.MARKETING_SUBSIDY, cost),
+                Leg(chart.supplier_payable(basis.sku.product.supplier_id), -cost),
+            ],
+            memo=f"simulated fill of group {group.pk}: {missing} × sku {basis.sku_id}",
+        )
+
+
+# --- expiry ----------------------------------------------------------------------------
+
+
+def group_expire(*, group_id: int, now: datetime | None = None) -> str | None:
+    """Close one group whose time ran out: simulated fill or failure with refunds.
+
+    One short transaction. Locks are taken with NOWAIT (a busy group raises
+    ``OperationalError`` and is retried by the next sweep run). Refunds are records
+    executed after commit, so a crash leaves either nothing done or everything owed
+    recorded. Unpaid reservations are past their payment window already (it never
+    outlives the group): the payment-timeout sweep cancels them, and a payment that still
+    comes in finds the group closed and is refunded. Returns the outcome, or ``None``
+    when there was nothing to do.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        group = Group.objects.select_for_update(nowait=True).filter(pk=group_id).first()
+        if (
+            group is None
+            or group.status != GroupStatus.FORMING
+            or group.expires_at is None
+            or group.expires_at > now
+        ):
+            return None
+        campaign = GroupCampaign.objects.get(pk=group.campaign_id)
+        members = list(
+            GroupMember.objects.select_related("user", "sku__product")
+            .filter(group=group, status__in=ACTIVE_MEMBER)
+            .order_by("order_id")
+        )
+        paid = [m for m in members if m.status == MemberStatus.PAID]
+        orders = {
+            order.pk: order
+            for order in Order.objects.select_for_update(nowait=True)
+            .filter(pk__in=[m.order_id for m in paid])
+            .order_by("pk")
+        }
+        missing = group.size - len(paid)
+        if paid and 0 < missing <= campaign.simulated_fill_max_missing:
+            _simulated_fill(group, paid, missing)
+            group_succeed(group=group, locked=orders)
+            outcome = GroupStatus.SUCCEEDED
+        else:
+            group.status = GroupStatus.FAILED
+            group.closed_at = now
+            group.save(update_fields=["status", "closed_at"])
+            for member in paid:
+                order = orders[member.order_id]
+                # An order with a refund already in progress is left to it; the
+                # stragglers sweep refunds whatever it leaves.
+                if order.status in (S.GROUPING, S.PAID):
+                    refund_create_auto(order=order, reason=f"group {group.pk} failed")
+            notices.failed(group=group, members=members)
+            outcome = GroupStatus.FAILED
+            log.info("group failed", extra={"group_id": group.pk, "paid": len(paid)})
+    return outcome
+
+
+def groups_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Sweep: close every forming group whose time ran out (idempotent, crash-safe)."""
+    now = now or timezone.now()
+    ids = list(
+        Group.objects.filter(status=GroupStatus.FORMING, expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .values_list("id", flat=True)[:batch]
+    )
+    done = 0
+    for group_id in ids:
+        try:
+            if group_expire(group_id=group_id, now=now):
+                done += 1
+        except OperationalError:
+            log.info("group busy; next run closes it", extra={"group_id": group_id})
+        except Exception:  # noqa: BLE001 - one bad group must not stop the others
+            log.exception("group expiry failed", extra={"group_id": group_id})
+    return done
+
+
+# --- refunds the groups owe ------------------------------------------------------------
+
+
+def _refund_if_owed(order_id: int, reason: str) -> bool:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status not in (S.PAID, S.GROUPING):
+            return False
+        member = GroupMember.objects.select_related("group").filter(order=order).first()
+        owed = member is not None and (
+            member.status == MemberStatus.LOST
+            or (member.status == MemberStatus.PAID and member.group.status == GroupStatus.FAILED)
+        )
+        if not owed:
+            return False
+        refund_create_auto(order=order, reason=reason)
+        return True
+
+
+def member_refund_lost(*, order_id: int) -> bool:
+    """Refund in full an order that paid for a slot its group could no longer give."""
+    return _refund_if_owed(order_id, "group slot lost")
+
+
+def groups_refund_stragglers(*, batch: int = 200) -> int:
+    """Sweep: refund every paid order that a failed group (or a lost slot) still owes.
+
+    Covers orders whose own refund was in progress when their group failed (and was then
+    turned down or was partial) and lost slots whose after-commit refund was interrupted.
+    """
+    ids = list(
+        GroupMember.objects.filter(
+            Q(status=MemberStatus.LOST)
+            | Q(status=MemberStatus.PAID, group__status=GroupStatus.FAILED),
+            order__status__in=[S.PAID, S.GROUPING],
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)[:batch]
+    )
+    done = 0
+    for order_id in ids:
+        try:
+            if _refund_if_owed(order_id, "group failed"):
+                done += 1
+        except Exception:  # noqa: BLE001 - one bad order must not stop the others
+            log.exception("group refund failed", extra={"order_id": order_id})
+    return done

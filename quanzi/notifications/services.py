@@ -1,0 +1,48 @@
+"""Writing to the inbox. Other apps call ``notify`` inside their own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from quanzi.accounts.models import User
+from quanzi.core.errors import NotFound
+from quanzi.core.logging import get_logger
+from quanzi.notifications.models import Notification
+
+log = get_logger("quanzi.notifications")
+
+
+def notify(
+    *, user_id: int, kind: str, title: str, body: str, data: dict[str, Any] | None = None
+) -> Notification:
+    """Put a message in ``user_id``'s inbox (in the caller's transaction)."""
+    note = Notification.objects.create(
+        user_id=user_id,
+        kind=kind[:40],
+        title=title[:120],
+        body=body[:500],
+        data=data or {},
+    )
+    log.info("notified", extra={"user_id": user_id, "kind": kind, "notification_id": note.pk})
+    return note
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's messages read; reading it again changes nothing."""
+    note = Notification.objects.filter(pk=notification_id, user=user).first()
+    if note is None:
+        # Someone else's message looks exactly like a missing one.
+        raise NotFound("notification_not_found", "no such notification")
+    if note.read_at is None:
+        now = timezone.now()
+        Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=now)
+        note.refresh_from_db(fields=["read_at"])
+    return note
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
