@@ -15,3 +15,8 @@ class GroupbuyConfig(AppConfig):
         register_channel(GroupChannel())
         register_observer(GroupSubsidy())
         register_product_extra(product_extra)
+
+        from quanzi.core.demo import register_demo_step
+        from quanzi.groupbuy.demo import demo_step
+
+        register_demo_step(demo_step)

@@ -19,3 +19,8 @@ class MarketingConfig(AppConfig):
         pricing_hooks.points = points_deduction
         if coupons_new_user_gift not in accounts.on_registered:
             accounts.on_registered.append(coupons_new_user_gift)
+
+        from quanzi.core.demo import register_demo_step
+        from quanzi.marketing.demo import demo_step
+
+        register_demo_step(demo_step)

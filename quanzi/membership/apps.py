@@ -16,3 +16,8 @@ class MembershipConfig(AppConfig):
         register_observer(MembershipObserver())
         pricing_hooks.member_price = member_unit_price
         pricing_hooks.free_shipping = ships_free
+
+        from quanzi.core.demo import register_demo_step
+        from quanzi.membership.demo import demo_step
+
+        register_demo_step(demo_step)

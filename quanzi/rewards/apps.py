@@ -17,3 +17,8 @@ class RewardsConfig(AppConfig):
 
         register_channel(LotteryChannel())
         register_observer(RewardsObserver())
+
+        from quanzi.core.demo import register_demo_step
+        from quanzi.rewards.demo import demo_step
+
+        register_demo_step(demo_step)
