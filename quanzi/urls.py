@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from quanzi.core import views as core_views
 from quanzi.core.api import api
+from quanzi.social import views as social_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -10,5 +11,6 @@ urlpatterns = [
     path("readyz", core_views.readyz),
     path("django-admin/", admin.site.urls),
     path("dashboard/", include("quanzi.dashboard.urls")),
+    path("s/<str:token>", social_views.share_open, name="share_open"),
     path("", include("quanzi.storefront.urls")),
 ]

@@ -1,0 +1,42 @@
+"""Where distribution money sits in the ledger.
+
+* ``user:<id>:commission_available`` — commissions a user may withdraw (a credit
+  balance: the user-facing amount is ``-balance``). Settlement credits it; withdrawal
+  requests debit it, never below zero (``no_overdraw`` on the leg, with the account row
+  locked); a refund after settlement claws the commission back by debiting it, which is
+  the only way it can go below zero (a debt netted from later earnings).
+* ``commission_held`` — settled commissions that risk control holds for review.
+* ``withdrawals_pending`` — requested and approved withdrawals not yet paid out.
+
+Frozen commissions are not in the ledger: until settlement the money is still the
+customer's (``customer_funds``) and a refund simply returns it; the commission records
+carry the commitment.
+"""
+
+from __future__ import annotations
+
+from quanzi.ledger import accounts as chart
+from quanzi.ledger.models import Account
+from quanzi.ledger.services import Leg
+
+AVAILABLE = "commission_available"
+HELD = "commission_held"
+PENDING = chart.WITHDRAWALS_PENDING
+
+
+def available_code(user_id: int) -> str:
+    return chart.user_account(user_id, AVAILABLE)
+
+
+def available_leg(user_id: int, amount: int, *, no_overdraw: bool = False) -> Leg:
+    return Leg(available_code(user_id), amount, user_id=user_id, no_overdraw=no_overdraw)
+
+
+def available_of(user_id: int) -> int:
+    """The user's withdrawable commission (negative while a clawback debt is open)."""
+    balance = (
+        Account.objects.filter(code=available_code(user_id))
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return -(balance or 0)

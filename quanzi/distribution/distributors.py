@@ -1,0 +1,102 @@
+"""Who is a distributor (分销员), and the operator's audit of applications.
+
+Becoming a distributor never costs anything (no entry fee). The operator's
+``distribution.qualification`` decides who earns commissions:
+
+* ``everyone`` — every account;
+* ``first_purchase`` — an account with a paid order of goods that was not refunded in
+  full (a membership fee does not count: paying is never what makes a distributor);
+* ``approval`` — an account whose application the operator approved.
+
+An approved application qualifies under every rule; a rejected one (or a revoked
+approval) disqualifies under ``approval`` only. A level whose upline does not qualify
+is simply not paid: it is never passed further up (no compression), so no path can
+ever reach a third level.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from quanzi.accounts.models import User
+from quanzi.core.errors import Conflict, NotFound
+from quanzi.core.platform_settings import get_settings
+from quanzi.core.settings_schema import DistributionSettings
+from quanzi.distribution.models import DistributorProfile, ProfileStatus
+from quanzi.orders.models import Order
+from quanzi.orders.models import Status as S
+
+MEMBERSHIP_CHANNEL = "membership"
+
+
+def profile_lock(*, user_id: int) -> DistributorProfile:
+    """The user's profile row, created on first use, locked for this transaction."""
+    profile = DistributorProfile.objects.select_for_update().filter(user_id=user_id).first()
+    if profile is None:
+        try:
+            with transaction.atomic():
+                DistributorProfile.objects.create(user_id=user_id)
+        except IntegrityError:
+            pass
+        profile = DistributorProfile.objects.select_for_update().get(user_id=user_id)
+    return profile
+
+
+def has_bought(*, user_id: int) -> bool:
+    return (
+        Order.objects.filter(user_id=user_id, paid_at__isnull=False)
+        .exclude(status=S.REFUNDED)
+        .exclude(channel=MEMBERSHIP_CHANNEL)
+        .exists()
+    )
+
+
+def distributor_is_qualified(*, user_id: int, settings: DistributionSettings | None = None) -> bool:
+    settings = settings or get_settings().distribution
+    status = (
+        DistributorProfile.objects.filter(user_id=user_id).values_list("status", flat=True).first()
+    )
+    if status == ProfileStatus.APPROVED:
+        return True
+    if settings.qualification == "everyone":
+        return True
+    if settings.qualification == "first_purchase":
+        return has_bought(user_id=user_id)
+    return False
+
+
+def distributor_apply(*, user: User, real_name: str = "", reason: str = "") -> DistributorProfile:
+    """Apply to become a distributor (free). Applying again while waiting is a no-op."""
+    with transaction.atomic():
+        profile = profile_lock(user_id=user.pk)
+        if profile.status == ProfileStatus.APPROVED:
+            raise Conflict("already_distributor", "you are a distributor already")
+        if profile.status != ProfileStatus.APPLIED:
+            profile.status = ProfileStatus.APPLIED
+            profile.real_name = (real_name or "").strip()[:40]
+            profile.reason = (reason or "").strip()[:200]
+            profile.applied_at = timezone.now()
+            profile.decided_at = None
+            profile.decision_note = ""
+            profile.save()
+        return profile
+
+
+def distributor_decide(
+    *, user_id: int, operator: User, approve: bool, note: str = ""
+) -> DistributorProfile:
+    """The operator approves or rejects an application (or revokes an approval)."""
+    if not User.objects.filter(pk=user_id).exists():
+        raise NotFound("user_not_found", "no such user")
+    with transaction.atomic():
+        profile = profile_lock(user_id=user_id)
+        target = ProfileStatus.APPROVED if approve else ProfileStatus.REJECTED
+        if profile.status == target:
+            return profile
+        profile.status = target
+        profile.decision_note = (note or "").strip()[:200]
+        profile.decided_at = timezone.now()
+        profile.decided_by_id = operator.pk
+        profile.save()
+        return profile
