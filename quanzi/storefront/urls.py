@@ -1,8 +1,66 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from quanzi.storefront import views
+from quanzi.storefront.views import account, cart, deals, me, media, orders, poster, shop, shops
 
 app_name = "storefront"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", shop.home, name="home"),
+    path("c/", shop.categories, name="categories"),
+    path("search/", shop.search, name="search"),
+    path("p/<int:product_id>", shop.product, name="product"),
+    # account
+    path("login/", account.login_view, name="login"),
+    path("register/", account.register_view, name="register"),
+    path("logout/", account.logout_view, name="logout"),
+    path("me/", account.me, name="me"),
+    path("me/profile/", account.profile, name="profile"),
+    path("me/addresses/", account.addresses, name="addresses"),
+    path("me/addresses/new/", account.address_edit, name="address_new"),
+    path("me/addresses/<int:address_id>/", account.address_edit, name="address_edit"),
+    path("me/addresses/<int:address_id>/delete/", account.address_delete, name="address_delete"),
+    path("me/coupons/", me.my_coupons, name="my_coupons"),
+    path("coupons/", me.coupon_centre, name="coupon_centre"),
+    path("coupons/<int:template_id>/claim/", me.coupon_claim, name="coupon_claim"),
+    path("me/points/", me.my_points, name="my_points"),
+    path("me/points/sign-in/", me.points_sign_in, name="points_sign_in"),
+    path("membership/", me.membership, name="membership"),
+    path("membership/<int:plan_id>/buy/", me.membership_buy, name="membership_buy"),
+    path("me/earnings/", me.my_earnings, name="my_earnings"),
+    path("me/withdrawals/", me.my_withdrawals, name="my_withdrawals"),
+    path("me/team/", me.my_team, name="my_team"),
+    path("me/invite/", me.my_invite, name="my_invite"),
+    path("me/invite/qr.png", me.my_invite_qr, name="my_invite_qr"),
+    path("shop/<int:shop_id>", shops.shop_page, name="shop"),
+    path("me/shop/", shops.my_shop, name="my_shop"),
+    path("me/shop/add/", shops.my_shop_add, name="my_shop_add"),
+    path("me/shop/remove/<int:product_id>/", shops.my_shop_remove, name="my_shop_remove"),
+    # cart and checkout
+    path("cart/", cart.cart_view, name="cart"),
+    path("cart/add/", cart.cart_add, name="cart_add"),
+    path("cart/update/", cart.cart_update, name="cart_update"),
+    path("cart/checkout/", cart.cart_checkout, name="cart_checkout"),
+    path("buy/", cart.buy_now, name="buy_now"),
+    path("checkout/", cart.checkout, name="checkout"),
+    # orders and payment
+    path("orders/", orders.order_list, name="orders"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order"),
+    path("orders/<int:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<int:order_id>/confirm/", orders.order_confirm, name="order_confirm"),
+    path("orders/<int:order_id>/refund/", orders.order_refund, name="order_refund"),
+    path("orders/<int:order_id>/pay/", orders.order_pay, name="order_pay"),
+    path("pay/sandbox/<str:out_trade_no>", orders.sandbox_pay, name="sandbox_pay"),
+    # group buying and bargaining
+    path("group/start/", deals.group_start, name="group_start"),
+    path("g/<int:group_id>", deals.group_page, name="group"),
+    path("g/<int:group_id>/join", deals.group_join, name="group_join"),
+    path("b/start/", deals.bargain_start, name="bargain_start"),
+    path("b/<int:bargain_id>", deals.bargain_page, name="bargain"),
+    path("b/<int:bargain_id>/help", deals.bargain_help, name="bargain_help"),
+    path("b/<int:bargain_id>/buy", deals.bargain_buy, name="bargain_buy"),
+    path("bargains/<int:bargain_id>", deals.bargain_alias, name="bargain_alias"),
+    # share posters
+    path("poster/p/<int:product_id>.png", poster.product_poster, name="product_poster"),
+    path("poster/g/<int:group_id>.png", poster.group_poster, name="group_poster"),
+    path("share/", deals.share, name="share"),
+    re_path(r"^media/(?P<path>.+)$", media.media, name="media"),
 ]

@@ -1,0 +1,22 @@
+"""Where the dashboard meets the feature apps (campaigns, coupons, plans, withdrawals)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def withdrawals_waiting() -> int | None:
+    from quanzi.distribution.models import Withdrawal, WithdrawalStatus
+
+    return Withdrawal.objects.filter(status=WithdrawalStatus.REQUESTED).count()
+
+
+def nav() -> list[tuple[str, str]]:
+    """Menu entries of the feature pages: (path, label)."""
+    return [
+        ("/dashboard/groups/", str(_("Group deals"))),
+        ("/dashboard/bargains/", str(_("Bargains"))),
+        ("/dashboard/coupons/", str(_("Coupons"))),
+        ("/dashboard/plans/", str(_("Membership"))),
+        ("/dashboard/withdrawals/", str(_("Withdrawals"))),
+    ]

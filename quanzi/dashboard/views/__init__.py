@@ -1,0 +1,1 @@
+"""The operator dashboard: the daily work of running the shop, over the domain services."""
