@@ -13,7 +13,7 @@ class BargainConfig(AppConfig):
         register_channel(BargainChannel())
         register_observer(BargainSubsidy())
 
-        from quanzi.core.demo import register_demo_step
         from quanzi.bargain.demo import demo_step
+        from quanzi.core.demo import register_demo_step
 
         register_demo_step(demo_step)

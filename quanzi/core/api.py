@@ -9,8 +9,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
-from ninja.renderers import JSONRenderer
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
 from quanzi import __version__
 from quanzi.core.auth import BearerAuth, SessionAuth
@@ -18,7 +18,6 @@ from quanzi.core.errors import QuanziError
 from quanzi.core.logging import get_logger
 
 log = get_logger("quanzi.api")
-
 
 
 class _Renderer(JSONRenderer):

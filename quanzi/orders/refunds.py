@@ -232,7 +232,11 @@ def refund_book_success(*, refund_id: int, gateway_refund_id: str = "") -> Refun
         if refund is None:
             raise NotFound("refund_not_found", "no such refund")
         order = _lock_order(refund.order_id)
-        refund = Refund.objects.select_for_update(of=("self",)).select_related("payment").get(pk=refund_id)
+        refund = (
+            Refund.objects.select_for_update(of=("self",))
+            .select_related("payment")
+            .get(pk=refund_id)
+        )
         if refund.status == RefundStatus.SUCCEEDED:
             return refund
         gateway = refund.payment.gateway if refund.payment else "sandbox"

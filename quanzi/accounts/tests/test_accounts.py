@@ -4,7 +4,9 @@ from quanzi.accounts.models import AuthToken, User
 
 
 def test_register_login_me_logout(anon):
-    response = anon.post("/auth/register", {"phone": "13912345678", "password": "secret123", "nickname": "阿强"})
+    response = anon.post(
+        "/auth/register", {"phone": "13912345678", "password": "secret123", "nickname": "阿强"}
+    )
     assert response.status_code == 201
     token = response.json()["token"]
     assert not AuthToken.objects.filter(key_hash=token).exists()  # stored hashed only
@@ -24,7 +26,11 @@ def test_register_refuses_bad_input_clearly(anon):
     cases = [
         ({"phone": "12345", "password": "secret123"}, 422, "invalid_phone"),
         ({"phone": "13912345678", "password": "123"}, 422, "weak_password"),
-        ({"phone": "13912345678", "password": "secret123", "invite_code": "NOSUCH"}, 422, "invalid_invite_code"),
+        (
+            {"phone": "13912345678", "password": "secret123", "invite_code": "NOSUCH"},
+            422,
+            "invalid_invite_code",
+        ),
         ({"password": "secret123"}, 422, "validation_error"),
     ]
     for body, status, code in cases:
@@ -46,7 +52,12 @@ def test_wrong_password_is_401_without_saying_which_part(anon, customer):
 
 def test_invite_code_binds_the_referrer(anon, customer):
     response = anon.post(
-        "/auth/register", {"phone": "13912345678", "password": "secret123", "invite_code": customer.invite_code.lower()}
+        "/auth/register",
+        {
+            "phone": "13912345678",
+            "password": "secret123",
+            "invite_code": customer.invite_code.lower(),
+        },
     )
     anon.token = response.json()["token"]
     assert anon.get("/me").json()["referrer_id"] == customer.pk
@@ -60,7 +71,14 @@ def test_no_token_is_401_and_bad_token_is_401(anon):
 
 
 def test_addresses_belong_to_their_owner(customer, make_user):
-    body = {"name": "张三", "phone": "13900000000", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "文三路 1 号"}
+    body = {
+        "name": "张三",
+        "phone": "13900000000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "detail": "文三路 1 号",
+    }
     created = customer.api.post("/me/addresses", body)
     assert created.status_code == 201 and created.json()["is_default"] is True
     address_id = created.json()["id"]
@@ -68,7 +86,12 @@ def test_addresses_belong_to_their_owner(customer, make_user):
     assert other.api.get("/me/addresses").json() == []
     assert other.api.put(f"/me/addresses/{address_id}", body).status_code == 404
     assert other.api.delete(f"/me/addresses/{address_id}").status_code == 404
-    assert customer.api.put(f"/me/addresses/{address_id}", {**body, "detail": "文二路 2 号"}).json()["detail"] == "文二路 2 号"
+    assert (
+        customer.api.put(f"/me/addresses/{address_id}", {**body, "detail": "文二路 2 号"}).json()[
+            "detail"
+        ]
+        == "文二路 2 号"
+    )
     bad = customer.api.post("/me/addresses", {**body, "phone": "123"})
     assert bad.status_code == 422
     assert customer.api.delete(f"/me/addresses/{address_id}").status_code == 204
@@ -78,7 +101,21 @@ def test_addresses_belong_to_their_owner(customer, make_user):
 def test_user_create_command(capsys, db):
     from quanzi.cli import main
 
-    assert main(["user", "create", "--phone", "13811112222", "--password", "secret123", "--role", "operator"]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--phone",
+                "13811112222",
+                "--password",
+                "secret123",
+                "--role",
+                "operator",
+            ]
+        )
+        == 0
+    )
     assert "roles=customer,operator" in capsys.readouterr().out
     assert User.objects.get(phone="13811112222").is_operator
     assert main(["user", "create", "--phone", "13811112222", "--password", "secret123"]) == 2

@@ -5,7 +5,9 @@ PRODUCT = {
     "description": "脆甜",
     "category": "生鲜水果",
     "images": ["/static/demo/apple.jpg"],
-    "skus": [{"name": "5斤", "price": 3990, "supply_price": 2400, "stock": 10, "member_price": 3590}],
+    "skus": [
+        {"name": "5斤", "price": 3990, "supply_price": 2400, "stock": 10, "member_price": 3590}
+    ],
     "commission": {"level1_rate_bp": 1200},
 }
 
@@ -20,7 +22,12 @@ def test_operator_creates_and_edits_a_product(operator, anon):
     assert public["title"] == "阿克苏冰糖心苹果" and public["category"] == "生鲜水果"
     assert public["skus"][0]["price"] == 3990 and "supply_price" not in public["skus"][0]
     assert public["open_groups"] == []
-    patch = {"title": "冰糖心苹果", "skus": [{"id": sku["id"], "name": "5斤", "price": 3690, "supply_price": 2400, "stock": 20}]}
+    patch = {
+        "title": "冰糖心苹果",
+        "skus": [
+            {"id": sku["id"], "name": "5斤", "price": 3690, "supply_price": 2400, "stock": 20}
+        ],
+    }
     edited = operator.api.patch(f"/admin/products/{product['id']}", patch)
     assert edited.status_code == 200
     assert anon.get(f"/products/{product['id']}").json()["skus"][0]["price"] == 3690
@@ -36,9 +43,18 @@ def test_bad_products_are_refused_with_codes(operator, customer):
         ({**PRODUCT, "skus": []}, "validation_error"),
         ({**PRODUCT, "skus": [{"name": "x", "price": 0, "supply_price": 0}]}, "validation_error"),
         ({**PRODUCT, "skus": [{"name": "x", "price": 100, "supply_price": 200}]}, "invalid_price"),
-        ({**PRODUCT, "skus": [{"name": "x", "price": 100, "supply_price": 50, "member_price": 200}]}, "invalid_price"),
+        (
+            {
+                **PRODUCT,
+                "skus": [{"name": "x", "price": 100, "supply_price": 50, "member_price": 200}],
+            },
+            "invalid_price",
+        ),
         ({**PRODUCT, "supplier_id": 424242}, "invalid_supplier"),
-        ({**PRODUCT, "skus": [{"name": "x", "price": 100, "supply_price": 50, "stock": -1}]}, "validation_error"),
+        (
+            {**PRODUCT, "skus": [{"name": "x", "price": 100, "supply_price": 50, "stock": -1}]},
+            "validation_error",
+        ),
     ]
     for body, code in cases:
         response = operator.api.post("/admin/products", body)

@@ -16,7 +16,9 @@ def test_demo_loads_once_and_the_shop_sells(db, anon):
     anon.token = token
     address = anon.get("/me/addresses").json()[0]
     sku = anon.get(f"/products/{products[0]['id']}").json()["skus"][0]
-    order = anon.post("/orders", {"items": [{"sku_id": sku["id"], "qty": 1}], "address_id": address["id"]})
+    order = anon.post(
+        "/orders", {"items": [{"sku_id": sku["id"], "qty": 1}], "address_id": address["id"]}
+    )
     assert order.status_code == 201
     pay = anon.post(f"/orders/{order.json()['id']}/pay", {"gateway": "sandbox"}).json()
     assert anon.post(f"/payments/sandbox/{pay['payment_id']}/complete").status_code == 200

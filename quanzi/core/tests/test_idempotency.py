@@ -19,8 +19,16 @@ def test_same_key_same_body_returns_the_first_order(customer, sku, make_address)
 def test_same_key_different_body_is_409(customer, sku, make_address):
     address = make_address(customer)
     headers = {"Idempotency-Key": "order-abc-2"}
-    customer.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk}, headers=headers)
-    response = customer.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 5}], "address_id": address.pk}, headers=headers)
+    customer.api.post(
+        "/orders",
+        {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk},
+        headers=headers,
+    )
+    response = customer.api.post(
+        "/orders",
+        {"items": [{"sku_id": sku.pk, "qty": 5}], "address_id": address.pk},
+        headers=headers,
+    )
     assert response.status_code == 409 and response.json()["code"] == "idempotency_key_reused"
     assert Order.objects.count() == 1
 
@@ -28,8 +36,16 @@ def test_same_key_different_body_is_409(customer, sku, make_address):
 def test_keys_are_per_user(customer, make_user, sku, make_address):
     other = make_user()
     headers = {"Idempotency-Key": "shared-key"}
-    a = customer.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": make_address(customer).pk}, headers=headers)
-    b = other.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": make_address(other).pk}, headers=headers)
+    a = customer.api.post(
+        "/orders",
+        {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": make_address(customer).pk},
+        headers=headers,
+    )
+    b = other.api.post(
+        "/orders",
+        {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": make_address(other).pk},
+        headers=headers,
+    )
     assert a.json()["id"] != b.json()["id"]
 
 

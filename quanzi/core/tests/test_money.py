@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from quanzi.core.money import apply_bp, split_largest_remainder, yuan
 
 
-@given(st.integers(-10**12, 10**12), st.lists(st.integers(0, 10**9), min_size=1, max_size=30))
+@given(st.integers(-(10**12), 10**12), st.lists(st.integers(0, 10**9), min_size=1, max_size=30))
 def test_split_parts_always_add_up_exactly(total, weights):
     parts = split_largest_remainder(total, weights)
     assert sum(parts) == total

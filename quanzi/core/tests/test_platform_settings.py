@@ -13,11 +13,17 @@ def test_defaults_are_readable_by_operators_only(operator, customer, anon):
 
 
 def test_partial_update_keeps_the_rest(operator):
-    response = operator.api.put("/admin/settings", {"payment_timeout_seconds": 600, "distribution": {"level1_rate_bp": 1500}})
+    response = operator.api.put(
+        "/admin/settings",
+        {"payment_timeout_seconds": 600, "distribution": {"level1_rate_bp": 1500}},
+    )
     assert response.status_code == 200
     data = operator.api.get("/admin/settings").json()
     assert data["payment_timeout_seconds"] == 600
-    assert data["distribution"]["level1_rate_bp"] == 1500 and data["distribution"]["level2_rate_bp"] == 500
+    assert (
+        data["distribution"]["level1_rate_bp"] == 1500
+        and data["distribution"]["level2_rate_bp"] == 500
+    )
 
 
 def test_three_levels_is_a_pyramid_and_refused(operator):

@@ -49,13 +49,16 @@ def test_violations_are_reported_with_a_nonzero_exit(customer, sku, buy, capsys)
 def test_no_overdraw_accounts_refuse_to_go_below_zero(customer):
     from quanzi.ledger.services import Overdrawn
 
-    wallet = Leg("user:%d:wallet" % customer.pk, -500, user_id=customer.pk, no_overdraw=True)
+    wallet = Leg(f"user:{customer.pk}:wallet", -500, user_id=customer.pk, no_overdraw=True)
     with transaction.atomic():
         entry_post(key="fund", kind="test", legs=[Leg("platform_revenue", 500), wallet])
     with pytest.raises(Overdrawn), transaction.atomic():
         entry_post(
             key="spend",
             kind="test",
-            legs=[Leg("user:%d:wallet" % customer.pk, 600, user_id=customer.pk, no_overdraw=True), Leg("platform_revenue", -600)],
+            legs=[
+                Leg(f"user:{customer.pk}:wallet", 600, user_id=customer.pk, no_overdraw=True),
+                Leg("platform_revenue", -600),
+            ],
         )
-    assert Account.objects.get(code="user:%d:wallet" % customer.pk).balance == -500
+    assert Account.objects.get(code=f"user:{customer.pk}:wallet").balance == -500

@@ -3,7 +3,11 @@
 OPERATOR_CALLS = [
     ("get", "/admin/settings", None),
     ("put", "/admin/settings", {"payment_timeout_seconds": 600}),
-    ("post", "/admin/products", {"title": "x", "skus": [{"name": "x", "price": 100, "supply_price": 50}]}),
+    (
+        "post",
+        "/admin/products",
+        {"title": "x", "skus": [{"name": "x", "price": 100, "supply_price": 50}]},
+    ),
     ("get", "/admin/orders", None),
     ("post", "/admin/orders/1/ship", {"carrier": "x", "tracking_no": "y"}),
     ("post", "/admin/refunds/1/approve", None),
@@ -28,7 +32,9 @@ def test_another_users_order_is_invisible_and_untouchable(customer, make_user, s
     assert other.api.get(f"/orders/{order['id']}").status_code == 404
     assert other.api.post(f"/orders/{order['id']}/cancel").status_code == 404
     assert other.api.post(f"/orders/{order['id']}/confirm-receipt").status_code == 404
-    assert other.api.post(f"/orders/{order['id']}/refunds", {"reason": "mine now"}).status_code == 404
+    assert (
+        other.api.post(f"/orders/{order['id']}/refunds", {"reason": "mine now"}).status_code == 404
+    )
     assert other.api.get(f"/orders/{order['id']}/refunds").status_code == 404
     assert other.api.get("/orders").json()["items"] == []
     assert customer.api.get(f"/orders/{order['id']}").status_code == 200
@@ -36,8 +42,14 @@ def test_another_users_order_is_invisible_and_untouchable(customer, make_user, s
 
 def test_no_token_is_401_everywhere_private(anon, customer, sku, buy):
     order = buy(customer, sku, pay=False)
-    for method, path in [("get", "/orders"), ("get", f"/orders/{order['id']}"), ("post", "/orders"),
-                         ("post", f"/orders/{order['id']}/pay"), ("get", "/me"), ("get", "/me/addresses")]:
+    for method, path in [
+        ("get", "/orders"),
+        ("get", f"/orders/{order['id']}"),
+        ("post", "/orders"),
+        ("post", f"/orders/{order['id']}/pay"),
+        ("get", "/me"),
+        ("get", "/me/addresses"),
+    ]:
         response = getattr(anon, method)(path)
         assert response.status_code == 401, path
         assert response.json()["code"] == "unauthorized"

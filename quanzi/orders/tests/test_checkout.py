@@ -6,16 +6,18 @@ from django.utils import timezone
 
 from quanzi.catalog.models import SKU
 from quanzi.core.platform_settings import settings_update
+from quanzi.ledger.services import balance
 from quanzi.orders.models import Order
 from quanzi.orders.services import orders_auto_confirm, orders_expire_unpaid, orders_settle_due
-from quanzi.ledger.services import balance
 
 
 def test_order_reserves_stock_and_shows_its_lines(customer, make_product, make_address):
     product = make_product(price=1990, stock=10)
     sku = product.skus.get()
     address = make_address(customer)
-    response = customer.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 3}], "address_id": address.pk})
+    response = customer.api.post(
+        "/orders", {"items": [{"sku_id": sku.pk, "qty": 3}], "address_id": address.pk}
+    )
     assert response.status_code == 201
     order = response.json()
     assert order["status"] == "pending_payment"
@@ -36,14 +38,18 @@ def test_out_of_stock_is_409_and_takes_nothing(customer, make_product, make_addr
     product = make_product(stock=2)
     sku = product.skus.get()
     address = make_address(customer)
-    response = customer.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 3}], "address_id": address.pk})
+    response = customer.api.post(
+        "/orders", {"items": [{"sku_id": sku.pk, "qty": 3}], "address_id": address.pk}
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "out_of_stock"
     assert SKU.objects.get(pk=sku.pk).stock == 2
     assert not Order.objects.exists()
 
 
-def test_multi_line_order_out_of_stock_on_one_line_takes_nothing(customer, make_product, make_address):
+def test_multi_line_order_out_of_stock_on_one_line_takes_nothing(
+    customer, make_product, make_address
+):
     a = make_product(stock=5).skus.get()
     b = make_product(stock=1, title="赣南脐橙").skus.get()
     address = make_address(customer)
@@ -70,7 +76,9 @@ def test_bad_order_input_is_a_clear_4xx(customer, sku, make_address, make_user):
         assert response.status_code == status, (body, response.content)
         assert set(response.json()) == {"code", "message", "detail"}
     other = make_user()
-    response = other.api.post("/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk})
+    response = other.api.post(
+        "/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk}
+    )
     assert response.status_code == 422 and response.json()["code"] == "invalid_address"
     assert not Order.objects.exists()
 
@@ -79,7 +87,10 @@ def test_inactive_product_cannot_be_bought(customer, make_product, make_address,
     product = make_product()
     operator.api.patch(f"/admin/products/{product.pk}", {"is_active": False})
     address = make_address(customer)
-    response = customer.api.post("/orders", {"items": [{"sku_id": product.skus.get().pk, "qty": 1}], "address_id": address.pk})
+    response = customer.api.post(
+        "/orders",
+        {"items": [{"sku_id": product.skus.get().pk, "qty": 1}], "address_id": address.pk},
+    )
     assert response.status_code == 422 and response.json()["code"] == "sku_unavailable"
 
 
@@ -120,7 +131,9 @@ def test_auto_confirm_and_settlement_split_the_money(customer, operator, make_pr
     supplier = supplier_create(name="鲜果直采")
     sku = make_product(price=5000, supply_price=3000, supplier_id=supplier.pk).skus.get()
     order = buy(customer, sku, qty=2)
-    operator.api.post(f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF9"})
+    operator.api.post(
+        f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF9"}
+    )
     now = timezone.now()
     assert orders_auto_confirm(now=now + timedelta(days=6)) == 0
     assert orders_auto_confirm(now=now + timedelta(days=7, seconds=1)) == 1

@@ -52,7 +52,9 @@ def test_many_buyers_for_the_last_units(make_user, make_product, make_address):
     addresses = [make_address(user) for user in buyers]
 
     def buy(i):
-        order = order_place(user=buyers[i], items=[{"sku_id": sku.pk, "qty": 1}], address_id=addresses[i].pk)
+        order = order_place(
+            user=buyers[i], items=[{"sku_id": sku.pk, "qty": 1}], address_id=addresses[i].pk
+        )
         payment = payment_create(order_id=order.pk, user=buyers[i], gateway="sandbox")
         sandbox_complete(payment_id=payment.pk, user=buyers[i])
         return "bought"
@@ -65,7 +67,9 @@ def test_many_buyers_for_the_last_units(make_user, make_product, make_address):
     assert run_checks()[0] == []
 
 
-def test_many_buyers_of_several_units_on_two_skus_never_oversell(make_user, make_product, make_address):
+def test_many_buyers_of_several_units_on_two_skus_never_oversell(
+    make_user, make_product, make_address
+):
     a = make_product(stock=7).skus.get()
     b = make_product(stock=4, title="赣南脐橙").skus.get()
     buyers = [make_user() for _ in range(12)]
@@ -88,15 +92,21 @@ def test_many_buyers_of_several_units_on_two_skus_never_oversell(make_user, make
     assert sold_b <= 4 and results.count("placed") == placed.count()
 
 
-def test_the_same_notification_delivered_in_parallel_pays_once(make_user, make_product, make_address):
+def test_the_same_notification_delivered_in_parallel_pays_once(
+    make_user, make_product, make_address
+):
     from quanzi.payments.gateways import get_gateway
     from quanzi.payments.services import notification_handle
 
     user = make_user()
     sku = make_product(stock=3).skus.get()
-    order = order_place(user=user, items=[{"sku_id": sku.pk, "qty": 1}], address_id=make_address(user).pk)
+    order = order_place(
+        user=user, items=[{"sku_id": sku.pk, "qty": 1}], address_id=make_address(user).pk
+    )
     payment = payment_create(order_id=order.pk, user=user, gateway="sandbox")
-    note = get_gateway("sandbox").build_notification(out_trade_no=payment.out_trade_no, amount=payment.amount)
+    note = get_gateway("sandbox").build_notification(
+        out_trade_no=payment.out_trade_no, amount=payment.amount
+    )
 
     def deliver(i):
         notification_handle(gateway="sandbox", headers=note["headers"], body=note["body"].encode())

@@ -17,7 +17,18 @@ from quanzi.orders import refunds, services
 from quanzi.orders.models import Order, OrderLine, Refund
 from quanzi.payments.services import payment_create, refunds_retry, sandbox_complete
 
-ACTIONS = ["place", "pay", "cancel", "ship", "confirm", "refund_line", "refund_all", "settle", "expire", "late_pay"]
+ACTIONS = [
+    "place",
+    "pay",
+    "cancel",
+    "ship",
+    "confirm",
+    "refund_line",
+    "refund_all",
+    "settle",
+    "expire",
+    "late_pay",
+]
 
 
 class Shop:
@@ -33,7 +44,9 @@ class Shop:
         order_id = self._order(pick)
         if action == "place":
             sku = self.skus[pick % len(self.skus)]
-            services.order_place(user=self.user, items=[{"sku_id": sku.pk, "qty": qty}], address_id=self.address.pk)
+            services.order_place(
+                user=self.user, items=[{"sku_id": sku.pk, "qty": qty}], address_id=self.address.pk
+            )
         elif order_id is None:
             return
         elif action in ("pay", "late_pay"):
@@ -44,15 +57,21 @@ class Shop:
         elif action == "cancel":
             services.order_cancel(order_id=order_id, actor=self.user)
         elif action == "ship":
-            services.order_ship(order_id=order_id, carrier="顺丰", tracking_no="SF", actor=self.operator)
+            services.order_ship(
+                order_id=order_id, carrier="顺丰", tracking_no="SF", actor=self.operator
+            )
         elif action == "confirm":
             services.order_confirm_receipt(order_id=order_id, user=self.user)
         elif action == "refund_line":
             line = OrderLine.objects.filter(order_id=order_id).first()
-            refund = refunds.refund_request(order_id=order_id, user=self.user, lines=[{"line_id": line.pk, "qty": 1}], reason="")
+            refund = refunds.refund_request(
+                order_id=order_id, user=self.user, lines=[{"line_id": line.pk, "qty": 1}], reason=""
+            )
             refunds.refund_approve(refund_id=refund.pk, operator=self.operator)
         elif action == "refund_all":
-            refund = refunds.refund_request(order_id=order_id, user=self.user, lines=None, reason="")
+            refund = refunds.refund_request(
+                order_id=order_id, user=self.user, lines=None, reason=""
+            )
             refunds.refund_approve(refund_id=refund.pk, operator=self.operator)
         elif action == "settle":
             services.orders_settle_due(now=timezone.now() + timedelta(days=30))
@@ -63,8 +82,18 @@ class Shop:
 
 
 @pytest.mark.django_db
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 50), st.integers(1, 3)), min_size=1, max_size=12))
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(ACTIONS), st.integers(0, 50), st.integers(1, 3)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_any_sequence_keeps_the_books(make_user, make_product, make_address, steps):
     with transaction.atomic():
         user = make_user()
@@ -84,11 +113,14 @@ def test_any_sequence_keeps_the_books(make_user, make_product, make_address, ste
         # exactly what we started with: never sold twice, never lost.
         for sku in skus:
             taken = sum(
-                line.qty for line in OrderLine.objects.filter(sku=sku).exclude(order__status="cancelled")
+                line.qty
+                for line in OrderLine.objects.filter(sku=sku).exclude(order__status="cancelled")
             )
             returned = sum(
                 part["qty"]
-                for refund in Refund.objects.filter(status="succeeded", restock=True).exclude(kind="unapplied")
+                for refund in Refund.objects.filter(status="succeeded", restock=True).exclude(
+                    kind="unapplied"
+                )
                 for part in refund.lines
                 if OrderLine.objects.get(pk=part["line_id"]).sku_id == sku.pk
             )

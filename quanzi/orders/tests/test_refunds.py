@@ -22,7 +22,10 @@ def paid(customer, make_product, buy):
 def test_partial_refund_of_one_unit_then_the_rest(customer, operator, paid):
     order, sku = paid
     line = order["lines"][0]
-    response = customer.api.post(f"/orders/{order['id']}/refunds", {"lines": [{"line_id": line["id"], "qty": 1}], "reason": "坏了一个"})
+    response = customer.api.post(
+        f"/orders/{order['id']}/refunds",
+        {"lines": [{"line_id": line["id"], "qty": 1}], "reason": "坏了一个"},
+    )
     assert response.status_code == 201
     refund = response.json()
     assert refund["amount"] == 1000 and refund["status"] == "requested"
@@ -44,9 +47,13 @@ def test_partial_refund_of_one_unit_then_the_rest(customer, operator, paid):
 def test_refund_more_than_bought_is_refused(customer, paid):
     order, _ = paid
     line = order["lines"][0]
-    response = customer.api.post(f"/orders/{order['id']}/refunds", {"lines": [{"line_id": line["id"], "qty": 4}]})
+    response = customer.api.post(
+        f"/orders/{order['id']}/refunds", {"lines": [{"line_id": line["id"], "qty": 4}]}
+    )
     assert response.status_code == 422 and response.json()["code"] == "refund_exceeds_purchase"
-    foreign = customer.api.post(f"/orders/{order['id']}/refunds", {"lines": [{"line_id": 999999, "qty": 1}]})
+    foreign = customer.api.post(
+        f"/orders/{order['id']}/refunds", {"lines": [{"line_id": 999999, "qty": 1}]}
+    )
     assert foreign.status_code == 422
     assert Order.objects.get(pk=order["id"]).status == "to_ship"
 
@@ -79,7 +86,9 @@ def test_rejected_refund_returns_the_order_to_its_state(customer, operator, paid
 
 def test_refund_after_shipping_does_not_restock(customer, operator, paid):
     order, sku = paid
-    operator.api.post(f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF2"})
+    operator.api.post(
+        f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF2"}
+    )
     refund = customer.api.post(f"/orders/{order['id']}/refunds", {"reason": "退货"}).json()
     operator.api.post(f"/admin/refunds/{refund['id']}/approve")
     assert Order.objects.get(pk=order["id"]).status == "refunded"
@@ -94,9 +103,13 @@ def test_unpaid_order_cannot_be_refunded(customer, make_product, buy):
 
 def test_after_sales_window_closes_customer_refunds(customer, operator, paid):
     order, _ = paid
-    operator.api.post(f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF3"})
+    operator.api.post(
+        f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF3"}
+    )
     customer.api.post(f"/orders/{order['id']}/confirm-receipt")
-    Order.objects.filter(pk=order["id"]).update(after_sales_ends_at=timezone.now() - timedelta(seconds=1))
+    Order.objects.filter(pk=order["id"]).update(
+        after_sales_ends_at=timezone.now() - timedelta(seconds=1)
+    )
     response = customer.api.post(f"/orders/{order['id']}/refunds", {"reason": "late"})
     assert response.status_code == 422 and response.json()["code"] == "after_sales_closed"
 
@@ -105,7 +118,9 @@ def test_refund_after_settlement_by_operator_comes_out_of_revenue(customer, oper
     from quanzi.orders.services import orders_settle_due
 
     order, _ = paid
-    operator.api.post(f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF4"})
+    operator.api.post(
+        f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF4"}
+    )
     customer.api.post(f"/orders/{order['id']}/confirm-receipt")
     assert orders_settle_due(now=timezone.now() + timedelta(days=8)) == 1
     response = operator.api.post(f"/admin/orders/{order['id']}/refunds", {"reason": "goodwill"})
@@ -131,7 +146,9 @@ def test_gateway_failure_is_retried_until_it_confirms(customer, operator, paid, 
     assert refunds_retry(now=timezone.now() + timedelta(hours=3)) == 0
 
 
-def test_crash_between_gateway_and_booking_is_completed_by_the_sweep(customer, operator, paid, monkeypatch):
+def test_crash_between_gateway_and_booking_is_completed_by_the_sweep(
+    customer, operator, paid, monkeypatch
+):
     """The gateway refunded, the process died before booking: the retry books it once."""
     import quanzi.payments.services as payment_services
 
@@ -142,7 +159,9 @@ def test_crash_between_gateway_and_booking_is_completed_by_the_sweep(customer, o
         raise RuntimeError("worker died")
 
     monkeypatch.setattr(payment_services, "refund_book_success", crash)
-    operator.api.post(f"/admin/refunds/{refund['id']}/approve")  # the task fails after the gateway call
+    operator.api.post(
+        f"/admin/refunds/{refund['id']}/approve"
+    )  # the task fails after the gateway call
     assert Refund.objects.get(pk=refund["id"]).status == "processing"
     assert SandboxRecord.objects.filter(kind="refund").count() == 1
     monkeypatch.undo()

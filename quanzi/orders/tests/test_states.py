@@ -63,7 +63,9 @@ def test_terminal_states_have_no_way_out():
 
 def test_illegal_transitions_through_the_api_are_409(customer, operator, sku, buy):
     unpaid = buy(customer, sku, pay=False)
-    ship = operator.api.post(f"/admin/orders/{unpaid['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF1"})
+    ship = operator.api.post(
+        f"/admin/orders/{unpaid['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF1"}
+    )
     assert ship.status_code == 409
     assert ship.json()["code"] == "invalid_transition"
     confirm = customer.api.post(f"/orders/{unpaid['id']}/confirm-receipt")
