@@ -35,9 +35,17 @@ def _changed_in_this_transaction() -> bool:
     return bool(marker is not None and conn.atomic_blocks and conn.atomic_blocks[0] is marker)
 
 
+def _cache_call(method: str, *args: Any, **kwargs: Any) -> Any:
+    """The Django cache, or None when it is down (settings are then read every time)."""
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - a cache outage must never stop checkout
+        return None
+
+
 def get_settings() -> Settings:
     global _cached
-    generation = cache.get(_GENERATION_KEY)
+    generation = _cache_call("get", _GENERATION_KEY)
     held = _cached
     if (
         held is not None
@@ -51,17 +59,20 @@ def get_settings() -> Settings:
     settings = validate_settings(row.data if row else {})
     if not _changed_in_this_transaction():
         if generation is None:
-            generation = uuid.uuid4().hex
-            if not cache.add(_GENERATION_KEY, generation, timeout=None):
-                generation = cache.get(_GENERATION_KEY) or generation
-        _cached = (generation, time.monotonic(), settings)
+            fresh = uuid.uuid4().hex
+            if _cache_call("add", _GENERATION_KEY, fresh, timeout=None):
+                generation = fresh
+            else:
+                generation = _cache_call("get", _GENERATION_KEY)
+        if generation is not None:
+            _cached = (generation, time.monotonic(), settings)
     return settings
 
 
 def settings_cache_clear() -> None:
     global _cached
     _cached = None
-    cache.delete(_GENERATION_KEY)
+    _cache_call("delete", _GENERATION_KEY)
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

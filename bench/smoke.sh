@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# A few-second run of each benchmark, to prove they still work. Figures only: timing
+# never fails this; a crash, an error count or oversold units do (the scripts exit non-zero).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+URL="postgres://postgres@127.0.0.1:5432/qz_bench_ci"
+python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 200 --products 100
+python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 200 --products 100 --hot --hot-stock 20
+python bench/groups.py --database-url "$URL" --seconds 3 --clients 4 --size 3 --expired 200
+python bench/settlement.py --database-url "$URL" --orders 200

@@ -1,0 +1,209 @@
+"""Query counts of the hot paths, pinned: checkout, payment, settlement, list endpoints.
+
+A query more on these paths is a cost paid on every order of a flash sale
+(bench/checkout.py measures it). Two kinds of pins:
+
+* the **core pipeline** with every feature observer and pricing hook detached: exact
+  budgets for placing, paying and capturing an order and for settling one;
+* no query per extra line beyond the one conditional stock update (placement) and the
+  one sales counter (payment) each line needs;
+* list endpoints, with every installed app, whose query count does not grow with the
+  number of rows (no N+1).
+
+In tests every transaction is a savepoint inside the test's own, so a production
+BEGIN/COMMIT pair shows here as SAVEPOINT/RELEASE: the counts are the same.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from quanzi.orders.models import Order
+
+# Budgets of the core pipeline (observers and pricing hooks detached).
+PLACE = 14  # auth, idempotency read, SKU, address, stock, order, line, answer (2), record, tx
+PAY = 11  # auth, idempotency read, lock order, open payment?, payment, event, record, tx
+CAPTURE = 19  # sandbox: auth, payment, its own record; capture: locks, order ×2, events, ledger
+NOTIFY = 14  # a gateway's notification: the capture alone
+SETTLE_PER_ORDER = 5  # lock, lines, entry, postings, settled_at (no transaction of its own)
+
+
+@pytest.fixture
+def core_only(monkeypatch):
+    """The order pipeline alone: no feature observer, no pricing hook."""
+    from quanzi.orders import channels
+    from quanzi.orders.hooks import pricing_hooks
+
+    monkeypatch.setattr(channels, "_observers", [])
+    for hook in ("member_price", "coupon", "points", "free_shipping"):
+        monkeypatch.setattr(pricing_hooks, hook, None)
+
+
+def _count(call):
+    with CaptureQueriesContext(connection) as ctx:
+        answer = call()
+    return len(ctx.captured_queries), answer
+
+
+def _items(skus, qty=1):
+    return [{"sku_id": s.pk, "qty": qty} for s in skus]
+
+
+def _checkout(user, address, skus, key: str | None):
+    """Place, pay and capture through the API; the number of queries of each step."""
+    headers = {"Idempotency-Key": key} if key else {}
+    n_place, placed = _count(
+        lambda: user.api.post(
+            "/orders", {"items": _items(skus), "address_id": address.pk}, headers=headers
+        )
+    )
+    assert placed.status_code == 201, placed.content
+    order_id = placed.json()["id"]
+    pay_headers = {"Idempotency-Key": key + "-pay"} if key else {}
+    n_pay, pay = _count(
+        lambda: user.api.post(
+            f"/orders/{order_id}/pay", {"gateway": "sandbox"}, headers=pay_headers
+        )
+    )
+    assert pay.status_code == 200, pay.content
+    n_capture, done = _count(
+        lambda: user.api.post(f"/payments/sandbox/{pay.json()['payment_id']}/complete")
+    )
+    assert done.status_code == 200, done.content
+    assert Order.objects.get(pk=order_id).status == "to_ship"
+    return n_place, n_pay, n_capture
+
+
+def _products(make_product, n, **kw):
+    return [make_product(title=f"商品 {i}", **kw).skus.get() for i in range(n)]
+
+
+def test_core_checkout_stays_within_its_query_budget(core_only, customer, make_address, sku):
+    address = make_address(customer)
+    _checkout(customer, address, [sku], "warm-up")  # ledger account ids are cached per process
+    assert _checkout(customer, address, [sku], "order-1") == (PLACE, PAY, CAPTURE)
+    # Without Idempotency-Key: no key read, no record, no transaction around the work.
+    place, pay, capture = _checkout(customer, address, [sku], None)
+    assert (place, pay, capture) == (PLACE - 4, PAY - 4, CAPTURE)
+
+
+def test_a_gateway_notification_costs_only_the_capture(core_only, customer, make_address, sku):
+    from quanzi.payments.gateways import get_gateway
+
+    address = make_address(customer)
+    _checkout(customer, address, [sku], "warm-up")
+    order = customer.api.post("/orders", {"items": _items([sku]), "address_id": address.pk})
+    pay = customer.api.post(f"/orders/{order.json()['id']}/pay", {"gateway": "sandbox"}).json()
+    from quanzi.payments.models import Payment
+
+    payment = Payment.objects.get(pk=pay["payment_id"])
+    note = get_gateway("sandbox").build_notification(
+        out_trade_no=payment.out_trade_no, amount=payment.amount
+    )
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in note["headers"].items()}
+    n, answer = _count(
+        lambda: customer.api.client.post(
+            "/api/v1/payments/notify/sandbox",
+            data=note["body"],
+            content_type="application/json",
+            **headers,
+        )
+    )
+    assert answer.status_code == 200, answer.content
+    assert n == NOTIFY
+    # The same notification again changes nothing and costs less.
+    again, answer = _count(
+        lambda: customer.api.client.post(
+            "/api/v1/payments/notify/sandbox",
+            data=note["body"],
+            content_type="application/json",
+            **headers,
+        )
+    )
+    assert answer.status_code == 200 and again < NOTIFY
+
+
+def test_no_query_per_line_beyond_stock_and_sales(core_only, customer, make_address, make_product):
+    """A 5-line order costs what a 1-line order costs, plus one conditional stock update
+    per line at placement and one sales counter per product at payment."""
+    address = make_address(customer)
+    skus = _products(make_product, 6)
+    _checkout(customer, address, skus[:1], "warm-up")
+    one = _checkout(customer, address, skus[:1], "one")
+    five = _checkout(customer, address, skus[1:6], "five")
+    extra = 4
+    assert five[0] - one[0] == extra, (one, five)  # UPDATE … SET stock = stock - n per SKU
+    assert five[1] == one[1], (one, five)  # paying does not look at lines
+    assert five[2] - one[2] == extra, (one, five)  # sales += n per product
+
+
+def test_product_list_does_not_grow_with_its_rows(anon, make_product):
+    _products(make_product, 3)
+    few, answer = _count(lambda: anon.get("/products"))
+    assert answer.status_code == 200 and len(answer.json()["items"]) == 3
+    _products(make_product, 12, images=["/static/a.jpg", "/static/b.jpg"])
+    many, answer = _count(lambda: anon.get("/products"))
+    assert len(answer.json()["items"]) == 15
+    assert many == few <= 3
+
+
+def test_order_list_does_not_grow_with_its_rows(customer, make_address, make_product):
+    address = make_address(customer)
+    skus = _products(make_product, 3)
+    customer.api.post("/orders", {"items": _items(skus), "address_id": address.pk})
+    few, answer = _count(lambda: customer.api.get("/orders"))
+    assert answer.status_code == 200 and len(answer.json()["items"]) == 1
+    for _ in range(7):
+        customer.api.post("/orders", {"items": _items(skus), "address_id": address.pk})
+    many, answer = _count(lambda: customer.api.get("/orders"))
+    assert len(answer.json()["items"]) == 8
+    assert all(len(item["lines"]) == 3 for item in answer.json()["items"])
+    assert many == few <= 3
+
+
+def test_settlement_costs_a_fixed_number_of_queries_per_order(
+    core_only, customer, make_address, make_product
+):
+    from quanzi.orders.services import orders_settle_due
+
+    address = make_address(customer)
+    sku = make_product(stock=100).skus.get()
+    _checkout(customer, address, [sku], "warm-up")
+    for i in range(10):
+        _checkout(customer, address, [sku], f"order-{i}")
+    past = timezone.now() - timedelta(days=1)
+    Order.objects.update(status="completed", completed_at=past, after_sales_ends_at=past)
+    orders_settle_due(batch=1)  # warm-up: the revenue and supplier accounts get their ids
+    n, settled = _count(lambda: orders_settle_due())
+    assert settled == 10
+    # The due ids, then one transaction for the chunk of ten, then a fixed cost per order.
+    assert n == 1 + 2 + 10 * SETTLE_PER_ORDER, n
+    assert not Order.objects.filter(settled_at__isnull=True).exists()
+
+
+def test_settings_are_read_once_then_served_from_the_cache(db):
+    from quanzi.core.platform_settings import get_settings
+
+    get_settings()
+    n, settings = _count(get_settings)
+    assert n == 0 and settings.payment_timeout_seconds == 900
+
+
+def test_a_settings_change_is_seen_at_once_and_forgotten_when_rolled_back(db):
+    from django.db import transaction
+
+    from quanzi.core.platform_settings import get_settings, settings_update
+
+    assert get_settings().payment_timeout_seconds == 900
+    with pytest.raises(RuntimeError), transaction.atomic():
+        settings_update(patch={"payment_timeout_seconds": 600})
+        assert get_settings().payment_timeout_seconds == 600
+        raise RuntimeError("the change is rolled back")
+    assert get_settings().payment_timeout_seconds == 900
+    settings_update(patch={"payment_timeout_seconds": 300})
+    assert get_settings().payment_timeout_seconds == 300
