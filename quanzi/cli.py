@@ -32,6 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # The demo's console is for the newcomer: warnings only, unless asked otherwise.
+    os.environ.setdefault("QUANZI_LOG_LEVEL", "WARNING")
     _setup()
     from django.conf import settings
     from django.core.management import call_command
