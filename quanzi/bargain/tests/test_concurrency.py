@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
 from quanzi.bargain.cuts import cuts_replay
 from quanzi.bargain.models import Bargain, BargainCampaign, BargainHelp
-from quanzi.core.errors import QuanziError
+from quanzi.core.testing import race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,30 +19,6 @@ pytestmark = [
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real parallel transactions need PostgreSQL (SQLite serializes writers)")
-
-
-def _race(calls):
-    """Run every call in its own thread, released together; returns results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except QuanziError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def _campaign(make_product, **fields):
@@ -75,7 +49,7 @@ def test_parallel_helpers_never_pass_the_floor_nor_lose_a_cut(make_user, make_pr
     # Three helpers also try twice at once.
     crowd = helpers + helpers[:3]
 
-    results = _race([lambda h=h: bargain_help(bargain_id=bargain.pk, helper=h) for h in crowd])
+    results = race([lambda h=h: bargain_help(bargain_id=bargain.pk, helper=h) for h in crowd])
 
     cuts = [r for r in results if not isinstance(r, str)]
     refusals = [r for r in results if isinstance(r, str)]
@@ -101,7 +75,7 @@ def test_one_helper_racing_over_many_bargains_keeps_the_daily_limit(make_user, m
     bargains = [bargain_start(user=make_user(), campaign_id=campaign.pk) for _ in range(6)]
     helper = make_user()
 
-    results = _race([lambda b=b: bargain_help(bargain_id=b.pk, helper=helper) for b in bargains])
+    results = race([lambda b=b: bargain_help(bargain_id=b.pk, helper=helper) for b in bargains])
 
     assert sum(1 for r in results if not isinstance(r, str)) == 2
     assert [r for r in results if isinstance(r, str)] == ["help_limit"] * 4
@@ -114,7 +88,7 @@ def test_double_buy_and_double_start_make_one_of_each(make_user, make_product, m
 
     campaign = _campaign(make_product)
     owner = make_user()
-    started = _race([lambda: bargain_start(user=owner, campaign_id=campaign.pk)] * 4)
+    started = race([lambda: bargain_start(user=owner, campaign_id=campaign.pk)] * 4)
     assert sum(1 for r in started if isinstance(r, Bargain)) == 1
     assert set(r for r in started if isinstance(r, str)) <= {
         "attempts_exceeded",
@@ -123,7 +97,7 @@ def test_double_buy_and_double_start_make_one_of_each(make_user, make_product, m
     bargain = Bargain.objects.get(user=owner)
     address = make_address(owner)
 
-    bought = _race(
+    bought = race(
         [lambda: bargain_buy(bargain_id=bargain.pk, user=owner, address_id=address.pk)] * 4
     )
 
@@ -144,7 +118,7 @@ def test_the_campaign_allotment_is_never_oversold(make_user, make_product, make_
         bargain = bargain_start(user=owner, campaign_id=campaign.pk)
         plans.append((owner, bargain.pk, make_address(owner).pk))
 
-    results = _race(
+    results = race(
         [lambda o=o, b=b, a=a: bargain_buy(bargain_id=b, user=o, address_id=a) for o, b, a in plans]
     )
 

@@ -4,13 +4,12 @@ money is never withdrawn twice."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from django.db import connection
 from django.test import Client
 
-from quanzi.core.errors import QuanziError
+from quanzi.core.testing import race
 from quanzi.distribution.models import Withdrawal
 from quanzi.distribution.selectors import earnings_of
 from quanzi.distribution.tests.conftest import settle
@@ -25,29 +24,6 @@ def _postgres_only():
         pytest.skip("real parallel transactions need PostgreSQL (SQLite serializes writers)")
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except QuanziError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 @pytest.fixture
 def earner(people, pay, make_product, dist_settings):
     dist_settings(withdraw_min=100, withdraw_audit_above=10_000_000, withdraw_fee_bp=100)
@@ -59,7 +35,7 @@ def earner(people, pay, make_product, dist_settings):
 
 
 def test_parallel_withdrawals_never_overdraw(earner):
-    results = _race([lambda: withdrawal_request(user=earner, amount=300) for _ in range(8)])
+    results = race([lambda: withdrawal_request(user=earner, amount=300) for _ in range(8)])
 
     granted = [r for r in results if isinstance(r, Withdrawal)]
     refused = [r for r in results if r == "insufficient_balance"]
@@ -79,7 +55,7 @@ def test_parallel_requests_with_one_idempotency_key_withdraw_once(earner):
             headers={"Authorization": f"Bearer {earner.api.token}", "Idempotency-Key": "tap"},
         )
 
-    results = _race([tap] * 4)
+    results = race([tap] * 4)
 
     assert all(r.status_code in (201, 409) for r in results), results
     assert {r.json()["id"] for r in results if r.status_code == 201} == {

@@ -1,42 +1,16 @@
 """Concurrent claims of the last coupons (PostgreSQL, real threads): the total and the
 per-user limit hold; so does one coupon for two orders at once."""
 
-import threading
-
 import pytest
 from django.db import connection
 
-from quanzi.core.errors import QuanziError
+from quanzi.core.testing import race
 from quanzi.marketing.models import Coupon, CouponTemplate
 
 
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency needs PostgreSQL's row locks (SQLite serializes all writers)")
-
-
-def _race(jobs):
-    """Run ``jobs`` (callables) in threads started together; returns their results."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(i, job):
-        try:
-            barrier.wait()
-            results[i] = job()
-        except QuanziError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -52,7 +26,7 @@ def test_concurrent_claims_never_exceed_total_or_per_user_limit(make_user, make_
         for user in users
         for _ in range(3)
     ]
-    results = _race(jobs)
+    results = race(jobs)
     won = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if not isinstance(r, int)]
     assert len(won) == 5
@@ -70,7 +44,7 @@ def test_one_user_claiming_at_once_gets_only_the_limit(make_user, make_template)
 
     template = make_template(total=100, per_user_limit=1)
     user = make_user()
-    results = _race([lambda: coupon_claim(user=user, template_id=template.pk).pk] * 6)
+    results = race([lambda: coupon_claim(user=user, template_id=template.pk).pk] * 6)
     assert sum(isinstance(r, int) for r in results) == 1
     assert sorted(r for r in results if not isinstance(r, int)) == ["already_claimed"] * 5
 
@@ -94,7 +68,7 @@ def test_one_coupon_on_two_orders_at_once(make_user, make_product, make_address,
             coupon_id=coupon.pk,
         ).pk
 
-    results = _race([place] * 4)
+    results = race([place] * 4)
     assert sum(isinstance(r, int) for r in results) == 1, results
     assert set(r for r in results if not isinstance(r, int)) == {"coupon_invalid"}
     assert Order.objects.filter(coupon_id=coupon.pk).count() == 1
@@ -116,6 +90,6 @@ def test_points_spent_at_once_never_overdraw(make_user, make_product, make_addre
             user=user, items=[{"sku_id": sku.pk, "qty": 1}], address_id=address.pk, points=400
         ).pk
 
-    results = _race([place] * 4)
+    results = race([place] * 4)
     assert sum(isinstance(r, int) for r in results) == 2, results
     assert points_balance(user_id=user.pk) == 200

@@ -1,12 +1,10 @@
 """Real parallel buyers on PostgreSQL: the last units are sold exactly once."""
 
-import threading
-
 import pytest
 from django.db import connection
 
 from quanzi.catalog.models import SKU
-from quanzi.core.errors import QuanziError
+from quanzi.core.testing import race
 from quanzi.ledger.checks import run_checks
 from quanzi.orders.models import Order
 from quanzi.orders.services import order_place
@@ -22,28 +20,7 @@ def _postgres_only():
 
 
 def _in_parallel(n, work):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except QuanziError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion
-            results[i] = repr(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return race([lambda i=i: work(i) for i in range(n)])
 
 
 def test_many_buyers_for_the_last_units(make_user, make_product, make_address):

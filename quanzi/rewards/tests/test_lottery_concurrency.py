@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
-from quanzi.core.errors import QuanziError
+from quanzi.core.testing import race
 from quanzi.rewards.models import LotteryDay, LotteryDraw, LotteryPrize
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -17,29 +15,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real parallel transactions need PostgreSQL (SQLite serializes writers)")
-
-
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except QuanziError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_parallel_draws_never_over_issue_a_prize(make_user, make_product):
@@ -64,7 +39,7 @@ def test_parallel_draws_never_over_issue_a_prize(make_user, make_product):
     )
     users = [make_user() for _ in range(12)]
 
-    results = _race([lambda u=u: lottery_draw(user=u, lottery_id=lottery.pk) for u in users])
+    results = race([lambda u=u: lottery_draw(user=u, lottery_id=lottery.pk) for u in users])
 
     assert all(isinstance(r, LotteryDraw) for r in results), results
     prizes = {p.name: p for p in LotteryPrize.objects.filter(lottery=lottery)}
@@ -86,7 +61,7 @@ def test_one_user_racing_for_free_draws_gets_only_the_days_allowance(make_user):
     )
     user = make_user()
 
-    results = _race([lambda: lottery_draw(user=user, lottery_id=lottery.pk)] * 8)
+    results = race([lambda: lottery_draw(user=user, lottery_id=lottery.pk)] * 8)
 
     assert sum(1 for r in results if isinstance(r, LotteryDraw)) == 3
     assert [r for r in results if not isinstance(r, LotteryDraw)] == ["no_draws_left"] * 5
