@@ -27,12 +27,6 @@ class NoCommissionChannel(Channel):
         ctx.commission_enabled = False
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Test accounts need no slow password hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def own_address(user):
     return address_create(
         user=user,

@@ -11,13 +11,6 @@ from django.utils import timezone
 LATER = timedelta(days=40)  # far past any group's lifetime and payment window
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Many people take part in a group; hashing each one's password slowly is not the
-    point of these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def peach(make_product):
     return make_product(title="阳山水蜜桃 5斤", price=5990, supply_price=3000, stock=100)

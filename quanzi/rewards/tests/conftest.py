@@ -3,12 +3,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Test accounts need no slow password hashing (many are made per test)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_lottery(operator):
     def make(*, prizes, cost_points: int = 0, free_draws_per_day: int = 3, **fields) -> dict:
