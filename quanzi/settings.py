@@ -90,7 +90,7 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{DATA_DIR / 'quanzi.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("QUANZI_DATABASE_URL", _default_db))}
+DATABASES = {"default": dj_database_url.parse(env_str("QUANZI_DATABASE_URL", "") or _default_db)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue on BEGIN IMMEDIATE instead of failing on lock upgrade; WAL lets
     # readers run beside the writer.
