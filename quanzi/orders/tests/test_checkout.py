@@ -170,3 +170,12 @@ def test_lists_show_only_own_orders_with_cursor_pages(customer, make_user, sku, 
     assert second["next_cursor"] is None
     assert customer.api.get("/orders?cursor=garbage").status_code == 422
     assert customer.api.get("/orders?limit=1000").status_code == 422
+
+
+def test_order_lines_keep_the_product_picture(customer, make_product, make_address):
+    sku = make_product(images=["/static/demo/apple.jpg", "/static/demo/rice.jpg"]).skus.get()
+    address = make_address(customer)
+    order = customer.api.post(
+        "/orders", {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk}
+    ).json()
+    assert order["lines"][0]["image"] == "/static/demo/apple.jpg"
