@@ -181,19 +181,21 @@ def commissions_create(*, order: Order) -> list[Commission]:
 
     settings = get_settings().distribution
     link = share_order_convert(order=order)
-    buyer = User.objects.get(pk=order.user_id)
-    if link is not None and not referrer_is_valid(buyer):
-        # Binding is a relationship, not a payment: any paid order may make it.
-        referrer_bind_by_share(user=buyer, sharer_id=link.sharer_id, trigger="order")
+    if link is not None:
+        buyer = User.objects.get(pk=order.user_id)
+        if not referrer_is_valid(buyer):
+            # Binding is a relationship, not a payment: any paid order may make it.
+            referrer_bind_by_share(user=buyer, sharer_id=link.sharer_id, trigger="order")
     if not order_earns_commission(order, settings):
         return []
-    if Commission.objects.filter(order=order).exists():
-        return []  # the same payment seen twice
+    # A buyer with no upline costs one query here: who earns is asked first.
     earners = earners_for(
         order, share_sharer_id=link.sharer_id if link is not None else None, settings=settings
     )
     if not earners:
         return []
+    if Commission.objects.filter(order=order).exists():
+        return []  # the same payment seen twice
     holds = {earner.user_id: _risk_hold(order, earner.user_id) for earner in earners}
     created = []
     for line in order.lines.select_related("product").order_by("id"):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from quanzi.core.errors import Conflict
 from quanzi.core.logging import get_logger
+from quanzi.core.sql import insert_once
 from quanzi.ledger.accounts import account_id
 from quanzi.ledger.models import CNY, Account, JournalEntry, Posting
 
@@ -61,18 +62,18 @@ def entry_post(
     if any(total != 0 for total in sums.values()):
         raise Unbalanced(f"entry {key} does not balance: {dict(sums)}")
     legs = [leg for leg in legs if leg.amount != 0]
-    entry = _entry_insert(
-        JournalEntry(
-            key=key,
-            kind=kind,
-            order_id=order_id,
-            payment_id=payment_id,
-            refund_id=refund_id,
-            memo=memo[:200],
-            created_at=timezone.now(),
-        )
+    entry = JournalEntry(
+        key=key,
+        kind=kind,
+        order_id=order_id,
+        payment_id=payment_id,
+        refund_id=refund_id,
+        memo=memo[:200],
+        created_at=timezone.now(),
     )
-    if entry is None:  # the key was taken: that entry stands, unchanged
+    # One statement, no read first and no savepoint; a concurrent writer of the same key
+    # is waited for by the database.
+    if not insert_once(entry, unique="key"):  # the key was taken: that entry stands
         return JournalEntry.objects.get(key=key)
     postings = []
     for leg in legs:
@@ -102,35 +103,6 @@ def entry_post(
             "legs": [(leg.account, leg.amount, leg.unit) for leg in legs],
         },
     )
-    return entry
-
-
-def _entry_insert(entry: JournalEntry) -> JournalEntry | None:
-    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: one statement, no savepoint.
-
-    None when an entry with this key exists (a concurrent writer of the same key is
-    waited for). PostgreSQL and SQLite (3.35+) both speak this.
-    """
-    conn = transaction.get_connection()
-    fields = [f for f in JournalEntry._meta.concrete_fields if not f.primary_key]
-    table = conn.ops.quote_name(JournalEntry._meta.db_table)
-    columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    key_column = conn.ops.quote_name(JournalEntry._meta.get_field("key").column)
-    pk_column = conn.ops.quote_name(JournalEntry._meta.pk.column)
-    values = [f.get_db_prep_save(getattr(entry, f.attname), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-            f" ON CONFLICT ({key_column}) DO NOTHING RETURNING {pk_column}",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    entry.pk = row[0]
-    entry._state.adding = False
-    entry._state.db = conn.alias
     return entry
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from quanzi.accounts.models import User
 from quanzi.core.money import BP
 from quanzi.membership.models import (
     MemberLevel,
@@ -16,6 +18,7 @@ from quanzi.membership.models import (
     MembershipPlan,
     MembershipStatus,
 )
+from quanzi.orders.hooks import NO_TERMS, MemberTerms
 
 
 def _user_id(user) -> int | None:
@@ -60,29 +63,51 @@ def points_multiplier_bp(*, user_id: int) -> int:
     return multiplier
 
 
-def member_unit_price(user, sku) -> int | None:
-    """The pricing hook: the best of the SKU's member price (active paid members) and
-    the level discount (never below the supply price); ``None`` when neither applies."""
+def member_terms(user) -> MemberTerms:
+    """The pricing hook: what the user's membership gives at checkout, in one query.
+
+    A SKU's price for the user is the best of its member price (active paid members)
+    and the level discount (never below the supply price); free shipping comes with an
+    active plan that has it.
+    """
     user_id = _user_id(user)
     if user_id is None:
-        return None
-    prices = []
-    if sku.member_price is not None and membership_active(user_id=user_id) is not None:
-        prices.append(sku.member_price)
-    level = level_for(growth=growth_of(user_id=user_id))
-    if level is not None and level.discount_bp:
-        discounted = sku.price - sku.price * level.discount_bp // BP
-        prices.append(max(discounted, min(sku.supply_price, sku.price)))
-    return min(prices) if prices else None
+        return NO_TERMS
+    now = timezone.now()
+    growth = MemberProfile.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("growth")[:1]
+    level = MemberLevel.objects.filter(
+        min_growth__lte=Coalesce(Subquery(growth), Value(0))
+    ).order_by("-min_growth")
+    plan = Membership.objects.filter(
+        user_id=OuterRef("pk"), status=MembershipStatus.ACTIVE, expires_at__gt=now
+    ).order_by("pk")
+    row = (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            level_discount_bp=Subquery(level.values("discount_bp")[:1]),
+            member_since=Subquery(plan.values("started_at")[:1]),
+            plan_ships_free=Subquery(plan.values("plan__free_shipping")[:1]),
+        )
+        .values("level_discount_bp", "member_since", "plan_ships_free")
+        .first()
+    )
+    if row is None:
+        return NO_TERMS
+    is_member = row["member_since"] is not None
+    discount_bp = row["level_discount_bp"] or 0
+    if not is_member and not discount_bp:
+        return NO_TERMS
 
+    def price(sku) -> int | None:
+        prices = []
+        if is_member and sku.member_price is not None:
+            prices.append(sku.member_price)
+        if discount_bp:
+            discounted = sku.price - sku.price * discount_bp // BP
+            prices.append(max(discounted, min(sku.supply_price, sku.price)))
+        return min(prices) if prices else None
 
-def ships_free(user) -> bool:
-    """The pricing hook: an active plan with free shipping."""
-    user_id = _user_id(user)
-    if user_id is None:
-        return False
-    membership = membership_active(user_id=user_id)
-    return membership is not None and membership.plan.free_shipping
+    return MemberTerms(price=price, free_shipping=bool(is_member and row["plan_ships_free"]))
 
 
 def level_out(level: MemberLevel) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from quanzi.catalog.services import product_create
 from quanzi.core.errors import Invalid, NotFound, QuanziError
 from quanzi.core.logging import get_logger
 from quanzi.core.money import BP
+from quanzi.core.sql import counter_add, insert_once
 from quanzi.core.tasks import enqueue
 from quanzi.membership.models import (
     GrowthEntry,
@@ -408,15 +409,14 @@ def monthly_coupons_grant(*, now=None, batch: int = 1000) -> int:
 
 
 def _growth_add(*, user_id: int, order_id: int, amount: int, key: str, refund_id=None) -> None:
-    if amount == 0 or GrowthEntry.objects.filter(key=key).exists():
+    """Two statements: the entry once per key, then the profile's counter (row-locked)."""
+    if amount == 0:
         return
-    MemberProfile.objects.get_or_create(user_id=user_id)
-    profile = MemberProfile.objects.select_for_update().get(user_id=user_id)
-    GrowthEntry.objects.create(
+    entry = GrowthEntry(
         user_id=user_id, order_id=order_id, refund_id=refund_id, amount=amount, key=key
     )
-    profile.growth += amount
-    profile.save(update_fields=["growth"])
+    if insert_once(entry, unique="key"):
+        counter_add(MemberProfile, pk=user_id, field="growth", amount=amount)
 
 
 def growth_record(*, order: Order) -> None:

@@ -45,6 +45,15 @@ class PlaceContext:
     accepts_points: bool = True
     free_shipping: bool = False
     needs_address: bool = True
+    _member_terms: Any = field(default=None, repr=False)
+
+    def member_terms(self):
+        """The buyer's membership terms (``orders.hooks.MemberTerms``), read once per order."""
+        if self._member_terms is None:
+            from quanzi.orders.hooks import pricing_hooks
+
+            self._member_terms = pricing_hooks.terms(self.user)
+        return self._member_terms
 
 
 class Channel:
@@ -54,10 +63,9 @@ class Channel:
 
     def price(self, ctx: PlaceContext) -> None:
         """Fill ``unit_price`` of each line (retail or member price by default)."""
-        from quanzi.orders.hooks import pricing_hooks
-
+        terms = ctx.member_terms()
         for line in ctx.lines:
-            line.unit_price = pricing_hooks.member_unit_price(ctx.user, line.sku)
+            line.unit_price = terms.unit_price(line.sku)
 
     def reserve(self, ctx: PlaceContext, order: Order) -> None:
         """Reserve what the channel sells beyond SKU stock (group slots, campaign stock)."""

@@ -19,25 +19,41 @@ class CouponApplication:
     eligible: Sequence[int]  # indexes into the order's lines
 
 
+def _no_member_price(sku: Any) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class MemberTerms:
+    """What a user's membership gives at checkout, read once per order (one query)."""
+
+    price: Callable[[Any], int | None] = _no_member_price  # sku -> member unit price or None
+    free_shipping: bool = False
+
+    def unit_price(self, sku) -> int:
+        price = self.price(sku)
+        return sku.price if price is None else min(price, sku.price)
+
+
+NO_TERMS = MemberTerms()
+
+
 class PricingHooks:
     def __init__(self) -> None:
-        # (user, sku) -> member unit price or None
-        self.member_price: Callable[[Any, Any], int | None] | None = None
+        # (user) -> MemberTerms: member prices and free shipping, read once per order
+        self.member_terms: Callable[[Any], MemberTerms] | None = None
         # (user, coupon_id, lines[(sku, qty, amount)]) -> CouponApplication
         self.coupon: Callable[[Any, int, list[tuple[Any, int, int]]], CouponApplication] | None = (
             None
         )
         # (user, points, amount_after_coupon, settings) -> fen deducted
         self.points: Callable[[Any, int, int, Any], int] | None = None
-        # (user) -> True when the user ships free (e.g. a paid membership)
-        self.free_shipping: Callable[[Any], bool] | None = None
+
+    def terms(self, user) -> MemberTerms:
+        return NO_TERMS if self.member_terms is None else self.member_terms(user)
 
     def member_unit_price(self, user, sku) -> int:
-        if self.member_price is not None:
-            price = self.member_price(user, sku)
-            if price is not None:
-                return min(price, sku.price)
-        return sku.price
+        return self.terms(user).unit_price(sku)
 
 
 pricing_hooks = PricingHooks()

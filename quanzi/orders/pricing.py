@@ -8,9 +8,9 @@ the breakdown is kept per line, so refunds and commissions use what was really p
 No line ever pays less than nothing, and the lines always add up to payable − shipping.
 
 * **Channel price**: the channel fills each line's unit price. The normal checkout asks
-  ``pricing_hooks.member_price`` (an active paid member pays the SKU's ``member_price``;
-  a member level may take a share off the retail price, never below the supply price)
-  and takes the lowest; group and bargain channels set their campaign price.
+  ``pricing_hooks.member_terms`` once per order (an active paid member pays the SKU's
+  ``member_price``; a member level may take a share off the retail price, never below
+  the supply price) and takes the lowest; group and bargain channels set their campaign price.
 * **Coupon** (one per order, ``pricing_hooks.coupon``): the hook checks owner, status,
   validity, scope and threshold (on the eligible lines' channel amounts) and says what
   it takes off; the discount is spread over the eligible lines only.
@@ -21,7 +21,7 @@ No line ever pays less than nothing, and the lines always add up to payable − 
   least 1 fen of goods to pay (a coupon larger than that is cut down; asking for more
   points than that is refused).
 * **Shipping**: ``shipping.fee`` unless the goods reach ``shipping.free_above``, the
-  channel ships free, the user's plan ships free (``pricing_hooks.free_shipping``), or
+  channel ships free, the user's plan ships free (the same ``MemberTerms``), or
   the order needs no address.
 
 Which channels accept coupons and points is the channel's decision (``PlaceContext``):
@@ -143,9 +143,7 @@ def price_order(
         result.points_used = points
 
     goods = sum(p.paid for p in priced)
-    free = ctx.free_shipping or (
-        pricing_hooks.free_shipping is not None and pricing_hooks.free_shipping(ctx.user)
-    )
+    free = ctx.free_shipping or ctx.member_terms().free_shipping
     if ctx.needs_address and not free:
         fee = settings.shipping.fee
         if settings.shipping.free_above and goods >= settings.shipping.free_above:

@@ -22,10 +22,11 @@ from quanzi.catalog.services import sales_add, stock_release, stock_reserve
 from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
-from quanzi.orders.channels import LineRequest, PlaceContext, channel_for, observers
-from quanzi.orders.models import Order, OrderLine
+from quanzi.orders.channels import Channel, LineRequest, PlaceContext, channel_for, observers
+from quanzi.orders.models import Order, OrderEvent, OrderLine
 from quanzi.orders.models import Status as S
 from quanzi.orders.pricing import price_order
 from quanzi.orders.states import transition
@@ -106,7 +107,7 @@ def order_place(
     lines = _collect_lines(items)
     ctx = PlaceContext(user=user, lines=lines, extra=extra or {})
     settings = get_settings()
-    with transaction.atomic():
+    with service_atomic():
         chan.price(ctx)
         address: dict[str, str] = {}
         if ctx.needs_address:
@@ -138,7 +139,7 @@ def order_place(
             note=(note or "")[:200],
             expires_at=timezone.now() + timedelta(seconds=settings.payment_timeout_seconds),
         )
-        OrderLine.objects.bulk_create(
+        created = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -160,6 +161,8 @@ def order_place(
                 for line, p in zip(lines, priced.lines, strict=True)
             ]
         )
+        # The lines as written: an answer can be made without reading them back.
+        order.placed_lines = created
         chan.reserve(ctx, order)
         for observer in observers():
             observer.on_priced(ctx, order)
@@ -172,14 +175,30 @@ def order_place(
 
 
 def _apply_paid(order: Order, *, actor_id: int | None, note: str = "") -> None:
-    transition(order, S.PAID, actor_id=actor_id, note=note)
+    chan = channel_for(order.channel)
+    events: list[OrderEvent] = []
+    transition(order, S.PAID, actor_id=actor_id, note=note, save=False, events=events)
+    if type(chan).after_paid is not Channel.after_paid:
+        # A channel deciding from the database (group buying looks at the whole group)
+        # sees the paid order written first. The plain checkout's next status needs no
+        # read, so its order is written once, paid and to_ship together.
+        _write(order, events)
     for line in order.lines.all():
         sales_add(product_id=line.product_id, qty=line.qty)
     for observer in observers():
         observer.on_paid(order)
-    nxt = channel_for(order.channel).after_paid(order)
+    nxt = chan.after_paid(order)
     if nxt != S.PAID:
-        transition(order, nxt, note="after payment")
+        transition(order, nxt, note="after payment", save=False, events=events)
+    _write(order, events)
+
+
+def _write(order: Order, events: list[OrderEvent]) -> None:
+    """Save an order moved by ``transition(save=False, events=…)`` and its events."""
+    if events:
+        order.save()
+        OrderEvent.objects.bulk_create(events)
+        events.clear()
 
 
 def order_mark_paid(*, order: Order) -> bool:

@@ -38,9 +38,19 @@ def can_transition(current: str, target: str) -> bool:
 
 
 def transition(
-    order: Order, target: str, *, actor_id: int | None = None, note: str = "", save: bool = True
+    order: Order,
+    target: str,
+    *,
+    actor_id: int | None = None,
+    note: str = "",
+    save: bool = True,
+    events: list[OrderEvent] | None = None,
 ) -> Order:
-    """Move a locked order to ``target`` or raise ``invalid_transition``."""
+    """Move a locked order to ``target`` or raise ``invalid_transition``.
+
+    With ``events``, the event is appended there unsaved (the caller writes the order
+    and its events at once); otherwise it is written now.
+    """
     current = order.status
     if not can_transition(current, target):
         raise InvalidTransition(
@@ -64,7 +74,11 @@ def transition(
         setattr(order, stamp, timezone.now())
     if save:
         order.save()
-    OrderEvent.objects.create(
+    event = OrderEvent(
         order=order, from_status=current, to_status=target, actor_id=actor_id, note=note[:200]
     )
+    if events is None:
+        event.save()
+    else:
+        events.append(event)
     return order

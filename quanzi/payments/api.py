@@ -12,6 +12,7 @@ from quanzi.core.schemas import ErrorOut
 from quanzi.payments import services
 from quanzi.payments.gateways import get_gateway
 from quanzi.payments.gateways.base import InvalidNotification
+from quanzi.payments.selectors import payment_out
 
 router = Router(tags=["payments"])
 log = get_logger("quanzi.payments")
@@ -45,15 +46,7 @@ def order_pay(request, order_id: int, payload: PayIn):
         payment = services.payment_create(
             order_id=order_id, user=request.auth, gateway=payload.gateway
         )
-        return Status(
-            200,
-            {
-                "payment_id": payment.pk,
-                "gateway": payment.gateway,
-                "amount": payment.amount,
-                "params": payment.params,
-            },
-        )
+        return Status(200, payment_out(payment))
 
     return run_idempotent(
         request, route=f"POST /orders/{order_id}/pay", body=payload.dict(), work=work

@@ -1,6 +1,7 @@
 """Paying orders and paying money back.
 
 * ``payment_create``: start (or resume) a payment of an order through a gateway.
+* ``order_checkout``: place an order and start its payment in one transaction.
 * ``notification_handle``: verify a gateway notification and capture the payment —
   idempotent on the gateway's transaction id, safe twice, late or out of order.
 * ``refund_execute``: send a refund through the gateway the order was paid with,
@@ -11,21 +12,23 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
 from quanzi.accounts.models import User
-from quanzi.core.errors import InvalidTransition, NotFound
+from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
 from quanzi.orders.models import Order, Refund, RefundStatus
 from quanzi.orders.models import Status as S
 from quanzi.orders.refunds import refund_book_success, refund_create_unapplied
-from quanzi.orders.services import order_mark_paid
+from quanzi.orders.services import order_mark_paid, order_place
 from quanzi.payments.gateways import get_gateway
 from quanzi.payments.gateways.base import InvalidNotification, Notification
 from quanzi.payments.models import Payment, PaymentEvent
@@ -40,7 +43,7 @@ def _trade_no() -> str:
 def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
     """Start paying an order; asking again for the same gateway resumes the same payment."""
     gw = get_gateway(gateway)
-    with transaction.atomic():
+    with service_atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.user_id != user.pk:
             raise NotFound("order_not_found", "no such order")
@@ -59,24 +62,45 @@ def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
         ).first()
         if existing is not None and existing.amount == order.payable:
             return existing
-        out_trade_no = _trade_no()
-        params = gw.create(
-            out_trade_no=out_trade_no,
-            amount=order.payable,
-            description=f"Quanzi order {order.pk}",
-            user_ref=str(user.pk),
-        )
-        payment = Payment.objects.create(
-            order=order,
-            gateway=gateway,
-            out_trade_no=out_trade_no,
-            amount=order.payable,
-            params=params,
-        )
-        PaymentEvent.objects.create(
-            payment=payment, kind="created", payload={"amount": payment.amount}
-        )
+        return _payment_insert(order=order, gw=gw, user=user)
+
+
+def _payment_insert(*, order: Order, gw, user: User) -> Payment:
+    out_trade_no = _trade_no()
+    params = gw.create(
+        out_trade_no=out_trade_no,
+        amount=order.payable,
+        description=f"Quanzi order {order.pk}",
+        user_ref=str(user.pk),
+    )
+    payment = Payment.objects.create(
+        order=order, gateway=gw.name, out_trade_no=out_trade_no, amount=order.payable, params=params
+    )
+    PaymentEvent.objects.create(payment=payment, kind="created", payload={"amount": payment.amount})
     return payment
+
+
+def order_checkout(*, user: User, gateway: str, **place: Any) -> tuple[Order, Payment | None]:
+    """Place an order and start paying it, in one transaction (one request, one commit).
+
+    ``place`` are ``order_place``'s arguments. Only a gateway that starts a payment
+    without a network call can: a provider's answer is never awaited while the SKU rows
+    are locked. An order with nothing to pay is paid at placement and gets no payment.
+    """
+    gw = get_gateway(gateway)
+    if not gw.starts_offline:
+        raise Invalid(
+            "pay_separately",
+            f"with {gateway}, place the order first, then pay it (POST /orders/{{id}}/pay)",
+            {"gateway": gateway},
+        )
+    with service_atomic():
+        order = order_place(user=user, **place)
+        if order.status != S.PENDING_PAYMENT:
+            return order, None
+        # Nobody else sees the order before this transaction commits: no lock, no
+        # earlier payment to resume.
+        return order, _payment_insert(order=order, gw=gw, user=user)
 
 
 def notification_handle(*, gateway: str, headers: dict[str, str], body: bytes) -> Payment:

@@ -46,9 +46,10 @@ def test_per_product_rate_overrides_the_default_on_what_the_line_really_paid(
     people, pay, make_product, monkeypatch
 ):
     """A member pays less than retail: commissions follow the price really paid."""
-    from quanzi.orders.hooks import pricing_hooks
+    from quanzi.orders.hooks import MemberTerms, pricing_hooks
 
-    monkeypatch.setattr(pricing_hooks, "member_price", lambda user, sku: sku.member_price)
+    terms = MemberTerms(price=lambda sku: sku.member_price)
+    monkeypatch.setattr(pricing_hooks, "member_terms", lambda user: terms)
     top, mid, buyer = people(3, chain=True)
     product = make_product(
         price=10_000,

@@ -26,10 +26,11 @@ from django.utils import timezone
 from quanzi.orders.models import Order
 
 # Budgets of the core pipeline (observers and pricing hooks detached).
-PLACE = 14  # auth, idempotency read, SKU, address, stock, order, line, answer (2), record, tx
-PAY = 11  # auth, idempotency read, lock order, open payment?, payment, event, record, tx
-CAPTURE = 19  # sandbox: auth, payment, its own record; capture: locks, order ×2, events, ledger
-NOTIFY = 14  # a gateway's notification: the capture alone
+PLACE = 9  # auth, SKU, address, stock, order, line, key record, tx (no read-back)
+PAY = 8  # auth, lock order, open payment?, payment, event, key record, tx
+CHECKOUT = 11  # place and start paying in one request: PLACE + payment, event
+CAPTURE = 17  # sandbox: auth, payment, its own record; capture: locks, order, events, ledger
+NOTIFY = 12  # a gateway's notification: the capture alone
 SETTLE_PER_ORDER = 5  # lock, lines, entry, postings, settled_at (no transaction of its own)
 
 
@@ -40,7 +41,7 @@ def core_only(monkeypatch):
     from quanzi.orders.hooks import pricing_hooks
 
     monkeypatch.setattr(channels, "_observers", [])
-    for hook in ("member_price", "coupon", "points", "free_shipping"):
+    for hook in ("member_terms", "coupon", "points"):
         monkeypatch.setattr(pricing_hooks, hook, None)
 
 
@@ -87,9 +88,24 @@ def test_core_checkout_stays_within_its_query_budget(core_only, customer, make_a
     address = make_address(customer)
     _checkout(customer, address, [sku], "warm-up")  # ledger account ids are cached per process
     assert _checkout(customer, address, [sku], "order-1") == (PLACE, PAY, CAPTURE)
-    # Without Idempotency-Key: no key read, no record, no transaction around the work.
+    # Without Idempotency-Key: no record; the service's own transaction remains.
     place, pay, capture = _checkout(customer, address, [sku], None)
-    assert (place, pay, capture) == (PLACE - 4, PAY - 4, CAPTURE)
+    assert (place, pay, capture) == (PLACE - 1, PAY - 1, CAPTURE)
+
+
+def test_checkout_and_pay_in_one_request_costs_two_statements_more_than_placing(
+    core_only, customer, make_address, sku
+):
+    address = make_address(customer)
+    _checkout(customer, address, [sku], "warm-up")
+    body = {"items": _items([sku]), "address_id": address.pk, "pay": {"gateway": "sandbox"}}
+    n, placed = _count(lambda: customer.api.post("/orders", body, headers={"Idempotency-Key": "k"}))
+    assert placed.status_code == 201, placed.content
+    assert n == CHECKOUT
+    payment_id = placed.json()["payment"]["payment_id"]
+    n, done = _count(lambda: customer.api.post(f"/payments/sandbox/{payment_id}/complete"))
+    assert done.status_code == 200 and n == CAPTURE
+    assert Order.objects.get(pk=placed.json()["id"]).status == "to_ship"
 
 
 def test_a_gateway_notification_costs_only_the_capture(core_only, customer, make_address, sku):

@@ -85,6 +85,7 @@ class _CertAliPay(DCAliPay):
 
 class AlipayGateway(Gateway):
     name = "alipay"
+    starts_offline = True
 
     def __init__(self) -> None:
         self._client: AliPay | DCAliPay | None = None

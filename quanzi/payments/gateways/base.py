@@ -49,6 +49,10 @@ class PayoutResult:
 
 class Gateway:
     name = "base"
+    # True when ``create`` needs no network call (it signs locally): such a payment can
+    # start inside the placement's transaction (``payments.services.order_checkout``)
+    # without holding the SKU rows while a provider answers.
+    starts_offline = False
 
     def configured(self) -> bool:
         return True

@@ -35,6 +35,7 @@ def _sign(timestamp: str, nonce: str, body: str) -> str:
 
 class SandboxGateway(Gateway):
     name = "sandbox"
+    starts_offline = True
 
     # Tests flip these to exercise retries; the demo never does.
     fail_refunds = False

@@ -354,3 +354,24 @@ def test_unconfigured_alipay_is_refused(
     settings.QUANZI_ALIPAY_PUBLIC_KEY = str(tmp_path / "missing.pem")
     reset_gateways()
     assert customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "alipay"}).status_code == 422
+
+
+def test_checkout_starts_an_alipay_payment_in_the_same_request(
+    customer, anon, sku, make_address, alipay
+):
+    """Alipay's pay URL is signed locally: the order and its payment come in one answer."""
+    address = make_address(customer)
+    body = {
+        "items": [{"sku_id": sku.pk, "qty": 2}],
+        "address_id": address.pk,
+        "pay": {"gateway": "alipay"},
+    }
+    placed = customer.api.post("/orders", body)
+    assert placed.status_code == 201, placed.content
+    order, answer = placed.json(), placed.json()["payment"]
+    trade = alipay.open_pay_url(answer["params"]["wap_url"])
+    assert trade["total_amount"] == yuan(order["payable"])
+    payment = Payment.objects.get(pk=answer["payment_id"])
+    assert _deliver(anon, alipay.notification(payment.out_trade_no)).content == b"success"
+    assert Order.objects.get(pk=order["id"]).status == "to_ship"
+    assert balance("gateway:alipay") == order["payable"]

@@ -408,3 +408,18 @@ def test_unconfigured_or_unreachable_wechatpay_is_a_clear_error(
     assert (
         customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "wechatpay"}).status_code == 422
     )
+
+
+def test_checkout_cannot_start_a_wechatpay_payment_in_the_same_request(
+    customer, sku, make_address, wechat
+):
+    """WeChat Pay answers a prepay over the network: never while the SKU rows are held."""
+    address = make_address(customer)
+    body = {
+        "items": [{"sku_id": sku.pk, "qty": 1}],
+        "address_id": address.pk,
+        "pay": {"gateway": "wechatpay"},
+    }
+    refused = customer.api.post("/orders", body)
+    assert refused.status_code == 422 and refused.json()["code"] == "pay_separately"
+    assert not Order.objects.exists() and not wechat.requests  # WeChat was never asked
