@@ -14,9 +14,11 @@ What it does, in order:
 4. runs the raw-SQL baseline (``_baseline.py``) with C connections for S seconds;
 5. starts ``quanzi serve --workers N`` and drives C asyncio HTTP clients (aiohttp,
    keep-alive where the server allows it): each registers once (POST /auth/register)
-   and adds an address, then, for S seconds, POST /orders → POST /orders/{id}/pay →
-   POST /payments/sandbox/{payment_id}/complete, with an Idempotency-Key as the API
-   asks of real clients;
+   and adds an address, then, for S seconds, POST /orders with ``pay`` (the order and
+   its payment in one request) → POST /payments/sandbox/{payment_id}/complete (the
+   sandbox pays and notifies), with an Idempotency-Key as the API asks of real
+   clients; ``--separate-pay`` uses three requests instead (POST /orders/{id}/pay
+   between them), the flow of clients that pay later;
 6. computes ``oversold`` from the database (units sold vs. initial stock per SKU);
 7. prints a report and, last, one JSON line of figures.
 
@@ -80,6 +82,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--baseline", choices=["auto", "pgbench", "psycopg", "none"], default="auto")
     p.add_argument("--no-idempotency-key", action="store_true", help="POST without Idempotency-Key")
     p.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis for the server (production configuration: cache, token cache, rate"
+        " limits); 'none' runs without it",
+    )
+    p.add_argument(
+        "--separate-pay",
+        action="store_true",
+        help="place, then POST /orders/{id}/pay, then complete (three requests, not two)",
+    )
+    p.add_argument(
         "--ledger-check", action="store_true", help="run `quanzi ledger check` at the end"
     )
     p.add_argument("--keep", action="store_true", help="keep the database it created")
@@ -90,17 +103,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- SQL per order ----------------------------------------------------------------------
 
 
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 def _one_order_in_process(
-    user: _data.BenchUser, sku_id: int, *, idem: bool, show: bool = False
-) -> list[int]:
-    """Place and pay one order through the API views in this process; queries per request."""
+    user: _data.BenchUser, sku_id: int, *, idem: bool, separate: bool, show: bool = False
+) -> tuple[list[int], int]:
+    """Place and pay one order through the API views in this process.
+
+    Returns the statements of each request and how many of all were transaction
+    control (BEGIN, COMMIT, savepoints).
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {user.token}")
+    control = 0
 
     def post(path: str, body: dict) -> tuple[int, dict, int]:
+        nonlocal control
         headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if idem else {}
         with CaptureQueriesContext(connection) as ctx:
             answer = client.post(
@@ -110,17 +132,23 @@ def _one_order_in_process(
             print(f"--- POST {path}: {len(ctx.captured_queries)} statements")
             for q in ctx.captured_queries:
                 print("   ", q["sql"][:300])
+        control += sum(q["sql"].lstrip().upper().startswith(CONTROL) for q in ctx.captured_queries)
         return answer.status_code, answer.json(), len(ctx.captured_queries)
 
-    status, order, q1 = post(
-        "/orders", {"items": [{"sku_id": sku_id, "qty": 1}], "address_id": user.address_id}
-    )
+    body = {"items": [{"sku_id": sku_id, "qty": 1}], "address_id": user.address_id}
+    if not separate:
+        body["pay"] = {"gateway": "sandbox"}
+    status, order, q1 = post("/orders", body)
     assert status == 201, order
-    status, pay, q2 = post(f"/orders/{order['id']}/pay", {"gateway": "sandbox"})
-    assert status == 200, pay
+    counts = [q1]
+    pay = order["payment"]
+    if separate:
+        status, pay, q2 = post(f"/orders/{order['id']}/pay", {"gateway": "sandbox"})
+        assert status == 200, pay
+        counts.append(q2)
     status, done, q3 = post(f"/payments/sandbox/{pay['payment_id']}/complete", {})
     assert status == 200, done
-    return [q1, q2, q3]
+    return counts + [q3], control
 
 
 def _has_pg_stat_statements(url: str) -> bool:
@@ -135,12 +163,22 @@ def _has_pg_stat_statements(url: str) -> bool:
 
 
 def sql_per_order(
-    url: str, users: list[_data.BenchUser], sku_id: int, *, idem: bool, show: bool = False
-) -> tuple[float, str, list[int]]:
-    """Statements to place and pay one order, and how they were counted."""
-    # Warm up first (ledger account ids are cached per process, as in a long-lived worker).
-    _one_order_in_process(users[0], sku_id, idem=idem)
-    counted = _one_order_in_process(users[1], sku_id, idem=idem, show=show)
+    url: str,
+    users: list[_data.BenchUser],
+    sku_id: int,
+    *,
+    idem: bool,
+    separate: bool,
+    show: bool = False,
+) -> tuple[float, str, list[int], int]:
+    """Statements to place and pay one order, how they were counted, per request, and
+    how many of them are transaction control (BEGIN, COMMIT, savepoints)."""
+    # Warm up first, as a long-lived worker is: ledger account ids are cached per
+    # process, and a client's token in the token cache (with Redis) after its first use.
+    _one_order_in_process(users[1], sku_id, idem=idem, separate=separate)
+    counted, control = _one_order_in_process(
+        users[1], sku_id, idem=idem, separate=separate, show=show
+    )
     if _has_pg_stat_statements(url):
         from django.db import connection
 
@@ -148,7 +186,11 @@ def sql_per_order(
         with pg_connect(url) as conn:
             conn.execute("SELECT pg_stat_statements_reset()")
         for user in users[2 : 2 + n]:
-            _one_order_in_process(user, sku_id, idem=idem)
+            _one_order_in_process(user, sku_id, idem=idem, separate=separate)
+        with pg_connect(url) as conn:
+            conn.execute("SELECT pg_stat_statements_reset()")
+        for user in users[2 : 2 + n]:
+            _one_order_in_process(user, sku_id, idem=idem, separate=separate)
         connection.close()
         with pg_connect(url) as conn:
             (calls,) = conn.execute(
@@ -156,11 +198,12 @@ def sql_per_order(
                 " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 " AND query NOT ILIKE '%pg_stat_statements%'"
             ).fetchone()
-        return float(calls) / n, "pg_stat_statements (incl. BEGIN/COMMIT)", counted
+        return float(calls) / n, "pg_stat_statements (incl. BEGIN/COMMIT)", counted, control
     return (
         float(sum(counted)),
         "Django query log of one order in-process (BEGIN, COMMIT and savepoints included)",
         counted,
+        control,
     )
 
 
@@ -194,6 +237,7 @@ async def drive(
     hot_sku: int | None,
     phone_prefix: str,
     idem: bool,
+    separate: bool,
     meter: CpuMeter,
 ) -> tuple[Tally, float, float, float, dict]:
     import random
@@ -258,12 +302,10 @@ async def drive(
                 sku = hot_sku if hot_sku is not None else rng.choice(sku_ids)
                 t0 = time.monotonic()
                 try:
-                    status, order = await post(
-                        "/orders",
-                        {"items": [{"sku_id": sku, "qty": 1}], "address_id": address_id},
-                        token,
-                        idem,
-                    )
+                    body = {"items": [{"sku_id": sku, "qty": 1}], "address_id": address_id}
+                    if not separate:
+                        body["pay"] = {"gateway": "sandbox"}
+                    status, order = await post("/orders", body, token, idem)
                     t1 = time.monotonic()
                     tally.request_ms.append((t1 - t0) * 1000)
                     tally.by_kind["place"].append((t1 - t0) * 1000)
@@ -273,15 +315,17 @@ async def drive(
                     if status != 201:
                         tally.error(f"place {status} {order.get('code')}")
                         continue
-                    status, pay = await post(
-                        f"/orders/{order['id']}/pay", {"gateway": "sandbox"}, token, idem
-                    )
-                    t2 = time.monotonic()
-                    tally.request_ms.append((t2 - t1) * 1000)
-                    tally.by_kind["pay"].append((t2 - t1) * 1000)
-                    if status != 200:
-                        tally.error(f"pay {status} {pay.get('code')}")
-                        continue
+                    pay, t2 = order["payment"], t1
+                    if separate:
+                        status, pay = await post(
+                            f"/orders/{order['id']}/pay", {"gateway": "sandbox"}, token, idem
+                        )
+                        t2 = time.monotonic()
+                        tally.request_ms.append((t2 - t1) * 1000)
+                        tally.by_kind["pay"].append((t2 - t1) * 1000)
+                        if status != 200:
+                            tally.error(f"pay {status} {pay.get('code')}")
+                            continue
                     status, done = await post(
                         f"/payments/sandbox/{pay['payment_id']}/complete", {}, token, False
                     )
@@ -343,18 +387,33 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or 2 * cores + 1
     hot_stock = args.hot_stock or max(50, int(150 * args.seconds))
     idem = not args.no_idempotency_key
+    separate = args.separate_pay
+    kinds = "place, pay, complete" if separate else "place and start paying, complete"
     report: list[str] = []
     say = report.append
     load_before = os.getloadavg()[0]
 
+    redis_url = "" if args.redis_url == "none" else args.redis_url
     with workspace(args.database_url, keep=args.keep) as (env, created):
+        if redis_url:
+            env.extra["QUANZI_REDIS_URL"] = redis_url
         t0 = time.monotonic()
         quanzi(env, "migrate")
         django_setup(env)
         logging.getLogger("quanzi").setLevel(logging.WARNING)  # this process's own logs
+        # One load driver is one client IP: let its clients all sign up.
+        from django.db import transaction
+
         from quanzi.catalog.models import SKU
+        from quanzi.core.platform_settings import settings_update
         from quanzi.ledger import accounts as chart
 
+        with transaction.atomic():
+            settings_update(
+                patch={
+                    "rate_limits": {"register_per_ip": {"limit": 1_000_000, "window_seconds": 60}}
+                }
+            )
         prefix = _data.phone_prefix()
         users = _data.users_bulk(args.users, prefix=prefix)
         sku_ids = _data.catalog_bulk(args.products)
@@ -365,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
 
         mine = sku_ids + ([hot] if hot else [])
         initial = dict(SKU.objects.filter(pk__in=mine).values_list("pk", "stock"))
-        per_order, per_order_how, per_request = sql_per_order(
-            args.database_url, users, sku_ids[0], idem=idem, show=args.show_sql
+        per_order, per_order_how, per_request, control = sql_per_order(
+            args.database_url, users, sku_ids[0], idem=idem, separate=separate, show=args.show_sql
         )
 
         baseline = {"tool": "none", "tps": 0.0, "transactions": 0, "failed": 0}
@@ -400,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                     hot_sku=hot,
                     phone_prefix=prefix,
                     idem=idem,
+                    separate=separate,
                     meter=meter,
                 )
             )
@@ -433,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  load average before the run: {load_before:.2f} (other work on the machine skews figures)"
     )
     say(
-        f"  machine: {cores} cores; server: quanzi serve --workers {workers}; "
+        f"  machine: {cores} cores; server: quanzi serve --workers {workers}"
+        f" ({'Redis ' + redis_url if redis_url else 'no Redis'}); "
         f"clients: {args.clients}; window: {args.seconds:g} s"
     )
     say(
@@ -455,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"    {kind:<8} n={len(values):<6} p50 {percentile(values, 50):.1f} ms, "
                 f"p99 {percentile(values, 99):.1f} ms"
             )
-    say(f"  per order (3 requests): p50 {po[50]:.1f} ms, p95 {po[95]:.1f} ms, p99 {po[99]:.1f} ms")
+    say(
+        f"  per order ({len(per_request)} requests): p50 {po[50]:.1f} ms, p95 {po[95]:.1f} ms, p99 {po[99]:.1f} ms"
+    )
     if hot:
         say(f"  out_of_stock answers (expected once sold out): {tally.out_of_stock}")
     say(f"  errors: {tally.errors}" + (f" {dict(tally.error_samples)}" if tally.errors else ""))
@@ -465,8 +528,9 @@ def main(argv: list[str] | None = None) -> int:
         f"drift {audit['stock_drift']}; negative {audit['negative_stock']}"
     )
     say(
-        f"  SQL per order: {per_order:g} — {per_order_how}; per request "
-        f"(place, pay, complete): {per_request}"
+        f"  SQL per order: {per_order:g} — {per_order_how}; per request ({kinds}): "
+        f"{per_request}; of them BEGIN/COMMIT/savepoints: {control}, data statements: "
+        f"{sum(per_request) - control}"
     )
     say(
         f"  baseline ({baseline['tool']}, {args.clients} connections, same transaction shape): "
@@ -506,6 +570,10 @@ def main(argv: list[str] | None = None) -> int:
         "driver_cpu_share": round(cpu["driver_share"], 3),
         # context
         "sql_per_order_source": per_order_how.split(" (")[0],
+        "sql_data_statements_per_order": sum(per_request) - control,
+        "sql_per_request": per_request,
+        "flow": "place+pay+complete" if separate else "checkout-and-pay+complete",
+        "redis": bool(redis_url),
         "latency_of": "request",
         "order_p99_ms": round(po[99], 1),
         "out_of_stock": tally.out_of_stock,

@@ -158,6 +158,12 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 
+# Bearer tokens: with a shared cache (Redis), a token's user is kept there this many
+# seconds, so an API request needs no query to authenticate. Logging out forgets it at
+# once, and so does any change saved to the user (roles, deactivation, password). Off
+# without Redis: processes would not see each other's logouts.
+AUTH_TOKEN_CACHE_SECONDS = int(env_str("QUANZI_AUTH_CACHE_SECONDS", "30" if REDIS_URL else "0"))
+
 # Payments: the sandbox gateway marks orders paid on request, so production refuses it
 # unless the operator explicitly allows it.
 SANDBOX_ENABLED = (not PRODUCTION) or env_bool("QUANZI_ALLOW_SANDBOX", False)

@@ -59,6 +59,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.nickname} ({self.phone})"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # API requests may hold this user in the token cache: let them read it afresh.
+        from quanzi.accounts.services import user_tokens_forget
+
+        user_tokens_forget(user_id=self.pk)
+
     @property
     def roles(self) -> list[str]:
         return ["customer"] + [role for role in ROLES if getattr(self, f"is_{role}")]

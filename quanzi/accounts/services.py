@@ -8,13 +8,18 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from quanzi.accounts.models import ROLES, Address, AuthToken, User
 from quanzi.core.errors import Conflict, Invalid, NotFound, Unauthorized
+from quanzi.core.logging import get_logger
+
+log = get_logger("quanzi.accounts")
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -98,21 +103,67 @@ def token_issue(*, user: User) -> str:
     return raw
 
 
+def _token_cache_key(digest: str) -> str:
+    return f"quanzi:auth:{digest}"
+
+
 def token_authenticate(*, raw: str) -> User | None:
+    """The active user of a live token, or None (served from the cache when it has it)."""
+    digest = _hash(raw)
+    ttl = settings.AUTH_TOKEN_CACHE_SECONDS
+    if ttl:
+        try:
+            user = cache.get(_token_cache_key(digest))
+        except Exception:  # noqa: BLE001 - the cache is an accelerator: fall back to the DB
+            log.warning("token cache unavailable", exc_info=True)
+            ttl, user = 0, None
+        if user is not None:
+            return user
     token = (
-        AuthToken.objects.select_related("user")
-        .filter(key_hash=_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
+        AuthToken.objects.select_related("user").filter(key_hash=digest, revoked_at__isnull=True)
+    ).first()
     if token is None or not token.user.is_active:
         return None
+    if ttl:
+        try:
+            cache.set(_token_cache_key(digest), token.user, ttl)
+        except Exception:  # noqa: BLE001
+            log.warning("token cache unavailable", exc_info=True)
     return token.user
 
 
 def token_revoke(*, raw: str) -> None:
-    AuthToken.objects.filter(key_hash=_hash(raw), revoked_at__isnull=True).update(
+    digest = _hash(raw)
+    AuthToken.objects.filter(key_hash=digest, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    _tokens_forget([digest])
+
+
+def user_tokens_forget(*, user_id: int) -> None:
+    """Drop a user's cached sign-ins: the next request reads the user afresh.
+
+    Called by ``User.save()`` (roles, deactivation, password, profile), at once and
+    again when the transaction commits, so no request keeps a stale user for long.
+    """
+    if not settings.AUTH_TOKEN_CACHE_SECONDS:
+        return
+    digests = list(
+        AuthToken.objects.filter(user_id=user_id, revoked_at__isnull=True).values_list(
+            "key_hash", flat=True
+        )
+    )
+    _tokens_forget(digests)
+    transaction.on_commit(lambda: _tokens_forget(digests))
+
+
+def _tokens_forget(digests: list[str]) -> None:
+    if not settings.AUTH_TOKEN_CACHE_SECONDS or not digests:
+        return
+    try:
+        cache.delete_many([_token_cache_key(d) for d in digests])
+    except Exception:  # noqa: BLE001 - the entries expire on their own
+        log.warning("token cache unavailable", exc_info=True)
 
 
 def user_register(
