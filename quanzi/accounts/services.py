@@ -120,8 +120,10 @@ def token_authenticate(*, raw: str) -> User | None:
         if user is not None:
             return user
     token = (
-        AuthToken.objects.select_related("user").filter(key_hash=digest, revoked_at__isnull=True)
-    ).first()
+        AuthToken.objects.select_related("user")
+        .filter(key_hash=digest, revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     if ttl:
