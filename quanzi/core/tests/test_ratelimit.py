@@ -13,7 +13,9 @@ from quanzi.core.errors import RateLimited
 from quanzi.core.platform_settings import settings_update
 from quanzi.core.ratelimit import client_ip, rate_limit
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/6"
+# Its own Redis database: the test empties it (cache.clear() is FLUSHDB), and the sweep-lock
+# tests of test_celery.py hold locks in database 6 at the same time on another xdist worker.
+REDIS_TEST_URL = "redis://127.0.0.1:6379/7"
 
 
 def _redis_up() -> bool:
