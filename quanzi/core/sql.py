@@ -1,7 +1,8 @@
 """Single-statement writes the ORM has no word for (PostgreSQL and SQLite 3.35+ alike).
 
 * ``insert_once``: ``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING pk`` — write a
-  row keyed by a unique column at most once, without a read first or a savepoint.
+  row keyed by a unique column at most once, without a read first or a savepoint
+  (``insert_many_once``: many rows in one statement).
 * ``counter_add``: ``INSERT … ON CONFLICT (pk) DO UPDATE SET col = col + amount`` — add
   to a per-key counter row, creating it on first use, in one statement.
 
@@ -10,34 +11,62 @@ A concurrent writer of the same key is waited for by the database, as with any i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import models, transaction
 
 
 def insert_once(obj: models.Model, *, unique: str) -> bool:
     """Insert ``obj`` unless a row with the same ``unique`` value exists; True if inserted."""
-    model = type(obj)
+    return bool(insert_many_once([obj], unique=unique))
+
+
+# Rows per INSERT: keeps the bound parameters far below SQLite's and PostgreSQL's limits.
+_ROWS_PER_INSERT = 500
+
+
+def insert_many_once(objs: Sequence[models.Model], *, unique: str) -> list[models.Model]:
+    """``insert_once`` for many rows of one model in one statement (per 500 rows).
+
+    Returns the objects inserted, their primary keys set; those whose ``unique`` value
+    was already taken (by an existing row or an earlier object of ``objs``) are left out.
+    """
+    if not objs:
+        return []
+    model = type(objs[0])
     conn = transaction.get_connection()
     quote = conn.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    for field in fields:
-        field.pre_save(obj, add=True)  # auto_now_add stamps, as save() would
-    columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    values = [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"
-            f" ON CONFLICT ({quote(model._meta.get_field(unique).column)}) DO NOTHING"
-            f" RETURNING {quote(model._meta.pk.column)}",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    obj.pk = row[0]
-    obj._state.adding = False
-    obj._state.db = conn.alias
-    return True
+    key = model._meta.get_field(unique)
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql_head = (
+        f"INSERT INTO {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    sql_tail = (
+        f" ON CONFLICT ({quote(key.column)}) DO NOTHING"
+        f" RETURNING {quote(model._meta.pk.column)}, {quote(key.column)}"
+    )
+    inserted: list[models.Model] = []
+    for start in range(0, len(objs), _ROWS_PER_INSERT):
+        batch = objs[start : start + _ROWS_PER_INSERT]
+        values: list = []
+        by_key: dict = {}
+        for obj in batch:
+            for field in fields:
+                field.pre_save(obj, add=True)  # auto_now_add stamps, as save() would
+            values.extend(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in fields)
+            by_key.setdefault(getattr(obj, key.attname), obj)
+        with conn.cursor() as cursor:
+            cursor.execute(sql_head + ", ".join([row_marks] * len(batch)) + sql_tail, values)
+            rows = cursor.fetchall()
+        for pk, key_value in rows:
+            obj = by_key[key_value]
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = conn.alias
+            inserted.append(obj)
+    return inserted
 
 
 def counter_add(model: type[models.Model], *, pk: int, field: str, amount: int) -> int:

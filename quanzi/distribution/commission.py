@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 
 from quanzi.accounts.models import User
@@ -308,8 +309,6 @@ def commissions_reverse(*, order: Order, refund) -> int:
 
 def _sales_refunded(*, refund, commissions: list[Commission]) -> None:
     """Settled sales a level-1 earner brought shrink by what the refund took back."""
-    from django.db.models import F
-
     parts = {part["line_id"]: part["amount"] for part in refund.lines}
     less: dict[int, int] = defaultdict(int)
     for commission in commissions:
@@ -320,46 +319,70 @@ def _sales_refunded(*, refund, commissions: list[Commission]) -> None:
             DistributorProfile.objects.filter(user_id=user_id).update(sales=F("sales") - amount)
 
 
-def settlement_legs_for(order: Order) -> list[Leg]:
-    """The commissions' share of the order at settlement: net of every reversal."""
-    totals: dict[tuple[bool, int], int] = defaultdict(int)
-    for commission in Commission.objects.filter(order=order, settled_at__isnull=True):
-        if commission.net > 0:
-            totals[(commission.held, commission.beneficiary_id)] += commission.net
-    legs = []
-    for (held, user_id), amount in sorted(totals.items()):
-        legs.append(Leg(books.HELD, -amount) if held else books.available_leg(user_id, -amount))
+def _unsettled(orders: Sequence[Order]) -> dict[int, list[Commission]]:
+    """The orders' commissions not settled yet, locked, by order id (one query)."""
+    grouped: dict[int, list[Commission]] = defaultdict(list)
+    rows = (
+        Commission.objects.select_for_update()
+        .filter(order_id__in=[order.pk for order in orders], settled_at__isnull=True)
+        .order_by("id")
+    )
+    for commission in rows:
+        grouped[commission.order_id].append(commission)
+    return grouped
+
+
+def settlement_legs_for(orders: Sequence[Order]) -> dict[int, list[Leg]]:
+    """The commissions' share of each order at settlement: net of every reversal."""
+    unsettled = _unsettled(orders)
+    legs: dict[int, list[Leg]] = {}
+    for order in orders:
+        totals: dict[tuple[bool, int], int] = defaultdict(int)
+        for commission in unsettled.get(order.pk, ()):
+            if commission.net > 0:
+                totals[(commission.held, commission.beneficiary_id)] += commission.net
+        legs[order.pk] = [
+            Leg(books.HELD, -amount) if held else books.available_leg(user_id, -amount)
+            for (held, user_id), amount in sorted(totals.items())
+        ]
     return legs
 
 
-def commissions_settle(*, order: Order) -> None:
-    """The order settled: frozen commissions become available (held ones wait)."""
-    from django.db.models import F
+def commissions_settle(*, orders: Sequence[Order]) -> None:
+    """The orders settled: frozen commissions become available (held ones wait); the
+    level-1 earners' settled sales grow, and their ranks are evaluated."""
+    from quanzi.distribution.distributors import profiles_lock
+    from quanzi.distribution.ranks import ranks_evaluate
 
-    from quanzi.distribution.ranks import rank_evaluate
-
-    now = order.settled_at or timezone.now()
-    commissions = list(
-        Commission.objects.select_for_update()
-        .filter(order=order, settled_at__isnull=True)
-        .order_by("id")
-    )
+    unsettled = _unsettled(orders)
+    commissions: list[Commission] = []
     sales: dict[int, int] = defaultdict(int)
-    lines = {line.pk: line for line in order.lines.all()}
-    for commission in commissions:
-        commission.settled_at = now
-        commission.settled_amount = commission.net
-        commission.status = status_of(commission)
-        commission.save(update_fields=["settled_at", "settled_amount", "status"])
-        if commission.level == 1:
-            line = lines[commission.line_id]
-            sales[commission.beneficiary_id] += line.paid - line.refunded_amount
-    for user_id, amount in sorted(sales.items()):
-        from quanzi.distribution.distributors import profile_lock
-
-        profile_lock(user_id=user_id)
-        DistributorProfile.objects.filter(user_id=user_id).update(sales=F("sales") + amount)
-        rank_evaluate(user_id=user_id)
+    for order in orders:
+        now = order.settled_at or timezone.now()
+        lines = {line.pk: line for line in order.lines.all()}
+        for commission in unsettled.get(order.pk, ()):
+            commission.settled_at = now
+            commission.settled_amount = commission.net
+            commission.status = status_of(commission)
+            commissions.append(commission)
+            if commission.level == 1:
+                line = lines[commission.line_id]
+                sales[commission.beneficiary_id] += line.paid - line.refunded_amount
+    if commissions:
+        Commission.objects.bulk_update(commissions, ["settled_at", "settled_amount", "status"])
+    if not sales:
+        return
+    profiles = profiles_lock(user_ids=sales)
+    for user_id, profile in profiles.items():
+        profile.sales += sales[user_id]
+    DistributorProfile.objects.filter(user_id__in=list(profiles)).update(
+        sales=F("sales")
+        + Case(
+            *(When(user_id=user_id, then=Value(amount)) for user_id, amount in sales.items()),
+            output_field=BigIntegerField(),
+        )
+    )
+    ranks_evaluate(list(profiles.values()))
 
 
 class DistributionObserver(OrderObserver):
@@ -371,8 +394,8 @@ class DistributionObserver(OrderObserver):
     def on_refund_succeeded(self, order: Order, refund) -> None:
         commissions_reverse(order=order, refund=refund)
 
-    def settlement_legs(self, order: Order, net_lines) -> list[Leg]:
-        return settlement_legs_for(order)
+    def settlement_legs_many(self, orders, net_lines) -> dict[int, list[Leg]]:
+        return settlement_legs_for(orders)
 
-    def on_settled(self, order: Order) -> None:
-        commissions_settle(order=order)
+    def on_settled_many(self, orders: Sequence[Order]) -> None:
+        commissions_settle(orders=orders)

@@ -16,7 +16,7 @@ ever reach a third level.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from quanzi.accounts.models import User
@@ -32,15 +32,32 @@ MEMBERSHIP_CHANNEL = "membership"
 
 def profile_lock(*, user_id: int) -> DistributorProfile:
     """The user's profile row, created on first use, locked for this transaction."""
-    profile = DistributorProfile.objects.select_for_update().filter(user_id=user_id).first()
-    if profile is None:
-        try:
-            with transaction.atomic():
-                DistributorProfile.objects.create(user_id=user_id)
-        except IntegrityError:
-            pass
-        profile = DistributorProfile.objects.select_for_update().get(user_id=user_id)
-    return profile
+    return profiles_lock(user_ids=[user_id])[user_id]
+
+
+def profiles_lock(*, user_ids) -> dict[int, DistributorProfile]:
+    """``profile_lock`` for many users at once (locked in user order, with their rank),
+    by user id."""
+    ids = sorted(set(user_ids))
+
+    def locked(wanted: list[int]) -> dict[int, DistributorProfile]:
+        rows = (
+            DistributorProfile.objects.select_for_update(of=("self",))
+            .select_related("rank")
+            .filter(user_id__in=wanted)
+            .order_by("user_id")
+        )
+        return {profile.user_id: profile for profile in rows}
+
+    profiles = locked(ids)
+    missing = [user_id for user_id in ids if user_id not in profiles]
+    if missing:
+        DistributorProfile.objects.bulk_create(
+            [DistributorProfile(user_id=user_id) for user_id in missing],
+            ignore_conflicts=True,  # made meanwhile by another transaction: fine
+        )
+        profiles.update(locked(missing))
+    return profiles
 
 
 def has_bought(*, user_id: int) -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from quanzi.accounts.models import User
 from quanzi.core.platform_settings import get_settings
 from quanzi.distribution.models import DistributorProfile, DistributorRank
-from quanzi.distribution.selectors import valid_downlines
+from quanzi.distribution.selectors import valid_downline_counts
 
 
 def _reached(rank: DistributorRank, *, sales: int, team: int, rule: str) -> bool:
@@ -44,17 +44,34 @@ def rank_evaluate(*, user_id: int) -> DistributorProfile | None:
     ranks = list(DistributorRank.objects.order_by("-level"))
     if not ranks:
         return None
-    settings = get_settings().distribution
     profile = profile_lock(user_id=user_id)
-    current = profile.rank.level if profile.rank_id else 0
-    team = valid_downlines(user=User(pk=user_id)).count()
-    for rank in ranks:
-        if rank.level <= current:
-            break
-        if _reached(rank, sales=profile.sales, team=team, rule=settings.rank_upgrade):
-            _rank_set(profile, rank, detach_level=settings.detach_rank_level)
-            break
+    ranks_evaluate([profile], ranks=ranks)
     return profile
+
+
+def ranks_evaluate(profiles: list[DistributorProfile], *, ranks=None) -> None:
+    """``rank_evaluate`` of many profiles, locked by the caller (``profiles_lock``)."""
+    ranks = list(DistributorRank.objects.order_by("-level")) if ranks is None else ranks
+    if not ranks:
+        return
+    settings = get_settings().distribution
+    below_top = [p for p in profiles if (p.rank.level if p.rank_id else 0) < ranks[0].level]
+    if not below_top:
+        return
+    teams = (
+        valid_downline_counts(user_ids=[p.user_id for p in below_top])
+        if any(rank.min_team > 0 for rank in ranks)
+        else {}
+    )
+    for profile in below_top:
+        current = profile.rank.level if profile.rank_id else 0
+        team = teams.get(profile.user_id, 0)
+        for rank in ranks:
+            if rank.level <= current:
+                break
+            if _reached(rank, sales=profile.sales, team=team, rule=settings.rank_upgrade):
+                _rank_set(profile, rank, detach_level=settings.detach_rank_level)
+                break
 
 
 def _rank_set(profile: DistributorProfile, rank: DistributorRank, *, detach_level: int) -> None:

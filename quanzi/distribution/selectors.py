@@ -41,6 +41,17 @@ def valid_downlines(*, user: User) -> QuerySet:
     return User.objects.filter(_valid_binding(), referrer_id=user.pk)
 
 
+def valid_downline_counts(*, user_ids) -> dict[int, int]:
+    """How many valid downlines each of ``user_ids`` has (one query)."""
+    rows = (
+        User.objects.filter(_valid_binding(), referrer_id__in=list(user_ids))
+        .values("referrer_id")
+        .annotate(n=Count("id"))
+        .values_list("referrer_id", "n")
+    )
+    return dict(rows)
+
+
 def level2_downlines(*, user: User) -> QuerySet:
     """Users on whose orders ``user`` earns level 2: their valid referrer's valid
     referrer is ``user``, and they are not detached."""

@@ -9,6 +9,9 @@ Money flows (debit +, credit -):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from quanzi.ledger.models import CNY, Account
@@ -43,17 +46,48 @@ def account_id(
     code: str, *, unit: str = CNY, user_id: int | None = None, no_overdraw: bool = False
 ) -> int:
     """The id of the account ``code``, created on first use (ids are cached per process)."""
-    cached = _ids.get(code)
-    if cached is not None:
-        return cached
-    account, _ = Account.objects.get_or_create(
-        code=code,
-        defaults={
-            "unit": unit,
-            "user_id": user_id,
-            "cached": user_id is not None,
-            "no_overdraw": no_overdraw,
-        },
-    )
-    transaction.on_commit(lambda: _ids.__setitem__(code, account.pk))
-    return account.pk
+    spec = AccountSpec(code, unit=unit, user_id=user_id, no_overdraw=no_overdraw)
+    return account_ids([spec])[code]
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """What an account is made with on first use."""
+
+    code: str
+    unit: str = CNY
+    user_id: int | None = None
+    no_overdraw: bool = False
+
+
+def account_ids(specs: Iterable[AccountSpec]) -> dict[str, int]:
+    """The ids of many accounts by code: one query for those not cached, one insert and
+    one more query for those missing (ids are cached per process once committed)."""
+    wanted = {spec.code: spec for spec in specs}
+    found = {code: _ids[code] for code in wanted if code in _ids}
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        found.update(_by_code(missing))
+        new = [wanted[code] for code in missing if code not in found]
+        if new:
+            Account.objects.bulk_create(
+                [
+                    Account(
+                        code=spec.code,
+                        unit=spec.unit,
+                        user_id=spec.user_id,
+                        cached=spec.user_id is not None,
+                        no_overdraw=spec.no_overdraw,
+                    )
+                    for spec in new
+                ],
+                ignore_conflicts=True,  # made meanwhile by another transaction: fine
+            )
+            found.update(_by_code([spec.code for spec in new]))
+        fetched = {code: found[code] for code in missing}
+        transaction.on_commit(lambda: _ids.update(fetched))
+    return found
+
+
+def _by_code(codes: list[str]) -> dict[str, int]:
+    return dict(Account.objects.filter(code__in=codes).values_list("code", "id"))

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 
 from quanzi.core.errors import Conflict
 from quanzi.core.logging import get_logger
-from quanzi.core.sql import insert_once
-from quanzi.ledger.accounts import account_id
+from quanzi.core.sql import insert_many_once
+from quanzi.ledger.accounts import AccountSpec, account_ids
 from quanzi.ledger.models import CNY, Account, JournalEntry, Posting
 
 log = get_logger("quanzi.ledger")
@@ -38,6 +38,19 @@ class Overdrawn(Conflict):
     code = "insufficient_balance"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One journal entry to be written (``entries_post``)."""
+
+    key: str
+    kind: str
+    legs: Sequence[Leg]
+    order_id: int | None = None
+    payment_id: int | None = None
+    refund_id: int | None = None
+    memo: str = ""
+
+
 def entry_post(
     *,
     key: str,
@@ -52,58 +65,122 @@ def entry_post(
 
     Must run inside the transaction of the business change that causes it.
     """
+    entry = Entry(key, kind, legs, order_id, payment_id, refund_id, memo)
+    written = entries_post([entry])
+    if not written:  # the key was taken: that entry stands
+        return JournalEntry.objects.get(key=key)
+    return written[0]
+
+
+def entries_post(entries: Sequence[Entry]) -> list[JournalEntry]:
+    """Write many balanced entries in a handful of statements, whatever their number.
+
+    An entry whose key is already taken is left out (the first one stands); the entries
+    written now are returned. Must run inside the business transaction; a leg that would
+    overdraw a ``no_overdraw`` account refuses the whole call (``Overdrawn``).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger entries are written inside the business transaction")
+    for entry in entries:
+        _check_balanced(entry)
+    now = timezone.now()
+    rows = [
+        JournalEntry(
+            key=entry.key,
+            kind=entry.kind,
+            order_id=entry.order_id,
+            payment_id=entry.payment_id,
+            refund_id=entry.refund_id,
+            memo=entry.memo[:200],
+            created_at=now,
+        )
+        for entry in entries
+    ]
+    # One statement, no read first and no savepoint; a concurrent writer of the same key
+    # is waited for by the database.
+    written = insert_many_once(rows, unique="key")
+    if not written:
+        return []
+    specs = {entry.key: entry for entry in entries}
+    legs = [(row, leg) for row in written for leg in specs[row.key].legs if leg.amount != 0]
+    ids = account_ids(
+        AccountSpec(leg.account, leg.unit, leg.user_id, leg.no_overdraw) for _, leg in legs
+    )
+    postings = []
+    user_totals: dict[int, int] = defaultdict(int)
+    guarded: set[int] = set()
+    for row, leg in legs:
+        acc_id = ids[leg.account]
+        postings.append(Posting(entry=row, account_id=acc_id, unit=leg.unit, amount=leg.amount))
+        if leg.user_id is not None:  # user accounts keep a cached balance
+            user_totals[acc_id] += leg.amount
+            if leg.no_overdraw:
+                guarded.add(acc_id)
+    _balances_add(user_totals, guarded, accounts={ids[leg.account]: leg.account for _, leg in legs})
+    Posting.objects.bulk_create(postings)
+    for row in written:
+        log.info(
+            "ledger entry",
+            extra={
+                "key": row.key,
+                "kind": row.kind,
+                "order_id": row.order_id,
+                "payment_id": row.payment_id,
+                "refund_id": row.refund_id,
+                "legs": [(leg.account, leg.amount, leg.unit) for leg in specs[row.key].legs],
+            },
+        )
+    return written
+
+
+def _check_balanced(entry: Entry) -> None:
     sums: dict[str, int] = defaultdict(int)
-    for leg in legs:
+    for leg in entry.legs:
         if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
             raise Unbalanced(f"amounts are integers, got {leg.amount!r}")
         sums[leg.unit] += leg.amount
     if any(total != 0 for total in sums.values()):
-        raise Unbalanced(f"entry {key} does not balance: {dict(sums)}")
-    legs = [leg for leg in legs if leg.amount != 0]
-    entry = JournalEntry(
-        key=key,
-        kind=kind,
-        order_id=order_id,
-        payment_id=payment_id,
-        refund_id=refund_id,
-        memo=memo[:200],
-        created_at=timezone.now(),
-    )
-    # One statement, no read first and no savepoint; a concurrent writer of the same key
-    # is waited for by the database.
-    if not insert_once(entry, unique="key"):  # the key was taken: that entry stands
-        return JournalEntry.objects.get(key=key)
-    postings = []
-    for leg in legs:
-        acc_id = account_id(
-            leg.account, unit=leg.unit, user_id=leg.user_id, no_overdraw=leg.no_overdraw
+        raise Unbalanced(f"entry {entry.key} does not balance: {dict(sums)}")
+
+
+def _balances_add(totals: dict[int, int], guarded: set[int], *, accounts: dict[int, str]) -> None:
+    """Add each account's total to its cached balance. A ``no_overdraw`` account holds a
+    credit balance (what is owed to its user): a net debit may not take it below zero."""
+    totals = {acc_id: amount for acc_id, amount in totals.items() if amount}
+    if not totals:
+        return
+
+    def refuse(acc_id: int) -> Overdrawn:
+        return Overdrawn(
+            "insufficient_balance", "not enough balance", {"account": accounts[acc_id]}
         )
-        postings.append(Posting(entry=entry, account_id=acc_id, unit=leg.unit, amount=leg.amount))
-        if leg.user_id is not None:
-            updated = Account.objects.filter(pk=acc_id)
-            if leg.no_overdraw and leg.amount > 0:
-                # A debit to a credit-balance account reduces what it holds: refuse to
-                # take it below zero (balance is debits - credits, so <= 0 is fine).
-                updated = updated.filter(balance__lte=-leg.amount)
-            if updated.update(balance=F("balance") + leg.amount) != 1:
-                raise Overdrawn(
-                    "insufficient_balance", "not enough balance", {"account": leg.account}
-                )
-    Posting.objects.bulk_create(postings)
-    log.info(
-        "ledger entry",
-        extra={
-            "key": key,
-            "kind": kind,
-            "order_id": order_id,
-            "payment_id": payment_id,
-            "refund_id": refund_id,
-            "legs": [(leg.account, leg.amount, leg.unit) for leg in legs],
-        },
+
+    if len(totals) == 1:  # one statement: the check rides on the update
+        ((acc_id, amount),) = totals.items()
+        updated = Account.objects.filter(pk=acc_id)
+        if acc_id in guarded and amount > 0:
+            updated = updated.filter(balance__lte=-amount)
+        if updated.update(balance=F("balance") + amount) != 1:
+            raise refuse(acc_id)
+        return
+    # Several: lock them in id order (no deadlock between two writers), check, then
+    # one UPDATE for all.
+    held = dict(
+        Account.objects.select_for_update()
+        .filter(pk__in=totals)
+        .order_by("pk")
+        .values_list("pk", "balance")
     )
-    return entry
+    for acc_id, amount in sorted(totals.items()):
+        if acc_id in guarded and amount > 0 and held[acc_id] + amount > 0:
+            raise refuse(acc_id)
+    Account.objects.filter(pk__in=totals).update(
+        balance=F("balance")
+        + Case(
+            *(When(pk=acc_id, then=Value(amount)) for acc_id, amount in totals.items()),
+            output_field=BigIntegerField(),
+        )
+    )
 
 
 def balance(code: str) -> int:

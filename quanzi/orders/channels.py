@@ -13,7 +13,7 @@ the transaction of the order change that calls it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,19 @@ class OrderObserver:
         """
         return []
 
+    def settlement_legs_many(
+        self, orders: Sequence[Order], net_lines: Mapping[int, Sequence[dict[str, int]]]
+    ) -> dict[int, list[Leg]]:
+        """``settlement_legs`` of many orders (a settlement chunk), by order id; override
+        it to read what the orders need in one query."""
+        return {order.pk: self.settlement_legs(order, net_lines[order.pk]) for order in orders}
+
     def on_settled(self, order: Order) -> None: ...
+
+    def on_settled_many(self, orders: Sequence[Order]) -> None:
+        """``on_settled`` of many orders settled in one transaction."""
+        for order in orders:
+            self.on_settled(order)
 
 
 _channels: dict[str, Channel] = {"normal": Channel()}

@@ -24,7 +24,7 @@ from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
-from quanzi.ledger.services import Leg, entry_post
+from quanzi.ledger.services import Entry, Leg, entries_post
 from quanzi.orders.channels import Channel, LineRequest, PlaceContext, channel_for, observers
 from quanzi.orders.models import Order, OrderEvent, OrderLine
 from quanzi.orders.models import Status as S
@@ -261,38 +261,43 @@ def orders_expire_unpaid(*, now=None, batch: int = 500) -> int:
         transition(order, S.CANCELLED, note="payment timeout")
         return True
 
-    return _sweep(ids, expire)
+    return _sweep(ids, _each(expire))
 
 
 # Orders settled per transaction by ``orders_settle_due``.
 SWEEP_CHUNK = 50
 
 
-def _sweep(ids: list[int], one: Callable[[int], bool], *, chunk_size: int = 1) -> int:
-    """Run ``one(id)`` (lock, check, write; no transaction of its own) for each id,
-    ``chunk_size`` ids per transaction.
+def _each(one: Callable[[int], bool]) -> Callable[[list[int]], int]:
+    """A chunk function that runs ``one(id)`` for each id of the chunk."""
+    return lambda chunk: sum(1 for item in chunk if one(item))
 
-    Chunks save one commit (one WAL flush) and one savepoint per order; they suit sweeps
-    that touch no hot rows (settlement), never stock (a chunk would hold a flash deal's
-    SKU row for the whole chunk). When anything in a chunk fails, the chunk is rolled
-    back and done again one id per transaction, so the ids before the failing one are
-    kept and its error propagates, exactly as with one transaction per order.
+
+def _sweep(ids: list[int], many: Callable[[list[int]], int], *, chunk_size: int = 1) -> int:
+    """Run ``many(chunk)`` (lock, check, write; no transaction of its own; returns how many
+    it did) over ``ids``, ``chunk_size`` ids per transaction.
+
+    Chunks save commits (WAL flushes) and let ``many`` batch its statements; they suit
+    sweeps that touch no hot rows (settlement), never stock (a chunk would hold a flash
+    deal's SKU row for the whole chunk). When anything in a chunk fails, the chunk is
+    rolled back and done again one id per transaction, so the ids before the failing one
+    are kept and its error propagates, exactly as with one transaction per order.
     """
     done = 0
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        if len(chunk) == 1:
-            with transaction.atomic():
-                done += one(chunk[0])
-            continue
         try:
             with transaction.atomic():
-                in_chunk = sum(1 for item in chunk if one(item))
-            done += in_chunk
-        except Exception:  # noqa: BLE001 - redone one by one below, which raises again
-            for item in chunk:
+                in_chunk = many(chunk)
+        except Exception:
+            if len(chunk) == 1:
+                raise
+            for item in chunk:  # one by one: the failing id raises again, alone
                 with transaction.atomic():
-                    done += one(item)
+                    in_chunk = many([item])
+                done += in_chunk
+            continue
+        done += in_chunk
     return done
 
 
@@ -378,62 +383,80 @@ def orders_auto_confirm(*, now=None, batch: int = 500) -> int:
             return True
         return False
 
-    return _sweep(ids, confirm)
+    return _sweep(ids, _each(confirm))
 
 
-def _settlement_legs(order: Order) -> list[Leg]:
-    """Split what the order kept (payable − refunds) into supplier cost, shares and revenue."""
+def _settlement_legs(orders: list[Order]) -> dict[int, list[Leg]]:
+    """Split what each order kept (payable − refunds) into supplier cost, shares and
+    revenue; every observer is asked once for all the orders."""
     # Fetched once for everyone: observers reading ``order.lines.all()`` reuse them.
-    prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
-    lines = list(order.lines.all())
-    kept = order.payable - order.refunded_amount
-    net_lines = []
-    supplier_cost: dict[int | None, int] = defaultdict(int)
-    for line in lines:
-        kept_qty = line.qty - line.refunded_qty
-        net_lines.append(
-            {"line_id": line.pk, "paid": line.paid - line.refunded_amount, "qty": kept_qty}
-        )
-        supplier_cost[line.supplier_id] += line.supply_price * kept_qty
-    legs = [Leg(chart.CUSTOMER_FUNDS, kept)]
-    for supplier_id, cost in sorted(supplier_cost.items(), key=lambda kv: kv[0] or 0):
-        legs.append(Leg(chart.supplier_payable(supplier_id), -cost))
+    prefetch_related_objects(orders, Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    legs: dict[int, list[Leg]] = {}
+    net_lines: dict[int, list[dict[str, int]]] = {}
+    for order in orders:
+        supplier_cost: dict[int | None, int] = defaultdict(int)
+        net_lines[order.pk] = []
+        for line in order.lines.all():
+            kept_qty = line.qty - line.refunded_qty
+            net_lines[order.pk].append(
+                {"line_id": line.pk, "paid": line.paid - line.refunded_amount, "qty": kept_qty}
+            )
+            supplier_cost[line.supplier_id] += line.supply_price * kept_qty
+        legs[order.pk] = [Leg(chart.CUSTOMER_FUNDS, order.payable - order.refunded_amount)] + [
+            Leg(chart.supplier_payable(supplier_id), -cost)
+            for supplier_id, cost in sorted(supplier_cost.items(), key=lambda kv: kv[0] or 0)
+        ]
     for observer in observers():
-        legs.extend(observer.settlement_legs(order, net_lines))
-    legs.append(Leg(chart.PLATFORM_REVENUE, -sum(leg.amount for leg in legs)))
+        for order_id, extra in observer.settlement_legs_many(orders, net_lines).items():
+            legs[order_id].extend(extra)
+    for order_legs in legs.values():
+        order_legs.append(Leg(chart.PLATFORM_REVENUE, -sum(leg.amount for leg in order_legs)))
     return legs
 
 
 def order_settle(*, order_id: int, now=None) -> bool:
     """Book the order's split once its after-sales window has ended (idempotent)."""
     with transaction.atomic():
-        return _settle(order_id, now or timezone.now())
+        _lock(order_id)  # a missing order is an error, not "nothing to settle"
+        return _settle_many([order_id], now or timezone.now()) == 1
 
 
-def _settle(order_id: int, now) -> bool:
-    """``order_settle`` inside the caller's transaction."""
-    order = _lock(order_id)
-    if order.settled_at is not None:
-        return False
-    if (
-        order.status != S.COMPLETED
-        or order.after_sales_ends_at is None
-        or order.after_sales_ends_at > now
-    ):
-        return False
-    entry_post(
-        key=f"settle:{order.pk}",
-        kind="settlement",
-        legs=_settlement_legs(order),
-        order_id=order.pk,
-        memo="after-sales window ended",
+def _settle_many(order_ids: list[int], now) -> int:
+    """Settle those of ``order_ids`` that are due, in the caller's transaction, in a few
+    statements for all of them: lock, lines, each observer's rows, the journal entries
+    and their postings, the orders' stamp. Returns how many were settled."""
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(
+            pk__in=order_ids,
+            status=S.COMPLETED,
+            settled_at__isnull=True,
+            after_sales_ends_at__lte=now,
+        )
+        .order_by("id")
     )
-    order.settled_at = now
-    order.save(update_fields=["settled_at"])
+    if not orders:
+        return 0
+    legs = _settlement_legs(orders)
+    entries_post(
+        [
+            Entry(
+                key=f"settle:{order.pk}",
+                kind="settlement",
+                legs=legs[order.pk],
+                order_id=order.pk,
+                memo="after-sales window ended",
+            )
+            for order in orders
+        ]
+    )
+    Order.objects.filter(pk__in=[order.pk for order in orders]).update(settled_at=now)
+    for order in orders:
+        order.settled_at = now
     for observer in observers():
-        observer.on_settled(order)
-    log.info("order settled", extra={"order_id": order.pk})
-    return True
+        observer.on_settled_many(orders)
+    log.info("orders settled", extra={"order_ids": [order.pk for order in orders]})
+    return len(orders)
 
 
 def orders_settle_due(*, now=None, batch: int = 1000) -> int:
@@ -445,4 +468,4 @@ def orders_settle_due(*, now=None, batch: int = 1000) -> int:
         .order_by("id")
         .values_list("id", flat=True)[:batch]
     )
-    return _sweep(ids, lambda order_id: _settle(order_id, now), chunk_size=SWEEP_CHUNK)
+    return _sweep(ids, lambda chunk: _settle_many(chunk, now), chunk_size=SWEEP_CHUNK)

@@ -31,7 +31,9 @@ PAY = 8  # auth, lock order, open payment?, payment, event, key record, tx
 CHECKOUT = 11  # place and start paying in one request: PLACE + payment, event
 CAPTURE = 17  # sandbox: auth, payment, its own record; capture: locks, order, events, ledger
 NOTIFY = 12  # a gateway's notification: the capture alone
-SETTLE_PER_ORDER = 5  # lock, lines, entry, postings, settled_at (no transaction of its own)
+# Settling a chunk of due orders, whatever its size: BEGIN, lock, lines, entries, postings,
+# settled_at, COMMIT.
+SETTLE_PER_CHUNK = 7
 
 
 @pytest.fixture
@@ -182,23 +184,23 @@ def test_order_list_does_not_grow_with_its_rows(customer, make_address, make_pro
     assert many == few <= 3
 
 
-def test_settlement_costs_a_fixed_number_of_queries_per_order(
+def test_settlement_costs_the_same_queries_for_3_orders_or_30(
     core_only, customer, make_address, make_product
 ):
     from quanzi.orders.services import orders_settle_due
 
     address = make_address(customer)
     sku = make_product(stock=100).skus.get()
-    _checkout(customer, address, [sku], "warm-up")
-    for i in range(10):
+    for i in range(34):
         _checkout(customer, address, [sku], f"order-{i}")
     past = timezone.now() - timedelta(days=1)
     Order.objects.update(status="completed", completed_at=past, after_sales_ends_at=past)
     orders_settle_due(batch=1)  # warm-up: the revenue and supplier accounts get their ids
-    n, settled = _count(lambda: orders_settle_due())
-    assert settled == 10
-    # The due ids, then one transaction for the chunk of ten, then a fixed cost per order.
-    assert n == 1 + 2 + 10 * SETTLE_PER_ORDER, n
+    few, settled_few = _count(lambda: orders_settle_due(batch=3))
+    many, settled_many = _count(lambda: orders_settle_due(batch=30))
+    assert (settled_few, settled_many) == (3, 30)
+    # The due ids, then one chunk (one transaction) of a fixed number of statements.
+    assert few == many == 1 + SETTLE_PER_CHUNK, (few, many)
     assert not Order.objects.filter(settled_at__isnull=True).exists()
 
 
