@@ -5,6 +5,8 @@
   (``insert_many_once``: many rows in one statement).
 * ``counter_add``: ``INSERT … ON CONFLICT (pk) DO UPDATE SET col = col + amount`` — add
   to a per-key counter row, creating it on first use, in one statement.
+* ``rows_update``: ``UPDATE … FROM (VALUES …)`` — many rows, each with its own values, in
+  one statement.
 
 A concurrent writer of the same key is waited for by the database, as with any insert.
 """
@@ -100,3 +102,61 @@ def counter_add(model: type[models.Model], *, pk: int, field: str, amount: int) 
             [pk, amount, amount],
         )
         return cursor.fetchone()[0]
+
+
+def rows_update(
+    model: type[models.Model],
+    *,
+    fields: Sequence[str],
+    rows: Sequence[Sequence],
+    add: Sequence[str] = (),
+    key: str = "pk",
+) -> int:
+    """Give many rows each their own values in one statement (per 500 rows):
+    ``UPDATE … SET f = v.f FROM (VALUES (key, f…), …) v WHERE key = v.key``.
+
+    ``rows`` holds ``(key, value of each of fields)``; a field named in ``add`` is added
+    to (``f = f + v.f``) rather than set. What ``bulk_update`` does with one CASE per
+    field and row, at a fraction of its cost in Python. Returns the rows updated.
+    """
+    if not rows:
+        return 0
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_field = model._meta.pk if key == "pk" else model._meta.get_field(key)
+    targets = [model._meta.get_field(name) for name in fields]
+    postgres = conn.vendor == "postgresql"
+
+    def column(i: int, field) -> str:
+        # VALUES columns are column1, column2… in PostgreSQL and SQLite alike; PostgreSQL
+        # is told their types (a column of NULLs would otherwise be text).
+        name = f"v.column{i}"
+        return f"CAST({name} AS {field.db_type(conn)})" if postgres else name
+
+    sets = []
+    for i, field in enumerate(targets, start=2):
+        value = column(i, field)
+        if field.name in add:
+            value = f"{table}.{quote(field.column)} + {value}"
+        sets.append(f"{quote(field.column)} = {value}")
+    row_marks = "(" + ", ".join(["%s"] * (len(targets) + 1)) + ")"
+    done = 0
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        batch = rows[start : start + _ROWS_PER_INSERT]
+        values: list = []
+        for row in batch:
+            values.append(key_field.get_db_prep_value(row[0], conn))
+            values.extend(
+                field.get_db_prep_save(value, conn)
+                for field, value in zip(targets, row[1:], strict=True)
+            )
+        with conn.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(sets)}"
+                f" FROM (VALUES {', '.join([row_marks] * len(batch))}) AS v"
+                f" WHERE {table}.{quote(key_field.column)} = {column(1, key_field)}",
+                values,
+            )
+            done += cursor.rowcount
+    return done

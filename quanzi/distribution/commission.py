@@ -43,7 +43,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from quanzi.accounts.models import User
@@ -52,6 +52,7 @@ from quanzi.core.logging import get_logger
 from quanzi.core.money import BP, apply_bp, split_largest_remainder
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.settings_schema import DistributionSettings
+from quanzi.core.sql import rows_update
 from quanzi.distribution import books
 from quanzi.distribution.distributors import MEMBERSHIP_CHANNEL, distributor_is_qualified
 from quanzi.distribution.models import (
@@ -368,19 +369,22 @@ def commissions_settle(*, orders: Sequence[Order]) -> None:
             if commission.level == 1:
                 line = lines[commission.line_id]
                 sales[commission.beneficiary_id] += line.paid - line.refunded_amount
-    if commissions:
-        Commission.objects.bulk_update(commissions, ["settled_at", "settled_amount", "status"])
+    rows_update(
+        Commission,
+        fields=["settled_at", "settled_amount", "status"],
+        rows=[(c.pk, c.settled_at, c.settled_amount, c.status) for c in commissions],
+    )
     if not sales:
         return
     profiles = profiles_lock(user_ids=sales)
     for user_id, profile in profiles.items():
         profile.sales += sales[user_id]
-    DistributorProfile.objects.filter(user_id__in=list(profiles)).update(
-        sales=F("sales")
-        + Case(
-            *(When(user_id=user_id, then=Value(amount)) for user_id, amount in sales.items()),
-            output_field=BigIntegerField(),
-        )
+    rows_update(
+        DistributorProfile,
+        key="user_id",
+        fields=["sales"],
+        add=["sales"],
+        rows=sorted(sales.items()),
     )
     ranks_evaluate(list(profiles.values()))
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from quanzi.core.errors import Conflict
 from quanzi.core.logging import get_logger
-from quanzi.core.sql import insert_many_once
+from quanzi.core.sql import insert_many_once, rows_update
 from quanzi.ledger.accounts import AccountSpec, account_ids
 from quanzi.ledger.models import CNY, Account, JournalEntry, Posting
 
@@ -174,13 +174,7 @@ def _balances_add(totals: dict[int, int], guarded: set[int], *, accounts: dict[i
     for acc_id, amount in sorted(totals.items()):
         if acc_id in guarded and amount > 0 and held[acc_id] + amount > 0:
             raise refuse(acc_id)
-    Account.objects.filter(pk__in=totals).update(
-        balance=F("balance")
-        + Case(
-            *(When(pk=acc_id, then=Value(amount)) for acc_id, amount in totals.items()),
-            output_field=BigIntegerField(),
-        )
-    )
+    rows_update(Account, fields=["balance"], add=["balance"], rows=sorted(totals.items()))
 
 
 def balance(code: str) -> int:

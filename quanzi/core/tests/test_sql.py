@@ -1,0 +1,67 @@
+"""The single-statement writes of core/sql.py, on whichever database the suite runs."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from quanzi.core.sql import insert_many_once, rows_update
+from quanzi.ledger.models import Account, JournalEntry
+
+# Bare journal rows with no postings: what the helpers write is checked here, not the books.
+pytestmark = [pytest.mark.django_db, pytest.mark.ledger_dirty]
+
+
+def _entry(key: str, **fields) -> JournalEntry:
+    return JournalEntry(key=key, kind="test", **fields)
+
+
+def test_insert_many_once_skips_keys_taken_before_and_within_the_batch():
+    JournalEntry.objects.create(key="taken", kind="old")
+    batch = [_entry("a"), _entry("taken"), _entry("b"), _entry("a", memo="second a")]
+    with CaptureQueriesContext(connection) as ctx:
+        inserted = insert_many_once(batch, unique="key")
+    assert len(ctx.captured_queries) == 1
+    assert sorted(obj.key for obj in inserted) == ["a", "b"]
+    stored = dict(JournalEntry.objects.values_list("key", "pk"))
+    assert {obj.key: obj.pk for obj in inserted} == {"a": stored["a"], "b": stored["b"]}
+    assert JournalEntry.objects.get(key="taken").kind == "old"  # the first one stands
+    assert JournalEntry.objects.get(key="a").memo == ""
+    assert all(obj.created_at is not None for obj in inserted)
+
+
+def test_insert_many_once_writes_more_rows_than_one_statement_holds():
+    inserted = insert_many_once([_entry(f"k{i}") for i in range(1201)], unique="key")
+    assert len(inserted) == JournalEntry.objects.count() == 1201
+    assert len({obj.pk for obj in inserted}) == 1201
+
+
+def test_rows_update_sets_and_adds_each_rows_own_values():
+    accounts = [Account.objects.create(code=f"acc{i}", balance=i * 10) for i in range(3)]
+    updated = rows_update(
+        Account,
+        fields=["balance", "no_overdraw"],
+        add=["balance"],
+        rows=[(accounts[0].pk, 5, True), (accounts[2].pk, -7, False)],
+    )
+    assert updated == 2
+    got = {a.code: (a.balance, a.no_overdraw) for a in Account.objects.all()}
+    assert got == {"acc0": (5, True), "acc1": (10, False), "acc2": (13, False)}
+
+
+def test_rows_update_by_another_key_with_nulls_and_many_rows():
+    entries = insert_many_once([_entry(f"e{i}", order_id=i) for i in range(700)], unique="key")
+    rows = [(entry.key, None if i % 2 else 99, f"memo {i}") for i, entry in enumerate(entries)]
+    with transaction.atomic():
+        assert rows_update(JournalEntry, key="key", fields=["order_id", "memo"], rows=rows) == 700
+    odd = JournalEntry.objects.filter(order_id__isnull=True)
+    assert odd.count() == 350
+    assert JournalEntry.objects.filter(order_id=99).count() == 350
+    assert JournalEntry.objects.get(key="e5").memo == "memo 5"
+
+
+def test_rows_update_of_nothing_runs_no_statement():
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows_update(Account, fields=["balance"], rows=[]) == 0
+    assert ctx.captured_queries == []
