@@ -37,6 +37,24 @@ def sweep(name: str, *, every: int = 60) -> Callable[[Callable[[], int]], Callab
     return register
 
 
+# How long one run of a draining sweep keeps taking batches.
+DRAIN_SECONDS = 120.0
+
+
+def drain(step: Callable[[], int], *, batch: int, seconds: float = DRAIN_SECONDS) -> int:
+    """Run ``step`` (one batch of at most ``batch`` items; returns how many it did) again
+    while it did a full batch and ``seconds`` have not passed, so a backlog — a flash
+    sale's orders all due at once — is worked off in one run, not one batch per interval.
+    A batch with anything left undone (skipped, failed) ends the run: the next one retries."""
+    deadline = time.monotonic() + seconds
+    total = 0
+    while True:
+        done = step()
+        total += done
+        if done < batch or time.monotonic() >= deadline:
+            return total
+
+
 def discover() -> dict[str, Sweep]:
     for config in apps.get_app_configs():
         if config.name.startswith("quanzi."):

@@ -1,10 +1,12 @@
-from quanzi.core.jobs import sweep
+from quanzi.core.jobs import drain, sweep
 from quanzi.groupbuy import services
+
+BATCH = 200
 
 
 @sweep("groupbuy.expire_groups", every=30)
 def expire_groups() -> int:
-    return services.groups_expire_due()
+    return drain(lambda: services.groups_expire_due(batch=BATCH), batch=BATCH)
 
 
 @sweep("groupbuy.refund_stragglers", every=300)

@@ -1,17 +1,20 @@
-from quanzi.core.jobs import sweep
+from quanzi.core.jobs import drain, sweep
 from quanzi.orders import services
+
+BATCH = 500
+SETTLE_BATCH = 2000
 
 
 @sweep("orders.expire_unpaid", every=30)
 def expire_unpaid() -> int:
-    return services.orders_expire_unpaid()
+    return drain(lambda: services.orders_expire_unpaid(batch=BATCH), batch=BATCH)
 
 
 @sweep("orders.auto_confirm", every=300)
 def auto_confirm() -> int:
-    return services.orders_auto_confirm()
+    return drain(lambda: services.orders_auto_confirm(batch=BATCH), batch=BATCH)
 
 
 @sweep("orders.settle_due", every=300)
 def settle_due() -> int:
-    return services.orders_settle_due()
+    return drain(lambda: services.orders_settle_due(batch=SETTLE_BATCH), batch=SETTLE_BATCH)

@@ -265,7 +265,7 @@ def orders_expire_unpaid(*, now=None, batch: int = 500) -> int:
 
 
 # Orders settled per transaction by ``orders_settle_due``.
-SWEEP_CHUNK = 50
+SWEEP_CHUNK = 200
 
 
 def _each(one: Callable[[int], bool]) -> Callable[[list[int]], int]:
