@@ -1,10 +1,12 @@
 """Reading and writing the operator's settings (``get_settings`` is what the code calls).
 
-``get_settings`` is called on every checkout, so each process keeps the validated
-settings for ``CACHE_SECONDS`` instead of reading and validating the row each time.
-``settings_update`` drops the copy at once: in its own process, and in every process
-sharing the Django cache (Redis in production) through a generation key; a process
-with a private cache sees a change within ``CACHE_SECONDS``. What a transaction read
+``get_settings`` is called several times on every checkout, so each process keeps the
+validated settings for ``CACHE_SECONDS`` instead of reading and validating the row each
+time. ``settings_update`` drops the copy at once in its own process; every process
+sharing the Django cache (Redis in production) sees the change through a generation
+key, which it looks at no more than once per ``GENERATION_CHECK_SECONDS`` (so within a
+second, without a cache round trip on every call); a process with a private cache sees
+a change within ``CACHE_SECONDS``. What a transaction read
 after changing the settings itself is never kept, so a rolled-back change leaves no
 trace. The object returned is shared: read it, never modify it.
 """
@@ -24,9 +26,12 @@ from quanzi.core.models import PlatformSettings
 from quanzi.core.settings_schema import Settings, error_code, validate_settings
 
 CACHE_SECONDS = 5.0
+GENERATION_CHECK_SECONDS = 1.0
 _GENERATION_KEY = "quanzi:settings:generation"
 # (generation, monotonic time loaded, settings)
 _cached: tuple[str, float, Settings] | None = None
+# Monotonic time the cached generation was last found current in the shared cache.
+_generation_checked_at = float("-inf")
 
 
 def _changed_in_this_transaction() -> bool:
@@ -44,17 +49,20 @@ def _cache_call(method: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def get_settings() -> Settings:
-    global _cached
-    generation = _cache_call("get", _GENERATION_KEY)
+    global _cached, _generation_checked_at
     held = _cached
-    if (
-        held is not None
-        and generation is not None
-        and held[0] == generation
-        and time.monotonic() - held[1] < CACHE_SECONDS
-        and not _changed_in_this_transaction()
-    ):
-        return held[2]
+    now = time.monotonic()
+    if held is not None and now - held[1] < CACHE_SECONDS:
+        if now - _generation_checked_at < GENERATION_CHECK_SECONDS:
+            generation = held[0]  # found current a moment ago
+        else:
+            generation = _cache_call("get", _GENERATION_KEY)
+            if generation == held[0]:
+                _generation_checked_at = now
+        if generation == held[0] and not _changed_in_this_transaction():
+            return held[2]
+    else:
+        generation = _cache_call("get", _GENERATION_KEY)
     row = PlatformSettings.objects.filter(id=1).only("data").first()
     settings = validate_settings(row.data if row else {})
     if not _changed_in_this_transaction():
@@ -66,12 +74,14 @@ def get_settings() -> Settings:
                 generation = _cache_call("get", _GENERATION_KEY)
         if generation is not None:
             _cached = (generation, time.monotonic(), settings)
+            _generation_checked_at = time.monotonic()
     return settings
 
 
 def settings_cache_clear() -> None:
-    global _cached
+    global _cached, _generation_checked_at
     _cached = None
+    _generation_checked_at = float("-inf")
     _cache_call("delete", _GENERATION_KEY)
 
 

@@ -53,3 +53,32 @@ def test_payment_timeout_setting_is_used_by_new_orders(operator, customer, sku, 
     operator.api.put("/admin/settings", {"payment_timeout_seconds": 120})
     order = Order.objects.get(pk=buy(customer, sku, pay=False)["id"])
     assert 115 <= (order.expires_at - order.created_at).total_seconds() <= 125
+
+
+def test_another_process_change_is_seen_within_the_generation_check(db, monkeypatch):
+    """A change made elsewhere (another server process: a new generation in the shared
+    cache, a new row) is seen once ``GENERATION_CHECK_SECONDS`` have passed; until then
+    the copy is served without asking the cache."""
+    from django.core.cache import cache
+
+    from quanzi.core import platform_settings as ps
+    from quanzi.core.models import PlatformSettings
+
+    clock = [1000.0]
+    monkeypatch.setattr(ps.time, "monotonic", lambda: clock[0])
+    assert ps.get_settings().payment_timeout_seconds == 900
+    asked = []
+    real_call = ps._cache_call
+    monkeypatch.setattr(ps, "_cache_call", lambda *a, **k: asked.append(a) or real_call(*a, **k))
+    # The other process: its row and its new generation.
+    PlatformSettings.objects.update_or_create(
+        id=1, defaults={"data": {"payment_timeout_seconds": 600}}
+    )
+    cache.set(ps._GENERATION_KEY, "changed elsewhere", timeout=None)
+
+    clock[0] += ps.GENERATION_CHECK_SECONDS / 2
+    assert ps.get_settings().payment_timeout_seconds == 900
+    assert asked == []  # served from the copy, no cache round trip
+    clock[0] += ps.GENERATION_CHECK_SECONDS
+    assert ps.get_settings().payment_timeout_seconds == 600
+    assert asked[0] == ("get", ps._GENERATION_KEY)
