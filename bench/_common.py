@@ -134,9 +134,10 @@ def free_port() -> int:
 class Server:
     """``quanzi serve --workers N`` in its own process group, stopped by that group's id."""
 
-    def __init__(self, env: Env, *, workers: int, port: int | None = None):
+    def __init__(self, env: Env, *, workers: int, threads: int = 1, port: int | None = None):
         self.env = env
         self.workers = workers
+        self.threads = threads
         self.port = port or free_port()
         self.log_path = env.data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
@@ -159,6 +160,8 @@ class Server:
                 str(self.port),
                 "--workers",
                 str(self.workers),
+                "--threads",
+                str(self.threads),
             ],
             env=self.env.vars(),
             cwd=str(REPO),

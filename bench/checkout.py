@@ -77,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
     )
+    p.add_argument(
+        "--threads", type=int, default=1, help="threads per server process (>1: keep-alive)"
+    )
     p.add_argument("--users", type=int, default=5000, help="users created up front")
     p.add_argument("--products", type=int, default=1500, help="products created (2 SKUs each)")
     p.add_argument("--baseline", choices=["auto", "pgbench", "psycopg", "none"], default="auto")
@@ -446,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        server = Server(env, workers=workers)
+        server = Server(env, workers=workers, threads=args.threads)
         server.start()
         try:
             meter = CpuMeter(server, dbname=db_name(args.database_url))
@@ -493,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  load average before the run: {load_before:.2f} (other work on the machine skews figures)"
     )
     say(
-        f"  machine: {cores} cores; server: quanzi serve --workers {workers}"
+        f"  machine: {cores} cores; server: quanzi serve --workers {workers} --threads {args.threads}"
         f" ({'Redis ' + redis_url if redis_url else 'no Redis'}); "
         f"clients: {args.clients}; window: {args.seconds:g} s"
     )
@@ -579,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         "out_of_stock": tally.out_of_stock,
         "clients": args.clients,
         "workers": workers,
+        "threads": args.threads,
         "hot": bool(hot),
         "server_cpu_share": round(cpu["server_share"], 3),
         "server_cpu_ms_per_order": round(cpu_ms["server"], 1),

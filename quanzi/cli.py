@@ -28,7 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup()
     from quanzi.core.server import serve
 
-    return serve(host=args.host, port=args.port, workers=args.workers)
+    return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  API         http://{args.host}:{args.port}/api/v1/docs")
     worker = subprocess.Popen([sys.executable, "-m", "quanzi.cli", "worker"])
     try:
-        return serve(host=args.host, port=args.port, workers=args.workers)
+        return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default: 2 × cores + 1)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per process (default 1: sync workers; more: threaded, keep-alive)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")

@@ -52,12 +52,16 @@ def collectstatic_if_needed() -> bool:
     return True
 
 
-def gunicorn_options(*, host: str, port: int, workers: int = 0) -> dict:
+def gunicorn_options(*, host: str, port: int, workers: int = 0, threads: int = 1) -> dict:
+    """Sync workers by default (one request at a time per process, a connection closed
+    after each answer); ``threads`` > 1 gives threaded workers that keep clients'
+    connections alive between requests (each thread has its own database connection)."""
     workers = workers or (2 * multiprocessing.cpu_count() + 1)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "threads": max(threads, 1),
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
@@ -75,7 +79,7 @@ def gunicorn_options(*, host: str, port: int, workers: int = 0) -> dict:
     return options
 
 
-def serve(*, host: str, port: int, workers: int = 0) -> int:
+def serve(*, host: str, port: int, workers: int = 0, threads: int = 1) -> int:
     collectstatic_if_needed()
-    _QuanziServer(gunicorn_options(host=host, port=port, workers=workers)).run()
+    _QuanziServer(gunicorn_options(host=host, port=port, workers=workers, threads=threads)).run()
     return 0
