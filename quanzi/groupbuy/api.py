@@ -239,7 +239,7 @@ def campaign_create(request, payload: CampaignIn):
 def campaign_admin_list(request, cursor: str | None = None, limit: int | None = None):
     require_operator(request)
     return paginate(
-        selectors.campaigns_all(),
+        selectors.campaigns_admin(),
         cursor=cursor,
         limit=limit,
         serialize=selectors.campaign_admin_out,

@@ -65,10 +65,10 @@ def _create_page(request, *, form, title: str, back: str, create, success: str):
 
 @operator_required
 def group_campaigns(request):
-    from quanzi.groupbuy.selectors import campaign_admin_out, campaigns_all
+    from quanzi.groupbuy.selectors import campaign_admin_out, campaigns_admin
 
     q = (request.GET.get("q") or "").strip()[:60]
-    qs = campaigns_all().order_by("-id")
+    qs = campaigns_admin().order_by("-id")
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(product__title__icontains=q))
     page = PageOf(request, qs)
