@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from quanzi.accounts.services import referrer_bind
 from quanzi.distribution.models import Commission, DistributorProfile
 from quanzi.distribution.tests.conftest import complete, refund
 from quanzi.ledger.checks import run_checks
@@ -28,8 +29,6 @@ def _due(orders):
 
 def test_one_sweep_settles_many_orders_exactly(operator, people, pay, make_product):
     top, mid, *buyers = people(5, chain=False)
-    from quanzi.accounts.services import referrer_bind
-
     referrer_bind(user=mid, referrer=top, source="test")
     for buyer in buyers:
         referrer_bind(user=buyer, referrer=mid, source="test")
@@ -72,8 +71,6 @@ def test_one_sweep_settles_many_orders_exactly(operator, people, pay, make_produ
 
 def test_a_bigger_chunk_costs_no_more_queries(people, pay, make_product):
     top, mid, *buyers = people(8, chain=False)
-    from quanzi.accounts.services import referrer_bind
-
     referrer_bind(user=mid, referrer=top, source="test")
     for buyer in buyers:
         referrer_bind(user=buyer, referrer=mid, source="test")
