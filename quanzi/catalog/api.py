@@ -23,6 +23,9 @@ class SkuIn(Schema):
     stock: int = Field(default=0, ge=0, le=10_000_000)
     member_price: int | None = Field(default=None, gt=0, le=100_000_000)
     is_active: bool | None = None
+    # On update: the stock the editor saw. Unchanged, the stock is left as it is (sales
+    # made meanwhile stand); changed while units sold, 409 stock_changed.
+    stock_expected: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class CommissionIn(Schema):
@@ -208,7 +211,7 @@ def product_create(request, payload: ProductIn):
         category=payload.category,
         supplier_id=payload.supplier_id,
         images=payload.images,
-        skus=[sku.dict(exclude={"id", "is_active"}) for sku in payload.skus],
+        skus=[sku.dict(exclude={"id", "is_active", "stock_expected"}) for sku in payload.skus],
         commission=payload.commission.dict(exclude_none=True) if payload.commission else None,
     )
     return Status(201, _admin_out(product))
@@ -216,7 +219,7 @@ def product_create(request, payload: ProductIn):
 
 @router.patch(
     "/admin/products/{product_id}",
-    response={200: ProductAdminOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ProductAdminOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def product_update(request, product_id: int, payload: ProductPatch):
     require_operator(request)

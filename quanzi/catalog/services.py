@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from quanzi.catalog.models import SKU, Category, Product, ProductImage, Supplier
-from quanzi.core.errors import Invalid, NotFound, QuanziError
+from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
 
 
 class OutOfStock(QuanziError):
@@ -173,12 +173,32 @@ def product_update(*, product_id: int, data: dict[str, Any]) -> Product:
             raise Invalid(
                 "invalid_sku", f"SKU {sku_id} is not part of this product", {"field": "skus"}
             )
+        _stock_check(sku, new=clean, expected=sku_data.get("stock_expected"))
         for key, value in clean.items():
             setattr(sku, key, value)
         if sku_data.get("is_active") is not None:
             sku.is_active = bool(sku_data["is_active"])
         sku.save()
     return product
+
+
+def _stock_check(sku: SKU, *, new: dict[str, Any], expected: int | None) -> None:
+    """Stock is sold while an operator edits it. ``expected`` is the stock the operator
+    saw: left as it was, the figure is not written (the sales made meanwhile stand);
+    changed, it is written only if nothing was sold or restocked meanwhile; otherwise
+    ``stock_changed`` (409) says what the stock is now. Without ``expected`` (API
+    clients that set stock outright) the figure is written as given."""
+    if expected is None:
+        return
+    if new.get("stock") == expected:
+        new.pop("stock")
+    elif sku.stock != expected:
+        raise Conflict(
+            "stock_changed",
+            f"the stock of {sku.name} changed from {expected} to {sku.stock} while it was"
+            " being edited; nothing was saved",
+            {"sku_id": sku.pk, "sku": sku.name, "stock": sku.stock, "field": "skus"},
+        )
 
 
 def supplier_create(*, name: str, contact: str = "", user_id: int | None = None) -> Supplier:

@@ -84,6 +84,8 @@ class ProductForm(forms.Form):
 
 class SkuForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The stock shown when the page was made (see catalog.services._stock_check).
+    stock_seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Variant"), max_length=80, required=False)
     price = YuanField(label=_("Price (¥)"), required=False)
     supply_price = YuanField(label=_("Supply price (¥)"), required=False)
@@ -118,6 +120,8 @@ class SkuForm(forms.Form):
         if data.get("id"):
             out["id"] = data["id"]
             out["is_active"] = bool(data.get("is_active"))
+            if data.get("stock_seen") is not None:
+                out["stock_expected"] = data["stock_seen"]
         return out
 
 

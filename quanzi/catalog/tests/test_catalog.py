@@ -1,5 +1,7 @@
 """Operator product management and the public catalog."""
 
+from quanzi.catalog.models import SKU
+
 PRODUCT = {
     "title": "阿克苏冰糖心苹果",
     "description": "脆甜",
@@ -84,3 +86,37 @@ def test_product_list_query_count_does_not_grow(anon, make_product, django_asser
     with django_assert_max_num_queries(3):
         response = anon.get("/products?limit=15")
     assert len(response.json()["items"]) == 15
+
+
+def test_an_edit_never_undoes_sales_made_meanwhile(operator, customer, buy):
+    """The editor sends the stock it saw (``stock_expected``): left alone, sales made
+    meanwhile stand; changed after units sold, 409 with the stock as it is now, and
+    nothing of the edit is saved."""
+    product = operator.api.post("/admin/products", PRODUCT).json()
+    sku = product["skus"][0]
+    seen = sku["stock"]  # 10, on the operator's screen
+    buy(customer, SKU.objects.get(pk=sku["id"]), qty=3)  # meanwhile: 7 left
+
+    def edit(stock, *, title="冰糖心苹果", price=3690):
+        line = {"id": sku["id"], "name": "5斤", "price": price, "supply_price": 2400}
+        line.update({"stock": stock, "stock_expected": seen})
+        return operator.api.patch(
+            f"/admin/products/{product['id']}", {"title": title, "skus": [line]}
+        )
+
+    changed = edit(50, title="改了标题")
+    assert changed.status_code == 409
+    assert changed.json()["code"] == "stock_changed"
+    assert (
+        changed.json()["detail"]["stock"] == 7 and changed.json()["detail"]["sku_id"] == sku["id"]
+    )
+    after = operator.api.get(f"/admin/products/{product['id']}").json()
+    assert after["title"] == PRODUCT["title"] and after["skus"][0]["stock"] == 7
+
+    kept = edit(seen)  # the price changes; the stock field was left as it was
+    assert kept.status_code == 200
+    assert kept.json()["skus"][0]["price"] == 3690 and kept.json()["skus"][0]["stock"] == 7
+
+    seen = 7
+    restocked = edit(50)  # seen the current figure: the new one is written
+    assert restocked.status_code == 200 and restocked.json()["skus"][0]["stock"] == 50

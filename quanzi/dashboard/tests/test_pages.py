@@ -462,3 +462,42 @@ def test_withdrawal_audit(desk, operator, make_user, make_product, buy):
     second.refresh_from_db()
     assert second.status == "rejected" and second.reject_reason == "信息不符"
     assert earnings_of(user=seller)["available"] == available - 1000
+
+
+def test_an_edit_made_while_orders_come_in_loses_no_sale(desk, make_product, customer, buy):
+    product = make_product(price=1990, stock=5)
+    sku = product.skus.get()
+    form = desk.get(f"/dashboard/products/{product.pk}/")
+    assert form.context["formset"].forms[0].initial["stock_seen"] == 5
+    buy(customer, sku, qty=2)  # while the operator looks at the form: 3 left
+    data = _product_post(
+        title="东北大米 10kg",
+        **{
+            "sku-TOTAL_FORMS": "1",
+            "sku-INITIAL_FORMS": "1",
+            "sku-0-id": str(sku.pk),
+            "sku-0-stock_seen": "5",
+            "sku-0-name": "默认",
+            "sku-0-price": "19.90",
+            "sku-0-supply_price": "10.00",
+            "sku-0-member_price": "",
+            "sku-0-stock": "40",
+        },
+    )
+    refused = desk.post(f"/dashboard/products/{product.pk}/", data)
+    assert refused.status_code == 200
+    assert "编辑期间有新订单" in refused.content.decode() and "现在是 3" in refused.content.decode()
+    assert SKU.objects.get(pk=sku.pk).stock == 3
+    product.refresh_from_db()
+    assert product.title != "东北大米 10kg"  # nothing of the edit was saved
+    # The page now carries the stock as it is: saving again is a choice made knowing it.
+    assert refused.context["formset"].forms[0]["stock_seen"].value() == "3"
+    data["sku-0-stock_seen"] = "3"
+    saved = desk.post(f"/dashboard/products/{product.pk}/", data)
+    assert saved.status_code == 302
+    assert SKU.objects.get(pk=sku.pk).stock == 40
+
+    unchanged = {**data, "sku-0-stock_seen": "40", "sku-0-stock": "40", "title": "大米"}
+    buy(customer, sku, qty=1)  # 39 left; the operator only renames
+    assert desk.post(f"/dashboard/products/{product.pk}/", unchanged).status_code == 302
+    assert SKU.objects.get(pk=sku.pk).stock == 39

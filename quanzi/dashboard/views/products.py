@@ -122,7 +122,16 @@ def product_edit(request, product_id: int | None = None):
             try:
                 saved = _save(product, form, skus, images)
             except QuanziError as exc:
-                if exc.code in ("invalid_sku", "invalid_price", "invalid_stock"):
+                if exc.code == "stock_changed":
+                    # Shown with the stock as it is now: saving again is a choice made
+                    # knowing it.
+                    sku_error = _(
+                        "Orders came in while you were editing: the stock of %(sku)s is now"
+                        " %(stock)s. Nothing was saved; check the stock and save again."
+                    ) % {"sku": exc.detail["sku"], "stock": exc.detail["stock"]}
+                    formset = SkuFormSet(_stock_seen_now(request.POST, exc.detail), prefix="sku")
+                    formset.is_valid()
+                elif exc.code in ("invalid_sku", "invalid_price", "invalid_stock"):
                     sku_error = error_text(exc)
                 else:
                     form_add_domain_error(form, exc, codes=PRODUCT_FIELDS)
@@ -172,6 +181,15 @@ def _save(product, form, skus, images):
         raise Http404("no such product") from exc
 
 
+def _stock_seen_now(post, details: dict):
+    """The form's data with the changed SKU's stock seen set to what it is now."""
+    data = post.copy()
+    for key, value in post.items():
+        if key.startswith("sku-") and key.endswith("-id") and value == str(details["sku_id"]):
+            data[key[: -len("id")] + "stock_seen"] = str(details["stock"])
+    return data
+
+
 def _initial(product) -> dict:
     if product is None:
         return {"is_active": True}
@@ -198,6 +216,7 @@ def _sku_initial(product) -> list[dict]:
             "supply_price": fen_to_yuan(sku.supply_price),
             "member_price": fen_to_yuan(sku.member_price),
             "stock": sku.stock,
+            "stock_seen": sku.stock,
             "is_active": sku.is_active,
         }
         for sku in product.skus.order_by("id")
