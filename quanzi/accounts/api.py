@@ -18,6 +18,13 @@ class RegisterIn(Schema):
     nickname: str = Field(default="", max_length=40)
     invite_code: str | None = Field(default=None, max_length=12)
     device_id: str | None = Field(default=None, max_length=64)
+    share_token: str | None = Field(
+        default=None,
+        max_length=24,
+        description="the share link the person arrived through (/s/<token>); its sharer"
+        " is credited with the sign-up and bound as referrer when the rules allow;"
+        " an unknown token is ignored",
+    )
 
 
 class LoginIn(Schema):
@@ -74,6 +81,7 @@ def register(request, payload: RegisterIn):
         nickname=payload.nickname,
         invite_code=payload.invite_code or "",
         device_id=payload.device_id or "",
+        share_token=payload.share_token or "",
     )
     return Status(201, {"user_id": user.pk, "token": token})
 

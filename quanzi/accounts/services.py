@@ -28,6 +28,10 @@ INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # coupons, invite rewards…). Feature apps append to it from ``AppConfig.ready()``, so
 # accounts never imports them.
 on_registered: list[Callable[[User], None]] = []
+# Called before those with the share link the person signed up through
+# (``user=, token=, session_key=``): the social app records the conversion and binds the
+# sharer, so the ``on_registered`` hooks already see the referrer.
+on_registered_from_share: list[Callable[..., object]] = []
 
 
 def _hash(raw: str) -> str:
@@ -169,9 +173,20 @@ def _tokens_forget(digests: list[str]) -> None:
 
 
 def user_register(
-    *, phone: str, password: str, nickname: str = "", invite_code: str = "", device_id: str = ""
+    *,
+    phone: str,
+    password: str,
+    nickname: str = "",
+    invite_code: str = "",
+    device_id: str = "",
+    share_token: str = "",
+    session_key: str = "",
 ) -> tuple[User, str]:
-    """Sign up; an invite code binds the new user's referrer (an unknown code is refused)."""
+    """Sign up; an invite code binds the new user's referrer (an unknown code is refused).
+
+    ``share_token``: the share link the person arrived through (an unknown one is
+    ignored: a deleted link must not stop a sign-up); ``session_key``: the anonymous
+    web session whose share visits become the new user's."""
     with transaction.atomic():
         referrer = None
         if invite_code:
@@ -188,6 +203,9 @@ def user_register(
                 source="invite_code",
                 bind_days=get_settings().distribution.bind_days,
             )
+        if share_token or session_key:
+            for hook in on_registered_from_share:
+                hook(user=user, token=share_token, session_key=session_key)
         for hook in on_registered:
             hook(user)
         return user, token_issue(user=user)

@@ -150,15 +150,6 @@ def share_link(request, *, user, target: str, target_id: int, path: str, channel
     return request.build_absolute_uri(f"/s/{link.token}")
 
 
-def share_register(*, user, token: str, session_key: str) -> None:
-    """A person signed up after opening a share link: credit the sharer."""
-    if not token:
-        return
-    from quanzi.social.services import share_register_attribute
-
-    share_register_attribute(user=user, token=token, session_key=session_key)
-
-
 def has_shop(*, user) -> bool:
     if user is None:
         return False

@@ -176,3 +176,33 @@ def test_operator_share_views(operator, customer, sku):
     assert operator.api.get("/admin/shares/stats").json()["links"] == 1
     assert operator.api.get(f"/admin/shares/{link.pk}/tree").json()["depth"] == 1
     assert operator.api.get("/admin/shares/999999/tree").status_code == 404
+
+
+def test_an_app_signs_up_through_a_share_link(make_user, sku, anon):
+    """``POST /auth/register`` with ``share_token``: the same conversion and binding as
+    the storefront's sign-up; a link that no longer exists does not stop the sign-up."""
+    sharer = make_user()
+    token = sharer.api.post("/shares", {"target": "product", "target_id": sku.product_id})
+    token = token.json()["token"]
+
+    joined = anon.post(
+        "/auth/register", {"phone": "13612340001", "password": "secret123", "share_token": token}
+    )
+    assert joined.status_code == 201, joined.content
+    newcomer = User.objects.get(pk=joined.json()["user_id"])
+    assert newcomer.referrer_id == sharer.pk
+    assert ShareConversion.objects.filter(
+        link__token=token, user=newcomer, kind="register"
+    ).exists()
+
+    stale = anon.post(
+        "/auth/register",
+        {"phone": "13612340002", "password": "secret123", "share_token": "gone-gone-gone"},
+    )
+    assert stale.status_code == 201
+    assert User.objects.get(pk=stale.json()["user_id"]).referrer_id is None
+    too_long = anon.post(
+        "/auth/register", {"phone": "13612340003", "password": "secret123", "share_token": "x" * 25}
+    )
+    assert too_long.status_code == 422
+    assert not User.objects.filter(phone="13612340003").exists()

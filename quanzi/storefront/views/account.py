@@ -78,16 +78,13 @@ def register_view(request):
                 nickname=data["nickname"],
                 invite_code=data["invite_code"],
                 device_id=_device_id(request),
+                share_token=request.session.get(SHARE_SESSION_KEY, ""),
+                session_key=request.session.session_key or "",
             )
         except QuanziError as exc:
             form_add_domain_error(form, exc, codes=_REGISTER_FIELDS)
         else:
             accounts.token_revoke(raw=token)  # the web keeps a session, not a bearer token
-            features.share_register(
-                user=user,
-                token=request.session.get(SHARE_SESSION_KEY, ""),
-                session_key=request.session.session_key or "",
-            )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Quanzi!"))
             return redirect(next_url)
