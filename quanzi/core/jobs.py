@@ -113,3 +113,36 @@ def run_forever(*, tick: float = 1.0, stop: Callable[[], bool] = lambda: False) 
                 except Exception:  # noqa: BLE001 - logged in run_sweep; next tick retries
                     pass
         time.sleep(tick)
+
+
+# --- the sweeps' own records ----------------------------------------------------------
+
+# How long each sweep's runs are kept (every 30 s makes ~2,900 rows a day per sweep).
+JOB_RUNS_KEEP_DAYS = 14
+
+
+def job_runs_prune(*, now=None, batch: int = 10_000) -> int:
+    """Forget runs older than ``JOB_RUNS_KEEP_DAYS``, ``batch`` rows at a time; each
+    sweep's last run stays whatever its age (``/healthz`` reports it)."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from quanzi.core.models import JobRun
+
+    cutoff = (now or timezone.now()) - timedelta(days=JOB_RUNS_KEEP_DAYS)
+    last_of_each = JobRun.objects.values("name").annotate(last=Max("id")).values("last")
+    ids = list(
+        JobRun.objects.filter(started_at__lt=cutoff)
+        .exclude(pk__in=last_of_each)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    if ids:
+        JobRun.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+@sweep("core.prune_job_runs", every=3600)
+def prune_job_runs() -> int:
+    return drain(job_runs_prune, batch=10_000)

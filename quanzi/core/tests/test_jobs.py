@@ -51,3 +51,21 @@ def test_one_settle_run_settles_a_backlog_bigger_than_its_batch(monkeypatch, cus
     monkeypatch.setattr(order_jobs, "SETTLE_BATCH", 2)
     assert order_jobs.settle_due() == 5
     assert not Order.objects.filter(settled_at__isnull=True).exists()
+
+
+def test_old_sweep_runs_are_forgotten_but_each_sweeps_last_run_stays(db):
+    from quanzi.core.jobs import JOB_RUNS_KEEP_DAYS, job_runs_prune
+    from quanzi.core.models import JobRun
+
+    now = timezone.now()
+    old = now - timedelta(days=JOB_RUNS_KEEP_DAYS + 1)
+    recent = now - timedelta(days=1)
+    for started in (old, old, recent):
+        JobRun.objects.create(name="busy", started_at=started, finished_at=started)
+    JobRun.objects.create(name="rare", started_at=old, finished_at=old)  # its only run
+
+    assert job_runs_prune(now=now, batch=1) == 1  # a batch at a time
+    assert job_runs_prune(now=now) == 1
+    assert job_runs_prune(now=now) == 0
+    left = sorted(JobRun.objects.values_list("name", "started_at"))
+    assert left == [("busy", recent), ("rare", old)]
