@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from quanzi.core.testing import race
@@ -62,3 +62,57 @@ def test_parallel_requests_with_one_idempotency_key_withdraw_once(earner):
         Withdrawal.objects.get().pk
     }
     assert earnings_of(user=earner)["available"] == 400
+
+
+def test_settlement_sweeps_withdrawals_and_refunds_at_once(
+    people, pay, make_product, dist_settings, operator
+):
+    """Two settlement sweeps, the earner's withdrawals and a refund, all at the same
+    moment: every order is settled once or refunded, no withdrawal takes money not yet
+    available, nobody deadlocks, and the books balance."""
+    from datetime import timedelta
+
+    from quanzi.accounts.services import referrer_bind
+    from quanzi.distribution.tests.conftest import complete
+    from quanzi.ledger.checks import run_checks
+    from quanzi.ledger.models import JournalEntry
+    from quanzi.orders import refunds
+    from quanzi.orders.models import Order
+    from quanzi.orders.services import orders_settle_due
+
+    dist_settings(withdraw_min=100, withdraw_audit_above=10_000_000, withdraw_fee_bp=0)
+    top, mid, *buyers = people(8)
+    with transaction.atomic():  # binding locks the users' rows
+        referrer_bind(user=mid, referrer=top, source="test")
+        for buyer in buyers:
+            referrer_bind(user=buyer, referrer=mid, source="test")
+    sku = make_product(price=10_000, supply_price=4_000).skus.get()
+    settle(pay(buyers[0], [(sku, 1)]))  # mid has 1,000 available before the race
+    orders = [complete(pay(buyer, [(sku, 1)])) for buyer in buyers for _ in range(2)]
+    now = max(order.after_sales_ends_at for order in orders) + timedelta(seconds=1)
+    refunded = orders[5]
+
+    def refund():
+        return refunds.refund_operator_create(
+            order_id=refunded.pk, lines=None, reason="race", operator=operator
+        ).status
+
+    results = race(
+        [
+            lambda: orders_settle_due(now=now),
+            lambda: orders_settle_due(now=now),
+            *[lambda: withdrawal_request(user=mid, amount=600) for _ in range(3)],
+            refund,
+        ]
+    )
+    crashed = [r for r in results if isinstance(r, str) and "(" in r]  # reprs, not codes
+    assert crashed == [], results
+    settled_now = results[0] + results[1]
+    assert settled_now in (len(orders), len(orders) - 1), results  # the refund may come first
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        entries = JournalEntry.objects.filter(kind="settlement", order_id=order.pk).count()
+        assert entries == (1 if order.settled_at else 0)
+    granted = [r for r in results[2:5] if isinstance(r, Withdrawal)]
+    assert 1 <= len(granted) <= 3  # at least the 1,000 there before the race covers one
+    assert earnings_of(user=mid)["available"] >= 0
+    assert run_checks()[0] == []
