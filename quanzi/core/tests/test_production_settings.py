@@ -74,7 +74,7 @@ def test_production_settings_are_safe_even_when_asked_for_debug(tmp_path):
     assert got["WHITENOISE_USE_FINDERS"] is False
     assert got["CONN_MAX_AGE"] == 60 and got["CONN_HEALTH_CHECKS"] is True
     assert got["TASKS_EAGER"] is False
-    assert got["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert got["CACHE"] == "django_redis.cache.RedisCache"
     assert got["BROKER"] == "redis://redis.internal:6379/0"
     assert got["PROXY_COUNT"] == 1
 

@@ -83,7 +83,7 @@ def test_concurrent_attempts_are_each_counted_once_in_memory():
 def test_concurrent_attempts_are_each_counted_once_on_redis():
     caches = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",  # as in production
             "LOCATION": REDIS_TEST_URL,
         }
     }
@@ -184,7 +184,7 @@ def test_limits_can_be_turned_off_and_are_validated(operator, anon, make_user):
 def test_limits_fail_open_when_the_cache_is_down():
     caches = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",  # as in production
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
