@@ -149,10 +149,9 @@ def test_product_form_errors_beside_fields(desk):
     assert not Product.objects.exists()
 
 
-def test_edit_a_product_changes_stock_and_adds_a_variant(desk, make_product):
-    product = make_product(price=1990, stock=5)
-    sku = product.skus.get()
-    data = _product_post(
+def _edit_post(sku, *, stock: str, **overrides) -> dict:
+    """The edit form of a product with one variant, renamed 东北大米 10kg."""
+    return _product_post(
         title="东北大米 10kg",
         **{
             "sku-INITIAL_FORMS": "1",
@@ -161,7 +160,19 @@ def test_edit_a_product_changes_stock_and_adds_a_variant(desk, make_product):
             "sku-0-price": "19.90",
             "sku-0-supply_price": "10.00",
             "sku-0-member_price": "",
-            "sku-0-stock": "80",
+            "sku-0-stock": stock,
+            **overrides,
+        },
+    )
+
+
+def test_edit_a_product_changes_stock_and_adds_a_variant(desk, make_product):
+    product = make_product(price=1990, stock=5)
+    sku = product.skus.get()
+    data = _edit_post(
+        sku,
+        stock="80",
+        **{
             "sku-1-name": "20kg",
             "sku-1-price": "35.00",
             "sku-1-supply_price": "20.00",
@@ -470,20 +481,7 @@ def test_an_edit_made_while_orders_come_in_loses_no_sale(desk, make_product, cus
     form = desk.get(f"/dashboard/products/{product.pk}/")
     assert form.context["formset"].forms[0].initial["stock_seen"] == 5
     buy(customer, sku, qty=2)  # while the operator looks at the form: 3 left
-    data = _product_post(
-        title="东北大米 10kg",
-        **{
-            "sku-TOTAL_FORMS": "1",
-            "sku-INITIAL_FORMS": "1",
-            "sku-0-id": str(sku.pk),
-            "sku-0-stock_seen": "5",
-            "sku-0-name": "默认",
-            "sku-0-price": "19.90",
-            "sku-0-supply_price": "10.00",
-            "sku-0-member_price": "",
-            "sku-0-stock": "40",
-        },
-    )
+    data = _edit_post(sku, stock="40", **{"sku-TOTAL_FORMS": "1", "sku-0-stock_seen": "5"})
     refused = desk.post(f"/dashboard/products/{product.pk}/", data)
     assert refused.status_code == 200
     assert "编辑期间有新订单" in refused.content.decode() and "现在是 3" in refused.content.decode()
