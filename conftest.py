@@ -28,14 +28,19 @@ def _fast_password_hashing():
 def _fresh_caches():
     from django.core.cache import cache
 
+    from quanzi.core.platform_settings import settings_cache_clear
     from quanzi.ledger.accounts import clear_cache
     from quanzi.payments.gateways import reset_gateways
 
     clear_cache()
     reset_gateways()
     cache.clear()  # rate-limit counters and other cached values start empty in every test
+    # The process's copy of the settings too: the last test's database was rolled back
+    # under it, which no running server ever sees.
+    settings_cache_clear()
     yield
     clear_cache()
+    settings_cache_clear()
 
 
 @pytest.fixture(autouse=True)
