@@ -54,7 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  API         http://{args.host}:{args.port}/api/v1/docs")
     worker = subprocess.Popen([sys.executable, "-m", "quanzi.cli", "worker"])
     try:
-        return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+        return serve(host=args.host, port=args.port, workers=args.workers)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
