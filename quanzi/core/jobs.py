@@ -41,15 +41,15 @@ def sweep(name: str, *, every: int = 60) -> Callable[[Callable[[], int]], Callab
 DRAIN_SECONDS = 120.0
 
 
-def drain(step: Callable[[], int], *, batch: int, seconds: float = DRAIN_SECONDS) -> int:
-    """Run ``step`` (one batch of at most ``batch`` items; returns how many it did) again
-    while it did a full batch and ``seconds`` have not passed, so a backlog — a flash
-    sale's orders all due at once — is worked off in one run, not one batch per interval.
-    A batch with anything left undone (skipped, failed) ends the run: the next one retries."""
+def drain(step: Callable[..., int], *, batch: int, seconds: float = DRAIN_SECONDS) -> int:
+    """Run ``step(batch=batch)`` (one batch; returns how many items it did) again while it
+    did a full batch and ``seconds`` have not passed, so a backlog — a flash sale's
+    orders all due at once — is worked off in one run, not one batch per interval. A
+    batch with anything left undone (skipped, failed) ends the run: the next one retries."""
     deadline = time.monotonic() + seconds
     total = 0
     while True:
-        done = step()
+        done = step(batch=batch)
         total += done
         if done < batch or time.monotonic() >= deadline:
             return total

@@ -52,17 +52,15 @@ def get_settings() -> Settings:
     global _cached, _generation_checked_at
     held = _cached
     now = time.monotonic()
-    if held is not None and now - held[1] < CACHE_SECONDS:
-        if now - _generation_checked_at < GENERATION_CHECK_SECONDS:
-            generation = held[0]  # found current a moment ago
-        else:
-            generation = _cache_call("get", _GENERATION_KEY)
-            if generation == held[0]:
-                _generation_checked_at = now
-        if generation == held[0] and not _changed_in_this_transaction():
-            return held[2]
-    else:
-        generation = _cache_call("get", _GENERATION_KEY)
+    usable = (
+        held is not None and now - held[1] < CACHE_SECONDS and not _changed_in_this_transaction()
+    )
+    if usable and now - _generation_checked_at < GENERATION_CHECK_SECONDS:
+        return held[2]  # its generation was found current a moment ago
+    generation = _cache_call("get", _GENERATION_KEY)
+    if usable and generation == held[0]:
+        _generation_checked_at = now
+        return held[2]
     row = PlatformSettings.objects.filter(id=1).only("data").first()
     settings = validate_settings(row.data if row else {})
     if not _changed_in_this_transaction():

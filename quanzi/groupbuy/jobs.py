@@ -6,7 +6,7 @@ BATCH = 200
 
 @sweep("groupbuy.expire_groups", every=30)
 def expire_groups() -> int:
-    return drain(lambda: services.groups_expire_due(batch=BATCH), batch=BATCH)
+    return drain(services.groups_expire_due, batch=BATCH)
 
 
 @sweep("groupbuy.refund_stragglers", every=300)

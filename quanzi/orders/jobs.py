@@ -7,14 +7,14 @@ SETTLE_BATCH = 2000
 
 @sweep("orders.expire_unpaid", every=30)
 def expire_unpaid() -> int:
-    return drain(lambda: services.orders_expire_unpaid(batch=BATCH), batch=BATCH)
+    return drain(services.orders_expire_unpaid, batch=BATCH)
 
 
 @sweep("orders.auto_confirm", every=300)
 def auto_confirm() -> int:
-    return drain(lambda: services.orders_auto_confirm(batch=BATCH), batch=BATCH)
+    return drain(services.orders_auto_confirm, batch=BATCH)
 
 
 @sweep("orders.settle_due", every=300)
 def settle_due() -> int:
-    return drain(lambda: services.orders_settle_due(batch=SETTLE_BATCH), batch=SETTLE_BATCH)
+    return drain(services.orders_settle_due, batch=SETTLE_BATCH)

@@ -13,8 +13,8 @@ from quanzi.core.jobs import drain
 def _steps(*sizes):
     calls = []
 
-    def step():
-        calls.append(1)
+    def step(*, batch):
+        calls.append(batch)
         return sizes[len(calls) - 1]
 
     return step, calls
@@ -23,7 +23,7 @@ def _steps(*sizes):
 def test_full_batches_are_followed_by_more_until_a_short_one():
     step, calls = _steps(3, 3, 1, 3)
     assert drain(step, batch=3) == 7
-    assert len(calls) == 3
+    assert calls == [3, 3, 3]  # each batch asked for with its size
 
 
 def test_an_empty_first_batch_is_one_call():
