@@ -10,7 +10,15 @@ from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.schemas import ErrorOut
-from quanzi.distribution import distributors, ranks, selectors, services, shops, withdrawals
+from quanzi.distribution import (
+    distributors,
+    payout_funding,
+    ranks,
+    selectors,
+    services,
+    shops,
+    withdrawals,
+)
 from quanzi.distribution.models import DistributorRank, Withdrawal
 
 router = Router(tags=["distribution"])
@@ -95,6 +103,23 @@ class WithdrawalOut(Schema):
 class WithdrawalPage(Schema):
     items: list[WithdrawalOut]
     next_cursor: str | None
+
+
+class PayoutDepositIn(Schema):
+    gateway: str = Field(min_length=1, max_length=20)
+    amount: int = Field(ge=1, le=10**12)
+    reference: str = Field(min_length=1, max_length=64)
+
+
+class PayoutFundingOut(Schema):
+    gateway: str
+    balance: int
+    deposited: int
+    paid_out: int
+
+
+class PayoutFundingList(Schema):
+    items: list[PayoutFundingOut]
 
 
 class RejectIn(Schema):
@@ -444,6 +469,27 @@ def admin_withdrawal_reject(request, withdrawal_id: int, payload: RejectIn):
         withdrawal_id=withdrawal_id, operator=operator, reason=payload.reason
     )
     return _withdrawal_answer(withdrawal_id)
+
+
+@router.get("/admin/payout-funding", response={200: PayoutFundingList, 403: ErrorOut})
+def admin_payout_funding(request):
+    require_operator(request)
+    return {"items": selectors.payout_funding_all()}
+
+
+@router.post(
+    "/admin/payout-funding",
+    response={201: PayoutFundingOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def admin_payout_deposit(request, payload: PayoutDepositIn):
+    operator = require_operator(request)
+    payout_funding.payout_deposit(
+        gateway=payload.gateway,
+        amount=payload.amount,
+        reference=payload.reference,
+        operator=operator,
+    )
+    return Status(201, selectors.payout_funding_of(gateway=payload.gateway))
 
 
 @router.get("/admin/distributor-ranks", response={200: list[RankOut], 403: ErrorOut})

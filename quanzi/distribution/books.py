@@ -7,6 +7,13 @@
   the only way it can go below zero (a debt netted from later earnings).
 * ``commission_held`` — settled commissions that risk control holds for review.
 * ``withdrawals_pending`` — requested and approved withdrawals not yet paid out.
+* ``payout_funding:<gw>`` — the operator's payout balance at gateway ``gw`` (the account
+  its transfers to people are drawn from, e.g. WeChat Pay's 运营账户). A paid withdrawal
+  credits it with what the person received; it is never ``gateway:<gw>``, which holds
+  what customers paid through ``gw`` and stays whole for refunds along the original path.
+* ``payout_deposits`` — the operator's own money put into payout balances (a credit):
+  deposits recorded ahead (``payout_funding.payout_deposit``) or, when a payout finds
+  the balance short, the shortfall, booked as deposited at that moment.
 
 Frozen commissions are not in the ledger: until settlement the money is still the
 customer's (``customer_funds``) and a refund simply returns it; the commission records
@@ -22,6 +29,15 @@ from quanzi.ledger.services import Leg
 AVAILABLE = "commission_available"
 HELD = "commission_held"
 PENDING = chart.WITHDRAWALS_PENDING
+PAYOUT_DEPOSITS = "payout_deposits"
+PAYOUT_FUNDING_PREFIX = "payout_funding:"
+# Entries that book a paid withdrawal's money out of a payout balance (the rebook moves
+# a payout booked on customers' payments before payout funding existed: migration 0002).
+PAYOUT_KINDS = ("withdrawal_paid", "withdrawal_paid_rebook")
+
+
+def payout_funding_code(gateway: str) -> str:
+    return f"{PAYOUT_FUNDING_PREFIX}{gateway}"
 
 
 def available_code(user_id: int) -> str:

@@ -16,7 +16,7 @@ from quanzi.distribution.models import (
     WithdrawalStatus,
 )
 from quanzi.ledger.checks import invariant
-from quanzi.ledger.models import JournalEntry, Posting
+from quanzi.ledger.models import Account, JournalEntry, Posting
 
 WITHDRAWAL_KINDS = ("withdrawal_request", "withdrawal_reject", "withdrawal_paid")
 # The only entries that may take money out of a commission balance.
@@ -183,6 +183,47 @@ def _withdrawals_booked() -> Iterator[str]:
             yield f"withdrawal {withdrawal.pk} is booked as paid but is {withdrawal.status}"
 
 
+@invariant("payouts come from the operator's payout balances")
+def _payouts_funded() -> Iterator[str]:
+    for account in (
+        Account.objects.filter(code__startswith=books.PAYOUT_FUNDING_PREFIX)
+        .annotate(posted=Sum("postings__amount"))
+        .filter(posted__lt=0)
+    ):
+        yield f"{account.code} paid out {-account.posted} more than the operator put in"
+    on_takings = (
+        Posting.objects.filter(
+            account__code__startswith="gateway:", entry__kind__in=books.PAYOUT_KINDS
+        )
+        .values_list("account__code")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+    )
+    for code, total in on_takings:
+        yield f"withdrawals took {-total} out of {code}, which holds customers' payments"
+    booked = {
+        code.removeprefix(books.PAYOUT_FUNDING_PREFIX): -int(total or 0)
+        for code, total in Posting.objects.filter(
+            account__code__startswith=books.PAYOUT_FUNDING_PREFIX,
+            entry__kind__in=books.PAYOUT_KINDS,
+        )
+        .values_list("account__code")
+        .annotate(total=Sum("amount"))
+    }
+    paid = {
+        gateway: int(total or 0)
+        for gateway, total in Withdrawal.objects.filter(status=WithdrawalStatus.PAID)
+        .values_list("gateway")
+        .annotate(total=Sum(F("amount") - F("fee")))
+    }
+    for gateway in sorted(set(booked) | set(paid)):
+        if booked.get(gateway, 0) != paid.get(gateway, 0):
+            yield (
+                f"withdrawals paid {paid.get(gateway, 0)} through {gateway} but "
+                f"{books.payout_funding_code(gateway)} paid out {booked.get(gateway, 0)}"
+            )
+
+
 # The distribution invariants, for tests that check them after every step.
 INVARIANTS = (
     _two_levels,
@@ -191,4 +232,5 @@ INVARIANTS = (
     _records_match_ledger,
     _no_overdraw,
     _withdrawals_booked,
+    _payouts_funded,
 )

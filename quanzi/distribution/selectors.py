@@ -25,6 +25,7 @@ from quanzi.distribution.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from quanzi.ledger.models import Account, Posting
 
 TEAM_LIMIT = 500
 
@@ -218,6 +219,33 @@ def withdrawals_all(
     if status:
         qs = qs.filter(status=status)
     return paginate(qs, cursor=cursor, limit=limit, serialize=withdrawal_out)
+
+
+def payout_funding_of(*, gateway: str) -> dict[str, Any]:
+    """The operator's payout balance at ``gateway``: put in (recorded deposits and
+    shortfalls booked at payout time), paid out, and what is left."""
+    rows = (
+        Posting.objects.filter(account__code=books.payout_funding_code(gateway))
+        .values_list("entry__kind")
+        .annotate(total=Sum("amount"))
+    )
+    by_kind = {kind: int(total or 0) for kind, total in rows}
+    paid_out = -sum(by_kind.get(kind, 0) for kind in books.PAYOUT_KINDS)
+    deposited = sum(total for kind, total in by_kind.items() if kind not in books.PAYOUT_KINDS)
+    return {
+        "gateway": gateway,
+        "balance": deposited - paid_out,
+        "deposited": deposited,
+        "paid_out": paid_out,
+    }
+
+
+def payout_funding_all() -> list[dict[str, Any]]:
+    codes = Account.objects.filter(code__startswith=books.PAYOUT_FUNDING_PREFIX).values_list(
+        "code", flat=True
+    )
+    gateways = sorted(code.removeprefix(books.PAYOUT_FUNDING_PREFIX) for code in codes)
+    return [payout_funding_of(gateway=gateway) for gateway in gateways]
 
 
 def distributor_out(profile: DistributorProfile) -> dict[str, Any]:

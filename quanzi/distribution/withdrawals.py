@@ -10,8 +10,9 @@
   above it the operator approves or rejects it. Rejected money returns to available.
 * The payout runs after the commit, outside any transaction, through the gateway's
   ``payout`` (idempotent on the withdrawal's ``payout_no``), and is retried by a sweep
-  until the gateway answers for good. Paid: ``withdrawals_pending`` → the gateway
-  (money out) and the fee → platform revenue.
+  until the gateway answers for good. Paid: ``withdrawals_pending`` → the operator's
+  payout balance at that gateway (money out, ``payout_funding``) and the fee → platform
+  revenue; customers' payments (``gateway:<gw>``) are never touched by a payout.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from quanzi.distribution.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from quanzi.distribution.payout_funding import payout_fund
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.models import Account
 from quanzi.ledger.services import Leg, entry_post
@@ -281,12 +283,20 @@ def withdrawal_book_paid(*, withdrawal_id: int, gateway_ref: str = "") -> Withdr
                 "invalid_transition", f"a {withdrawal.status} withdrawal cannot be paid"
             )
         net = withdrawal.amount - withdrawal.fee
+        # The gateway paid from the operator's payout balance there, not from customers'
+        # payments: book where the money came from (see payout_funding).
+        payout_fund(
+            gateway=withdrawal.gateway,
+            amount=net,
+            key=f"withdrawal:{withdrawal.pk}:funding",
+            memo=f"withdrawal {withdrawal.pk}: payout balance topped up by the operator",
+        )
         entry_post(
             key=f"withdrawal:{withdrawal.pk}:paid",
             kind="withdrawal_paid",
             legs=[
                 Leg(books.PENDING, withdrawal.amount),
-                Leg(chart.gateway(withdrawal.gateway), -net),
+                Leg(books.payout_funding_code(withdrawal.gateway), -net),
                 Leg(chart.PLATFORM_REVENUE, -withdrawal.fee),
             ],
             memo=f"withdrawal {withdrawal.pk} paid",

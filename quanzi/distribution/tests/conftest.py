@@ -10,6 +10,7 @@ from django.db import transaction
 
 from quanzi.accounts.services import address_create, referrer_bind
 from quanzi.core.platform_settings import settings_update
+from quanzi.distribution.tests.payout_gateways import alipay, wechat  # noqa: F401 - fixtures
 from quanzi.orders import refunds
 from quanzi.orders.channels import Channel
 from quanzi.orders.models import Order

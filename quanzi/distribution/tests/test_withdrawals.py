@@ -49,7 +49,8 @@ def test_small_withdrawal_is_paid_at_once_minus_its_fee(earner):
         "withdrawn": 1000,
         "pending_withdrawal": 0,
     }
-    assert balance("gateway:sandbox") == gateway_before - 990
+    assert balance("gateway:sandbox") == gateway_before  # payouts leave takings alone
+    assert balance("payout_funding:sandbox") == 0 and balance("payout_deposits") == -990
 
 
 def test_minimum_and_balance_are_enforced(earner):
