@@ -80,6 +80,12 @@ class TeamOut(Schema):
 
 class WithdrawIn(Schema):
     amount: int = Field(ge=1, le=10**12)
+    # Additive: the payout gateway (default: the operator's ``payout_gateway``) and the
+    # payee it needs (WeChat Pay: openid, real name from 2,000 yuan; Alipay: account and
+    # real name). See docs/distribution.md.
+    gateway: str | None = Field(default=None, max_length=20)
+    payee_account: str = Field(default="", max_length=100)
+    payee_name: str = Field(default="", max_length=40)
 
 
 class WithdrawalOut(Schema):
@@ -90,6 +96,8 @@ class WithdrawalOut(Schema):
     fee: int
     net: int
     gateway: str
+    payee_account: str  # masked
+    payee_name: str  # masked
     auto_approved: bool
     attempts: int
     last_error: str
@@ -272,7 +280,13 @@ def my_withdrawals(request, cursor: str | None = None, limit: int | None = None)
 @router.post("/me/withdrawals", response={201: WithdrawalOut, 409: ErrorOut, 422: ErrorOut})
 def my_withdrawal_create(request, payload: WithdrawIn):
     def work():
-        created = withdrawals.withdrawal_request(user=request.auth, amount=payload.amount)
+        created = withdrawals.withdrawal_request(
+            user=request.auth,
+            amount=payload.amount,
+            gateway=payload.gateway,
+            payee_account=payload.payee_account,
+            payee_name=payload.payee_name,
+        )
         return Status(201, selectors.withdrawal_out(Withdrawal.objects.get(pk=created.pk)))
 
     return run_idempotent(request, route="withdrawal_create", body=payload.dict(), work=work)

@@ -183,8 +183,11 @@ class Withdrawal(models.Model):
     )
     auto_approved = models.BooleanField(default=False)
     gateway = models.CharField(max_length=20)
-    # Who the gateway pays, fixed at request: "openid:<id>" for WeChat Pay, "user:<id>".
-    payee_ref = models.CharField(max_length=80, blank=True)
+    # Who the gateway pays, fixed at request (``payees``): "openid:<id>" for WeChat Pay,
+    # "alipay_user_id:<2088…>" or "alipay_logon_id:<mobile|e-mail>" for Alipay, "user:<id>".
+    payee_ref = models.CharField(max_length=120, blank=True)
+    # The payee's real name when the gateway needs it (never logged; shown masked).
+    payee_name = models.CharField(max_length=40, blank=True)
     payout = models.ForeignKey(
         "payments.Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

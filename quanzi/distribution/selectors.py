@@ -25,6 +25,7 @@ from quanzi.distribution.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from quanzi.distribution.payees import mask_name, mask_ref
 from quanzi.ledger.models import Account, Posting
 
 TEAM_LIMIT = 500
@@ -193,6 +194,8 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict[str, Any]:
         "fee": withdrawal.fee,
         "net": withdrawal.amount - withdrawal.fee,
         "gateway": withdrawal.gateway,
+        "payee_account": mask_ref(withdrawal.payee_ref),
+        "payee_name": mask_name(withdrawal.payee_name),
         "auto_approved": withdrawal.auto_approved,
         "attempts": withdrawal.attempts,
         "last_error": withdrawal.last_error,

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -38,6 +37,7 @@ from quanzi.distribution.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from quanzi.distribution.payees import OPENID_RE, mask_ref, payee_for
 from quanzi.distribution.payout_funding import payout_fund
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.models import Account
@@ -50,7 +50,6 @@ log = get_logger("quanzi.distribution")
 W = WithdrawalStatus
 OPEN = (W.REQUESTED, W.APPROVED, W.PROCESSING)
 RETRY_SECONDS = 60
-OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 PAYOUT_TASK = "quanzi.distribution.withdrawals.withdrawal_payout"
 
 
@@ -63,9 +62,19 @@ def withdrawal_fee(amount: int, fee_bp: int) -> int:
     return apply_bp(amount, fee_bp)
 
 
-def withdrawal_request(*, user: User, amount: int) -> Withdrawal:
+def withdrawal_request(
+    *,
+    user: User,
+    amount: int,
+    gateway: str | None = None,
+    payee_account: str = "",
+    payee_name: str = "",
+) -> Withdrawal:
+    """Request a withdrawal of ``amount`` paid through ``gateway`` (the operator's
+    ``payout_gateway`` when not given) to the payee that gateway needs (``payees``)."""
     settings = get_settings().distribution
-    if not isinstance(amount, int) or amount < settings.withdraw_min:
+    gateway = gateway or settings.payout_gateway
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < settings.withdraw_min:
         raise Invalid(
             "below_minimum",
             f"withdraw at least {settings.withdraw_min} fen",
@@ -74,7 +83,10 @@ def withdrawal_request(*, user: User, amount: int) -> Withdrawal:
     fee = withdrawal_fee(amount, settings.withdraw_fee_bp)
     if fee >= amount:
         raise Invalid("below_minimum", "the fee would take the whole amount")
-    payee_ref = _payee_ref(user, settings.payout_gateway)
+    _payout_gateway_check(gateway)
+    payee = payee_for(
+        user=user, gateway=gateway, net=amount - fee, account=payee_account, name=payee_name
+    )
     with transaction.atomic():
         # The user's account row serializes this user's withdrawals.
         account = (
@@ -104,8 +116,9 @@ def withdrawal_request(*, user: User, amount: int) -> Withdrawal:
             user=user,
             amount=amount,
             fee=fee,
-            gateway=settings.payout_gateway,
-            payee_ref=payee_ref,
+            gateway=gateway,
+            payee_ref=payee.ref,
+            payee_name=payee.name,
         )
         entry_post(
             key=f"withdrawal:{withdrawal.pk}:request",
@@ -121,26 +134,23 @@ def withdrawal_request(*, user: User, amount: int) -> Withdrawal:
             _approve(withdrawal, operator=None)
     log.info(
         "withdrawal requested",
-        extra={"withdrawal_id": withdrawal.pk, "user_id": user.pk, "amount": amount, "fee": fee},
+        extra={
+            "withdrawal_id": withdrawal.pk,
+            "user_id": user.pk,
+            "amount": amount,
+            "fee": fee,
+            "gateway": gateway,
+            "payee": mask_ref(payee.ref),
+        },
     )
     return withdrawal
 
 
-def _payee_ref(user: User, gateway: str) -> str:
-    """Who the gateway pays. WeChat Pay transfers need the person's openid."""
-    if gateway == "wechatpay":
-        openid = (
-            DistributorProfile.objects.filter(user=user)
-            .values_list("wechat_openid", flat=True)
-            .first()
-        )
-        if not openid:
-            raise Invalid(
-                "payout_account_missing",
-                "set the WeChat account withdrawals are paid to first",
-            )
-        return f"openid:{openid}"
-    return f"user:{user.pk}"
+def _payout_gateway_check(gateway: str) -> None:
+    """The gateway must exist and be set up here (422 otherwise), before money moves."""
+    from quanzi.payments.gateways import get_gateway
+
+    get_gateway(gateway)
 
 
 def payout_account_set(*, user: User, wechat_openid: str) -> DistributorProfile:
@@ -248,6 +258,7 @@ def withdrawal_payout(*, withdrawal_id: int) -> Withdrawal:
             user_ref=withdrawal.payee_ref or f"user:{withdrawal.user_id}",
             amount=payout.amount,
             description=f"Quanzi commission withdrawal {withdrawal.pk}",
+            payee_name=withdrawal.payee_name,
         )
     except QuanziError as exc:  # gateway disabled or not configured
         result = PayoutResult(succeeded=False, error=exc.message)

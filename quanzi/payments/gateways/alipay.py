@@ -5,8 +5,9 @@
   public key (the SDK's ``verify``); amounts are yuan strings turned into fen exactly.
 * ``refund``: ``alipay.trade.refund`` with ``out_request_no = refund_no``, which Alipay
   keeps idempotent; ``payout``: ``alipay.fund.trans.uni.transfer`` with
-  ``out_biz_no = payout_no`` (``user_ref`` is ``alipay_user_id:<2088…>`` or
-  ``alipay_open_id:<id>``). Live Alipay accepts transfers only from apps in public-key
+  ``out_biz_no = payout_no`` (``user_ref`` is ``alipay_user_id:<2088…>``,
+  ``alipay_open_id:<id>`` or ``alipay_logon_id:<mobile|e-mail>``; ``payee_name`` goes in
+  ``payee_info.name``, required by Alipay with a login id). Live Alipay accepts transfers only from apps in public-key
   certificate mode: set QUANZI_ALIPAY_APP_CERT, _PUBLIC_CERT and _ROOT_CERT for that.
 
 The SDK keeps its host in the instance attribute ``_gateway``; a small subclass sets it
@@ -43,7 +44,11 @@ DEFAULT_GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 TIMEOUT = 20  # seconds
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
 _YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
-_PAYEE_KINDS = {"alipay_user_id": "ALIPAY_USER_ID", "alipay_open_id": "ALIPAY_OPEN_ID"}
+_PAYEE_KINDS = {
+    "alipay_user_id": "ALIPAY_USER_ID",
+    "alipay_open_id": "ALIPAY_OPEN_ID",
+    "alipay_logon_id": "ALIPAY_LOGON_ID",  # mobile or e-mail: Alipay wants the name too
+}
 
 
 def _setting(name: str) -> str:
@@ -226,18 +231,29 @@ class AlipayGateway(Gateway):
         return RefundResult(succeeded=False, pending=_transient(answer), error=_why(answer))
 
     def payout(
-        self, *, payout_no: str, user_ref: str, amount: int, description: str
+        self,
+        *,
+        payout_no: str,
+        user_ref: str,
+        amount: int,
+        description: str,
+        payee_name: str = "",
     ) -> PayoutResult:
         kind, _, identity = user_ref.partition(":")
         if kind not in _PAYEE_KINDS or not identity:
             return PayoutResult(succeeded=False, error="payee has no Alipay account id")
+        if kind == "alipay_logon_id" and not payee_name:
+            return PayoutResult(succeeded=False, error="an Alipay login id needs the real name")
+        payee = {"identity": identity, "identity_type": _PAYEE_KINDS[kind]}
+        if payee_name:
+            payee["name"] = payee_name  # Alipay checks it against the account
         biz = {
             "out_biz_no": payout_no,
             "trans_amount": yuan(amount),
             "product_code": "TRANS_ACCOUNT_NO_PWD",
             "biz_scene": "DIRECT_TRANSFER",
             "order_title": (description or "Quanzi payout")[:128],
-            "payee_info": {"identity": identity, "identity_type": _PAYEE_KINDS[kind]},
+            "payee_info": payee,
         }
         try:
             answer = self._call("alipay.fund.trans.uni.transfer", biz)

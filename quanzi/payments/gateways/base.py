@@ -84,6 +84,15 @@ class Gateway:
         raise NotImplementedError
 
     def payout(
-        self, *, payout_no: str, user_ref: str, amount: int, description: str
+        self,
+        *,
+        payout_no: str,
+        user_ref: str,
+        amount: int,
+        description: str,
+        payee_name: str = "",
     ) -> PayoutResult:
+        """Pay ``amount`` fen to ``user_ref`` ("openid:<id>", "alipay_user_id:<2088…>",
+        "alipay_logon_id:<id>", "user:<id>"); ``payee_name`` is the person's real name
+        where the provider checks it (never logged)."""
         raise NotImplementedError

@@ -137,7 +137,13 @@ class SandboxGateway(Gateway):
         return RefundResult(succeeded=True, gateway_refund_id=ref)
 
     def payout(
-        self, *, payout_no: str, user_ref: str, amount: int, description: str
+        self,
+        *,
+        payout_no: str,
+        user_ref: str,
+        amount: int,
+        description: str,
+        payee_name: str = "",
     ) -> PayoutResult:
         if self.fail_payouts:
             return PayoutResult(succeeded=False, error="sandbox payout failure (simulated)")

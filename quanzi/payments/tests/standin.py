@@ -409,7 +409,7 @@ class WechatPayStandIn(StandIn):
                 return self._error(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
             return self._answer(200, refund)
         if method == "POST" and route == "/v3/transfer/batches":
-            return self._lost(self._transfer(data))
+            return self._lost(self._transfer(data, headers))
         match = re.fullmatch(
             r"/v3/transfer/batches/out-batch-no/(\w+)(?:/details/out-detail-no/(\w+))?", route
         )
@@ -509,7 +509,21 @@ class WechatPayStandIn(StandIn):
             if refund["status"] == "PROCESSING":
                 refund["status"] = "SUCCESS"
 
-    def _transfer(self, data: dict[str, Any]):
+    def _payee_name(self, detail: dict[str, Any], headers: dict[str, str]) -> str | None:
+        """The detail's real name, decrypted as WeChat Pay does (RSA-OAEP with the platform
+        key named in Wechatpay-Serial); None when it is sent in the clear or does not
+        decrypt."""
+        if headers.get("Wechatpay-Serial") != self.platform_serial:
+            return None
+        try:
+            return self.platform_key.decrypt(
+                base64.b64decode(detail["user_name"]),
+                padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None),
+            ).decode()
+        except (ValueError, TypeError):
+            return None
+
+    def _transfer(self, data: dict[str, Any], headers: dict[str, str]):
         number = data.get("out_batch_no", "")
         if number in self.batches:
             return self._error(400, "INVALID_REQUEST", "商家批次单号已存在")
@@ -518,6 +532,14 @@ class WechatPayStandIn(StandIn):
             return self._error(400, "PARAM_ERROR", "appid/total_num")
         if data.get("total_amount") != sum(d["transfer_amount"] for d in details):
             return self._error(400, "PARAM_ERROR", "total_amount")
+        names = {}
+        for d in details:
+            if "user_name" in d:
+                names[d["out_detail_no"]] = self._payee_name(d, headers)
+                if names[d["out_detail_no"]] is None:
+                    return self._error(400, "PARAM_ERROR", "user_name 解密失败")
+            elif d["transfer_amount"] >= 200_000:
+                return self._error(400, "PARAM_ERROR", "转账金额>=2000元时，收款用户姓名必填")
         batch_id = "1030000" + secrets.token_hex(10)
         batch = {
             "mchid": self.mchid,
@@ -541,6 +563,8 @@ class WechatPayStandIn(StandIn):
                     "detail_status": self.transfer_status,
                     "transfer_amount": d["transfer_amount"],
                     "openid": d["openid"],
+                    # What WeChat Pay read (its answers carry the name encrypted).
+                    "received_user_name": names.get(d["out_detail_no"]),
                 }
                 for d in details
             },
@@ -775,11 +799,21 @@ class AlipayStandIn(StandIn):
         if number not in self.transfers:  # the same out_biz_no transfers once
             payee = biz.get("payee_info") or {}
             if (
-                payee.get("identity_type") not in ("ALIPAY_USER_ID", "ALIPAY_OPEN_ID")
+                payee.get("identity_type")
+                not in ("ALIPAY_USER_ID", "ALIPAY_OPEN_ID", "ALIPAY_LOGON_ID")
                 or biz.get("product_code") != "TRANS_ACCOUNT_NO_PWD"
             ):
                 return self._answer(
                     api, {"code": "40004", "msg": "Business Failed", "sub_code": "PAYEE_NOT_EXIST"}
+                )
+            if payee["identity_type"] == "ALIPAY_LOGON_ID" and not payee.get("name"):
+                return self._answer(
+                    api,
+                    {
+                        "code": "40004",
+                        "msg": "Business Failed",
+                        "sub_code": "PAYEE_USER_INFO_ERROR",
+                    },
                 )
             self.transfers[number] = {
                 "out_biz_no": number,
