@@ -153,6 +153,21 @@ def _payout_gateway_check(gateway: str) -> None:
     get_gateway(gateway)
 
 
+def withdrawal_gateways() -> list[str]:
+    """The gateways a withdrawal may be paid through here, the operator's default first."""
+    from quanzi.payments.gateways import gateway_names
+
+    default = get_settings().distribution.payout_gateway
+    usable = []
+    for name in sorted(gateway_names(), key=lambda name: name != default):
+        try:
+            _payout_gateway_check(name)
+        except QuanziError:
+            continue
+        usable.append(name)
+    return usable
+
+
 def payout_account_set(*, user: User, wechat_openid: str) -> DistributorProfile:
     from quanzi.distribution.distributors import profile_lock
 

@@ -143,3 +143,36 @@ def test_a_distributor_opens_a_shop_and_picks_products(make_user, make_product):
     client.post(f"/me/shop/remove/{product.pk}/")
     assert logged_in(owner).get("/me/shop/").context["shop"]["products"] == []
     assert Client().get("/shop/999999").status_code == 404
+
+
+def test_withdrawal_form_asks_alipay_for_the_payee(alipay, make_user, make_product, buy):
+    from quanzi.accounts.services import referrer_bind
+    from quanzi.core.platform_settings import settings_update
+    from quanzi.distribution.models import Withdrawal
+    from quanzi.distribution.tests.conftest import settle
+
+    settings_update(patch={"distribution": {"withdraw_min": 100, "withdraw_audit_above": 10**6}})
+    sharer, friend = make_user(nickname="店主小美"), make_user(nickname="闺蜜")
+    referrer_bind(user=friend, referrer=sharer, source="invite_code")
+    settle(Order.objects.get(pk=buy(friend, make_product(price=10_000).skus.get())["id"]))
+    client = logged_in(sharer)
+    page = client.get("/me/withdrawals/")
+    assert [value for value, _ in page.context["form"].fields["gateway"].choices] == [
+        "sandbox",
+        "alipay",
+    ]
+
+    ask = {"amount": "5.00", "gateway": "alipay", "payee_account": "13800138000"}
+    refused = client.post("/me/withdrawals/", ask)
+    assert refused.status_code == 200
+    assert "请填写收款人真实姓名" in str(refused.context["form"].errors["payee_name"])
+    assert not Withdrawal.objects.exists()
+
+    done = client.post("/me/withdrawals/", {**ask, "payee_name": "张小美"})
+
+    assert done.status_code == 302
+    withdrawal = Withdrawal.objects.get()
+    assert withdrawal.status == "paid" and withdrawal.gateway == "alipay"
+    assert alipay.transfers[withdrawal.payout_no]["payee"]["name"] == "张小美"
+    listed = client.get("/me/withdrawals/").content.decode()
+    assert "138****8000" in listed and "**美" in listed and "张小美" not in listed

@@ -147,11 +147,49 @@ WITHDRAW_FIELDS = {
     "below_minimum": "amount",
     "insufficient_balance": "amount",
     "daily_limit_exceeded": "amount",
+    "unknown_gateway": "gateway",
+    "gateway_not_configured": "gateway",
+    "gateway_disabled": "gateway",
+    "payee_required": "payee_account",
+    "payout_account_missing": "payee_account",
+    "invalid_payee_account": "payee_account",
+    "invalid_openid": "payee_account",
+    "payee_name_required": "payee_name",
+    "invalid_payee_name": "payee_name",
+}
+GATEWAY_LABELS = {
+    "wechatpay": gettext_lazy("WeChat Pay"),
+    "alipay": gettext_lazy("Alipay"),
+    "sandbox": gettext_lazy("Sandbox"),
 }
 
 
 class WithdrawForm(forms.Form):
     amount = YuanField(label=gettext_lazy("Amount (¥)"), min_value=0.01)
+    gateway = forms.ChoiceField(label=gettext_lazy("Paid to"), choices=(), required=False)
+    payee_account = forms.CharField(
+        label=gettext_lazy("Account"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy(
+            "Alipay: your mobile number, e-mail or 2088… user id. WeChat Pay: your openid, "
+            "unless it is set already."
+        ),
+    )
+    payee_name = forms.CharField(
+        label=gettext_lazy("Real name"),
+        required=False,
+        max_length=40,
+        help_text=gettext_lazy(
+            "The account owner's real name: always for Alipay, from ¥2,000 for WeChat Pay."
+        ),
+    )
+
+    def __init__(self, *args, gateways: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].choices = [(g, GATEWAY_LABELS.get(g, g)) for g in gateways]
+        if gateways:
+            self.fields["gateway"].initial = gateways[0]
 
 
 @login_required
@@ -177,12 +215,20 @@ def my_earnings(request):
 def my_withdrawals(request):
     from quanzi.distribution.models import Withdrawal
     from quanzi.distribution.selectors import earnings_of, withdrawal_out
-    from quanzi.distribution.withdrawals import withdrawal_request
+    from quanzi.distribution.withdrawals import withdrawal_gateways, withdrawal_request
 
-    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    form = WithdrawForm(
+        request.POST if request.method == "POST" else None, gateways=withdrawal_gateways()
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            withdrawal_request(user=request.user, amount=form.cleaned_data["amount"])
+            withdrawal_request(
+                user=request.user,
+                amount=form.cleaned_data["amount"],
+                gateway=form.cleaned_data["gateway"] or None,
+                payee_account=form.cleaned_data["payee_account"],
+                payee_name=form.cleaned_data["payee_name"],
+            )
         except QuanziError as exc:
             form_add_domain_error(form, exc, codes=WITHDRAW_FIELDS)
         else:
