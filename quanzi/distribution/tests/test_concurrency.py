@@ -116,3 +116,31 @@ def test_settlement_sweeps_withdrawals_and_refunds_at_once(
     assert 1 <= len(granted) <= 3  # at least the 1,000 there before the race covers one
     assert earnings_of(user=mid)["available"] >= 0
     assert run_checks()[0] == []
+
+
+def test_parallel_payouts_through_one_gateway_fund_each_payout_once(
+    people, pay, make_product, dist_settings, operator
+):
+    from quanzi.distribution.payout_funding import payout_deposit
+    from quanzi.ledger.checks import run_checks
+    from quanzi.ledger.services import balance
+
+    dist_settings(withdraw_min=100, withdraw_audit_above=10_000_000, withdraw_fee_bp=100)
+    sku = make_product(price=10_000, supply_price=4_000, stock=20).skus.get()
+    earners = []
+    for _ in range(6):
+        _, mid, buyer = people(3, chain=True)
+        settle(pay(buyer, [(sku, 1)]))
+        earners.append(mid)
+    payout_deposit(gateway="sandbox", amount=1_000, reference="BK-RACE", operator=operator)
+
+    results = race(
+        [lambda user=user: withdrawal_request(user=user, amount=500) for user in earners]
+    )
+
+    assert all(isinstance(r, Withdrawal) for r in results), results
+    assert Withdrawal.objects.filter(status="paid").count() == 6
+    # 6 × 495 went out: the 1000 recorded plus 1970 booked as put in when short, no more.
+    assert balance("payout_funding:sandbox") == 0
+    assert balance("payout_deposits") == -2_970
+    assert run_checks()[0] == []
