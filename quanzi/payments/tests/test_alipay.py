@@ -304,6 +304,32 @@ def _cert_sn(cert):
     return hashlib.md5((name + str(cert.serial_number)).encode()).hexdigest()
 
 
+def test_payout_to_a_login_id_carries_the_real_name(alipay, db):
+    gateway = get_gateway("alipay")
+    nameless = gateway.payout(
+        payout_no="PO20250102L1",
+        user_ref="alipay_logon_id:13800138000",
+        amount=5000,
+        description="佣金提现",
+    )
+    assert not nameless.succeeded and not nameless.pending and not alipay.transfers
+
+    named = gateway.payout(
+        payout_no="PO20250102L1",
+        user_ref="alipay_logon_id:13800138000",
+        amount=5000,
+        description="佣金提现",
+        payee_name="张三",
+    )
+
+    assert named.succeeded
+    assert alipay.transfers["PO20250102L1"]["payee"] == {
+        "identity": "13800138000",
+        "identity_type": "ALIPAY_LOGON_ID",
+        "name": "张三",
+    }
+
+
 def test_certificate_mode_sends_the_certificate_numbers_and_pays_out(
     settings, tmp_path, customer, anon, sku, make_address, no_internet
 ):

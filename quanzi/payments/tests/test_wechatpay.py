@@ -334,6 +334,41 @@ def test_payout_by_merchant_transfer_is_idempotent_on_its_number(wechat, db):
     assert "PO20250101C3" not in wechat.batches
 
 
+def test_payout_of_2000_yuan_sends_the_real_name_encrypted(wechat, db):
+    gateway = get_gateway("wechatpay")
+    nameless = gateway.payout(
+        payout_no="PO20250102A1", user_ref="openid:o-leader-7", amount=200_000, description="提现"
+    )
+    assert not nameless.succeeded and not nameless.pending  # refused here, nothing sent
+    assert not wechat.calls("POST", "/v3/transfer/batches")
+
+    named = gateway.payout(
+        payout_no="PO20250102A1",
+        user_ref="openid:o-leader-7",
+        amount=200_000,
+        description="提现",
+        payee_name="王小明",
+    )
+
+    assert named.succeeded
+    (call,) = wechat.calls("POST", "/v3/transfer/batches")
+    assert call["body"]["transfer_detail_list"][0]["user_name"] != "王小明"
+    detail = wechat.batches["PO20250102A1"]["details"]["PO20250102A1"]
+    assert detail["received_user_name"] == "王小明"
+    tiny = gateway.payout(
+        payout_no="PO20250102B2",
+        user_ref="openid:o-leader-7",
+        amount=29,
+        description="提现",
+        payee_name="王小明",
+    )
+    assert tiny.succeeded  # below 0.30 yuan WeChat Pay takes no name: none is sent
+    assert (
+        "user_name"
+        not in wechat.calls("POST", "/v3/transfer/batches")[1]["body"]["transfer_detail_list"][0]
+    )
+
+
 def test_a_merchant_key_wechatpay_does_not_know_gets_no_order(
     settings, tmp_path, customer, sku, make_address, wechat
 ):
