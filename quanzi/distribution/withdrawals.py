@@ -6,6 +6,10 @@
   withdraw the same money twice. It checks the minimum, the fee (``amount × fee_bp``,
   kept by the platform; the person receives ``amount − fee``) and the daily limit
   (today's requests, rejected ones excluded, local time).
+* It names its payout gateway (default: the operator's ``payout_gateway``) and the payee
+  that gateway needs (``payees``: WeChat openid and, from 2,000 yuan, the real name;
+  Alipay account and real name), checked before any money moves and kept on the
+  withdrawal for every retry.
 * At or below ``withdraw_audit_above`` the request is approved at once and paid out;
   above it the operator approves or rejects it. Rejected money returns to available.
 * The payout runs after the commit, outside any transaction, through the gateway's
