@@ -271,3 +271,30 @@ def test_a_person_held_by_risk_counts_once_an_operator_approves(
     assert _points(customer) == 15
     again = operator.api.post(f"/admin/reward-referrals/{held['id']}/review", {"approve": False})
     assert again.status_code == 409
+
+
+def test_a_closed_sign_up_campaign_pays_nothing_more_even_on_review(operator, customer):
+    """A campaign that rewarded sign-ups alone (closed when the rule came in) may have
+    held items left: approving them pays nothing."""
+    from django.utils import timezone
+
+    from quanzi.rewards.models import RewardCampaign
+
+    campaign = RewardCampaign.objects.create(
+        kind="invite",
+        trigger="register",
+        reward_points=30,
+        is_active=False,
+        starts_at=timezone.now(),
+    )
+    held = RewardGrant.objects.create(
+        campaign=campaign, user=customer, seq=1, status="held", points=30
+    )
+
+    answer = operator.api.post(f"/admin/reward-grants/{held.pk}/review", {"approve": True})
+
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["code"] == "recruitment_reward_forbidden"
+    assert _points(customer) == 0
+    refused = operator.api.post(f"/admin/reward-grants/{held.pk}/review", {"approve": False})
+    assert refused.status_code == 200 and refused.json()["status"] == "denied"
