@@ -225,24 +225,65 @@ def referrer_is_valid(user: User, *, now=None) -> bool:
     return user.referrer_expires_at is None or user.referrer_expires_at > now
 
 
+class _ChainMoved(Exception):
+    """An upline chain changed between reading it and locking it: read it again."""
+
+
+_BIND_ATTEMPTS = 5
+
+
 def referrer_bind(*, user: User, referrer: User, source: str, bind_days: int = 0) -> bool:
     """Bind ``referrer`` as the user's upline. Returns False when the rules say no.
 
     Never to oneself, never forming a cycle, never re-bound while a binding is valid.
+    Two bindings at the same moment may close a loop from both ends (A binds to B while
+    B binds to A, or around a longer chain), so the cycle check runs under row locks:
+    the user and every upline of the referrer, locked in primary-key order (no
+    deadlock between binders), the chain then read again under the locks. Any two
+    bindings that could close a loop together both lock the two users being bound, so
+    the second waits for the first and sees its binding. When the chain grew between
+    the read and the lock, the locks are released (a savepoint) and it starts again.
     """
     if referrer.pk == user.pk:
         return False
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    for _ in range(_BIND_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _referrer_bind_locked(user, referrer, source, bind_days)
+        except _ChainMoved:
+            continue
+    raise Conflict("binding_busy", "the referral chain keeps changing; try again")
+
+
+def _upline_ids(user_id: int) -> list[int]:
+    """``user_id`` and its uplines, nearest first (read without locks; stops on a loop)."""
+    chain = [user_id]
+    cursor = User.objects.filter(pk=user_id).values_list("referrer_id", flat=True).first()
+    while cursor is not None and cursor not in chain:
+        chain.append(cursor)
+        cursor = User.objects.filter(pk=cursor).values_list("referrer_id", flat=True).first()
+    return chain
+
+
+def _referrer_bind_locked(user: User, referrer: User, source: str, bind_days: int) -> bool:
+    wanted = sorted({user.pk, *_upline_ids(referrer.pk)})
+    rows = {
+        row.pk: row
+        for row in User.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk")
+    }
+    locked = rows[user.pk]
     if referrer_is_valid(locked):
         return False
-    # A cycle: the referrer's own chain of uplines reaches back to the user.
-    seen = set()
-    cursor = referrer
-    while cursor.referrer_id is not None and cursor.pk not in seen:
-        if cursor.referrer_id == user.pk:
+    # A cycle: the referrer's own chain of uplines (read under the locks) reaches the user.
+    seen: set[int] = set()
+    cursor: int | None = referrer.pk
+    while cursor is not None and cursor not in seen:
+        if cursor == user.pk:
             return False
-        seen.add(cursor.pk)
-        cursor = User.objects.only("id", "referrer_id").get(pk=cursor.referrer_id)
+        if cursor not in rows:
+            raise _ChainMoved
+        seen.add(cursor)
+        cursor = rows[cursor].referrer_id
     now = timezone.now()
     locked.referrer = referrer
     locked.referrer_source = source

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from quanzi.core.errors import Invalid
 from quanzi.core.models import PlatformSettings
-from quanzi.core.settings_schema import Settings, error_code, validate_settings
+from quanzi.core.settings_schema import Settings, error_code, unlawful_of, validate_settings
 
 CACHE_SECONDS = 5.0
 GENERATION_CHECK_SECONDS = 1.0
@@ -111,11 +111,9 @@ def settings_update(*, patch: dict[str, Any]) -> Settings:
         errors = [
             {"loc": ".".join(str(p) for p in err["loc"]), "msg": err["msg"]} for err in exc.errors()
         ]
-        code = error_code(exc)
-        message = (
-            "at most two commission levels" if code == "pyramid_forbidden" else "invalid settings"
-        )
-        raise Invalid(code, message, {"errors": errors}) from exc
+        unlawful = unlawful_of(exc)
+        message = str(unlawful) if unlawful is not None else "invalid settings"
+        raise Invalid(error_code(exc), message, {"errors": errors}) from exc
     row.data = validated.model_dump()
     row.save()
     return validated

@@ -2,8 +2,10 @@
 
 Each section is a pydantic model; unknown keys are refused and every value is range
 checked, so a misspelled key fails loudly instead of silently paying 0 (a failure seen
-in the open-source malls). ``levels`` above 2 is refused with ``pyramid_forbidden``:
-Quanzi never pays a third level.
+in the open-source malls). Distribution is lawful by construction (docs/distribution.md,
+"Lawful by construction"): ``levels`` above 2 is refused with ``pyramid_forbidden``
+(Quanzi never pays a third level), and a qualification that asks for a purchase with
+``entry_fee_forbidden``. Ranks have no head-count rule to set.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class PyramidForbidden(ValueError):
-    pass
+class Unlawful(ValueError):
+    """A setting that would make distribution unlawful; ``code`` is the API's error code."""
+
+    code = "unlawful_setting"
+
+
+class PyramidForbidden(Unlawful):
+    code = "pyramid_forbidden"
+
+
+class EntryFeeForbidden(Unlawful):
+    code = "entry_fee_forbidden"
 
 
 class DistributionSettings(_Section):
@@ -30,7 +42,9 @@ class DistributionSettings(_Section):
     level2_rate_bp: int = Field(default=500, ge=0, le=10_000)
     bind_on: Literal["first_visit", "first_order"] = "first_visit"
     bind_days: int = Field(default=0, ge=0, le=3650)  # 0 = permanent
-    qualification: Literal["everyone", "first_purchase", "approval"] = "everyone"
+    # Who earns: every account, or those the operator approved. Never "after a
+    # purchase": buying to earn is an entry fee in disguise (认购商品变相交费).
+    qualification: Literal["everyone", "approval"] = "everyone"
     max_commission_share_bp: int = Field(default=3000, ge=0, le=10_000)
     withdraw_min: int = Field(default=100, ge=1)
     withdraw_fee_bp: int = Field(default=0, ge=0, le=5_000)
@@ -38,9 +52,6 @@ class DistributionSettings(_Section):
     withdraw_audit_above: int = Field(default=50_000, ge=0)
     # Where withdrawals are paid out (the gateway's ``payout``).
     payout_gateway: Literal["sandbox", "wechatpay", "alipay"] = "sandbox"
-    # Ranks (see quanzi/distribution/ranks.py): a rank is reached when "any" of its
-    # thresholds (sales, team size) is met, or only when "all" are.
-    rank_upgrade: Literal["any", "all"] = "any"
     # A distributor reaching the rank of this level is detached (剥离) from its
     # upline's upline; 0 = nobody is ever detached.
     detach_rank_level: int = Field(default=0, ge=0, le=100)
@@ -50,6 +61,16 @@ class DistributionSettings(_Section):
     def _two_levels_at_most(cls, value: int) -> int:
         if value > 2:
             raise PyramidForbidden("at most two commission levels (more is a pyramid scheme)")
+        return value
+
+    @field_validator("qualification", mode="before")
+    @classmethod
+    def _no_entry_fee(cls, value):
+        if value == "first_purchase":
+            raise EntryFeeForbidden(
+                "earning commissions may never require a purchase: buying to qualify is an "
+                "entry fee in disguise (认购商品变相交费)"
+            )
         return value
 
 
@@ -122,13 +143,19 @@ class Settings(_Section):
 
 
 def validate_settings(data: dict) -> Settings:
-    """Validate a full settings document; raises ``ValidationError`` or ``PyramidForbidden``."""
+    """Validate a full settings document; raises ``ValidationError``."""
     return Settings.model_validate(data)
 
 
-def error_code(exc: ValidationError) -> str:
+def unlawful_of(exc: ValidationError) -> Unlawful | None:
+    """The first setting refused because it would make distribution unlawful."""
     for err in exc.errors():
         ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, PyramidForbidden):
-            return "pyramid_forbidden"
-    return "invalid_setting"
+        if isinstance(ctx_error, Unlawful):
+            return ctx_error
+    return None
+
+
+def error_code(exc: ValidationError) -> str:
+    unlawful = unlawful_of(exc)
+    return unlawful.code if unlawful is not None else "invalid_setting"

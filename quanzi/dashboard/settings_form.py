@@ -69,7 +69,6 @@ CHOICE_LABELS = {
     "first_visit": _("first visit of a share link"),
     "first_order": _("first order"),
     "everyone": _("everyone"),
-    "first_purchase": _("after a first purchase"),
     "approval": _("after the operator approves"),
 }
 

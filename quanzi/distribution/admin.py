@@ -11,7 +11,7 @@ from quanzi.distribution.models import (
 
 @admin.register(DistributorRank)
 class DistributorRankAdmin(admin.ModelAdmin):
-    list_display = ("level", "name", "min_sales", "min_team", "multiplier_bp")
+    list_display = ("level", "name", "min_sales", "multiplier_bp")
 
 
 @admin.register(DistributorProfile)

@@ -182,7 +182,9 @@ class RankIn(Schema):
     name: str = Field(min_length=1, max_length=40)
     level: int = Field(ge=1, le=100)
     min_sales: int = Field(default=0, ge=0, le=10**12)
-    min_team: int = Field(default=0, ge=0, le=10**7)
+    min_team: int | None = Field(
+        default=None, ge=0, description="refused when above 0: ranks never count people"
+    )
     multiplier_bp: int = Field(default=10_000, ge=0, le=50_000)
 
 
@@ -190,7 +192,9 @@ class RankPatch(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=40)
     level: int | None = Field(default=None, ge=1, le=100)
     min_sales: int | None = Field(default=None, ge=0, le=10**12)
-    min_team: int | None = Field(default=None, ge=0, le=10**7)
+    min_team: int | None = Field(
+        default=None, ge=0, description="refused when above 0: ranks never count people"
+    )
     multiplier_bp: int | None = Field(default=None, ge=0, le=50_000)
 
 
@@ -199,7 +203,6 @@ class RankOut(Schema):
     name: str
     level: int
     min_sales: int
-    min_team: int
     multiplier_bp: int
 
 

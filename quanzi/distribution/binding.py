@@ -7,7 +7,8 @@
 * ``bind_on = first_order``: only a paid order carrying a share token binds (checked
   in the payment's transaction, by ``DistributionObserver.on_paid``).
 * Either way: never to oneself, never forming a cycle, never re-bound while a binding
-  is valid (``accounts.services.referrer_bind``); valid for ``bind_days`` days, or for
+  is valid (``accounts.services.referrer_bind``, which locks the chain so that two
+  bindings at the same moment cannot close a loop either); valid for ``bind_days`` days, or for
   good when 0. Invite codes bind at sign-up (``accounts.services.user_register``).
 """
 
@@ -39,11 +40,10 @@ def referrer_bind_by_share(*, user: User, sharer_id: int, trigger: Trigger) -> b
         user=user, referrer=referrer, source=f"share_{trigger}", bind_days=settings.bind_days
     )
     if bound:
-        from quanzi.distribution.ranks import rank_evaluate
-
+        # No rank is evaluated here: a new downline never raises anyone's rank (ranks
+        # depend on the distributor's own sales only, see ranks.py).
         log.info(
             "referrer bound",
             extra={"user_id": user.pk, "referrer_id": referrer.pk, "trigger": trigger},
         )
-        rank_evaluate(user_id=referrer.pk)
     return bound

@@ -1,11 +1,11 @@
 """Who is a distributor (分销员), and the operator's audit of applications.
 
-Becoming a distributor never costs anything (no entry fee). The operator's
-``distribution.qualification`` decides who earns commissions:
+Becoming a distributor never costs anything: no entry fee, and no purchase either —
+buying something to qualify is an entry fee in disguise (认购商品变相交费), so no rule
+here looks at what a person bought (docs/distribution.md, "Lawful by construction").
+The operator's ``distribution.qualification`` decides who earns commissions:
 
 * ``everyone`` — every account;
-* ``first_purchase`` — an account with a paid order of goods that was not refunded in
-  full (a membership fee does not count: paying is never what makes a distributor);
 * ``approval`` — an account whose application the operator approved.
 
 An approved application qualifies under every rule; a rejected one (or a revoked
@@ -24,8 +24,6 @@ from quanzi.core.errors import Conflict, NotFound
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.settings_schema import DistributionSettings
 from quanzi.distribution.models import DistributorProfile, ProfileStatus
-from quanzi.orders.models import Order
-from quanzi.orders.models import Status as S
 
 MEMBERSHIP_CHANNEL = "membership"
 
@@ -60,15 +58,6 @@ def profiles_lock(*, user_ids) -> dict[int, DistributorProfile]:
     return profiles
 
 
-def has_bought(*, user_id: int) -> bool:
-    return (
-        Order.objects.filter(user_id=user_id, paid_at__isnull=False)
-        .exclude(status=S.REFUNDED)
-        .exclude(channel=MEMBERSHIP_CHANNEL)
-        .exists()
-    )
-
-
 def distributor_is_qualified(*, user_id: int, settings: DistributionSettings | None = None) -> bool:
     settings = settings or get_settings().distribution
     status = (
@@ -76,11 +65,7 @@ def distributor_is_qualified(*, user_id: int, settings: DistributionSettings | N
     )
     if status == ProfileStatus.APPROVED:
         return True
-    if settings.qualification == "everyone":
-        return True
-    if settings.qualification == "first_purchase":
-        return has_bought(user_id=user_id)
-    return False
+    return settings.qualification == "everyone"
 
 
 def distributor_apply(*, user: User, real_name: str = "", reason: str = "") -> DistributorProfile:

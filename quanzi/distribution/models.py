@@ -11,14 +11,14 @@ from django.db.models import F, Q
 
 
 class DistributorRank(models.Model):
-    """A rank (分销等级) the operator configures: reached on sales or team size."""
+    """A rank (分销等级) the operator configures: reached on the distributor's own sales
+    only (never on head count: see ranks.py)."""
 
     name = models.CharField(max_length=40)
     level = models.PositiveSmallIntegerField(unique=True, help_text="higher is better")
     min_sales = models.BigIntegerField(
-        default=0, help_text="settled sales brought as level 1, fen (0 = not used)"
+        default=0, help_text="settled sales brought as level 1, fen (0 = reached at once)"
     )
-    min_team = models.PositiveIntegerField(default=0, help_text="direct downlines (0 = not used)")
     multiplier_bp = models.PositiveIntegerField(
         default=10_000, help_text="commission multiplier, 10000 = ×1"
     )

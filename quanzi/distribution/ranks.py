@@ -1,12 +1,13 @@
 """Distributor ranks (分销等级) and detaching (剥离).
 
-* A rank is reached on its thresholds: ``min_sales`` (settled sales the distributor
-  brought as level 1, net of refunds) and ``min_team`` (valid direct downlines). A
-  threshold of 0 is not used. With ``distribution.rank_upgrade = "any"`` one used
-  threshold met is enough; with ``"all"`` every used one must be met. A rank with no
-  threshold is reached at once.
-* Ranks only go up: a distributor keeps its rank when sales or team later shrink. They
-  are evaluated when a downline binds and when an order it earned on settles.
+* A rank is reached on the distributor's **own sales** alone: ``min_sales``, the settled
+  sales it brought as level 1, net of refunds. A rank with ``min_sales`` 0 is reached at
+  once. Nothing here counts people: pay that grows with how many people one brings in
+  is pyramid selling (以发展人员数量计酬), so a rank (and its multiplier) never depends on
+  team size, and the operator cannot configure one that does (``pyramid_forbidden``,
+  services.py). See docs/distribution.md, "Lawful by construction".
+* Ranks only go up: a distributor keeps its rank when its sales later shrink. They are
+  evaluated when an order it earned on settles (and by the ranks sweep).
 * The rank's ``multiplier_bp`` scales the distributor's commissions (fixed on each
   commission at payment).
 * **Detach rule**: when a distributor D reaches a rank whose level is at least
@@ -23,18 +24,10 @@ from django.utils import timezone
 from quanzi.accounts.models import User
 from quanzi.core.platform_settings import get_settings
 from quanzi.distribution.models import DistributorProfile, DistributorRank
-from quanzi.distribution.selectors import valid_downline_counts
 
 
-def _reached(rank: DistributorRank, *, sales: int, team: int, rule: str) -> bool:
-    checks = []
-    if rank.min_sales > 0:
-        checks.append(sales >= rank.min_sales)
-    if rank.min_team > 0:
-        checks.append(team >= rank.min_team)
-    if not checks:
-        return True
-    return any(checks) if rule == "any" else all(checks)
+def _reached(rank: DistributorRank, *, sales: int) -> bool:
+    return sales >= rank.min_sales
 
 
 def rank_evaluate(*, user_id: int) -> DistributorProfile | None:
@@ -58,18 +51,12 @@ def ranks_evaluate(profiles: list[DistributorProfile], *, ranks=None) -> None:
     below_top = [p for p in profiles if (p.rank.level if p.rank_id else 0) < ranks[0].level]
     if not below_top:
         return
-    teams = (
-        valid_downline_counts(user_ids=[p.user_id for p in below_top])
-        if any(rank.min_team > 0 for rank in ranks)
-        else {}
-    )
     for profile in below_top:
         current = profile.rank.level if profile.rank_id else 0
-        team = teams.get(profile.user_id, 0)
         for rank in ranks:
             if rank.level <= current:
                 break
-            if _reached(rank, sales=profile.sales, team=team, rule=settings.rank_upgrade):
+            if _reached(rank, sales=profile.sales):
                 _rank_set(profile, rank, detach_level=settings.detach_rank_level)
                 break
 

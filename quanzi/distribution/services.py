@@ -82,7 +82,21 @@ def commission_void(*, commission_id: int, operator: User) -> Commission:
     return commission
 
 
+HEAD_COUNT_KEYS = ("min_team",)
+
+
 def _rank_fields(data: dict) -> dict:
+    """A rank's fields, checked. A rank depends on the distributor's own sales only: a
+    head-count threshold is refused (``pyramid_forbidden``; 0 is accepted from older
+    clients and means nothing)."""
+    for key in HEAD_COUNT_KEYS:
+        if data.get(key):
+            raise Invalid(
+                "pyramid_forbidden",
+                "a rank may depend on the distributor's own sales only: pay that grows with "
+                "the number of people brought in is pyramid selling (以发展人员数量计酬)",
+                {"field": key},
+            )
     fields = {}
     if "name" in data and data["name"] is not None:
         name = str(data["name"]).strip()
@@ -92,7 +106,6 @@ def _rank_fields(data: dict) -> dict:
     for key, low, high in (
         ("level", 1, 100),
         ("min_sales", 0, 10**12),
-        ("min_team", 0, 10**7),
         ("multiplier_bp", 0, 50_000),
     ):
         if data.get(key) is not None:
@@ -135,23 +148,17 @@ def rank_delete(*, rank_id: int) -> None:
 
 
 def ranks_evaluate_all(*, batch: int = 1000) -> int:
-    """Sweep: re-evaluate everyone with a team or sales (ranks the operator added or
-    lowered since apply). Idempotent: ranks only go up."""
+    """Sweep: re-evaluate everyone with sales (ranks the operator added or lowered since
+    apply). Idempotent: ranks only go up. Ranks depend on own sales only, so a team
+    without sales is never looked at."""
     from quanzi.distribution.models import DistributorProfile
     from quanzi.distribution.ranks import rank_evaluate
 
     if not DistributorRank.objects.exists():
         return 0
-    referrers = set(
-        User.objects.filter(referrer__isnull=False)
-        .values_list("referrer_id", flat=True)
-        .distinct()[:batch]
-    )
-    sellers = set(
-        DistributorProfile.objects.filter(sales__gt=0).values_list("user_id", flat=True)[:batch]
-    )
+    sellers = DistributorProfile.objects.filter(sales__gt=0).values_list("user_id", flat=True)
     changed = 0
-    for user_id in sorted(referrers | sellers):
+    for user_id in sorted(sellers[:batch]):
         with transaction.atomic():
             before = (
                 DistributorProfile.objects.filter(user_id=user_id)

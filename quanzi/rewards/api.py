@@ -185,7 +185,10 @@ class RewardIn(Schema):
 
 class RewardCampaignIn(Schema):
     kind: Literal["share", "invite"]
-    trigger: Literal["register", "first_order"]
+    trigger: Literal["register", "first_order"] = Field(
+        description="first_order: the friend's first paid order settles; register is "
+        "refused (recruitment_reward_forbidden): a sign-up alone earns nothing"
+    )
     needed: int = Field(default=1, ge=1, le=1000)
     reward: RewardIn
     title: str = Field(default="", max_length=120)

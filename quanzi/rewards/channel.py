@@ -1,5 +1,6 @@
 """The "lottery" channel (a won product shipped as a zero-price order) and the order
-observer that feeds share / invite rewards and books prize costs as subsidy."""
+observer that feeds share / invite rewards (when an order settles) and books prize
+costs as subsidy."""
 
 from __future__ import annotations
 
@@ -60,10 +61,12 @@ class LotteryChannel(Channel):
 
 
 class RewardsObserver(OrderObserver):
-    def on_completed(self, order) -> None:
-        from quanzi.rewards.invites import referrals_on_order_completed
+    def on_settled_many(self, orders) -> None:
+        """A friend's first order counts once it settles (never at completion: a refund
+        inside the after-sales window must not leave a reward behind)."""
+        from quanzi.rewards.invites import referrals_on_orders_settled
 
-        referrals_on_order_completed(order=order, now=timezone.now())
+        referrals_on_orders_settled(orders=orders, now=timezone.now())
 
     def settlement_legs(self, order, net_lines):
         """A prize shipped for free costs its supply price: booked as marketing subsidy."""

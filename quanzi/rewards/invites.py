@@ -1,17 +1,25 @@
 """Share rewards (分享有礼) and invite rewards (好友裂变).
 
 A campaign rewards a **beneficiary** for the new people it brings: with its share links
-(``share``) or its invite code (``invite``), counted when they sign up (``register``) or
-when their first paid order completes (``first_order``). Every ``needed`` people earn
-one reward, in points and/or a coupon.
+(``share``) or its invite code (``invite``), counted when their first paid order
+**settles** (``first_order``: the after-sales window is over and the order kept money).
+Every ``needed`` people earn one reward, in points and/or a coupon.
 
+* A sign-up alone earns nothing: points and coupons are money at checkout, and paying
+  for recruitment alone is what the law forbids. A ``register`` trigger is refused
+  (``recruitment_reward_forbidden``); campaigns made with one before this rule were
+  closed by a migration (rewards 0002). See docs/distribution.md, "Lawful by
+  construction".
+* A first order counts when it settles, not when it completes: an order refunded inside
+  its after-sales window (in full: it never settles) earns nothing, and the person's
+  next order that is kept counts instead. Nothing is granted that a refund in the
+  window could take back; a refund after settlement (an operator's exception) leaves
+  the reward alone.
 * Only new people count: signed up after the campaign started, through the
   beneficiary's own link or code (recorded facts, never timing guesses).
 * A person counts once per campaign (a unique constraint), and not at all when it is
   the beneficiary's own other account (same device, phone or address — asked of risk
   control) or a device already counted in the campaign (register / delete / re-register).
-* Under a ``first_order`` trigger a sign-up alone earns nothing: the person waits as
-  ``pending`` until an order with money paid completes.
 * Counting and granting lock one tally row per (campaign, beneficiary), so two people
   qualifying at once never grant the same reward twice; each grant asks risk control
   first and may be held for an operator.
@@ -23,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from quanzi.accounts.models import User
@@ -61,8 +70,15 @@ def reward_campaign_create(
 ) -> RewardCampaign:
     if kind not in RewardKind.values:
         raise Invalid("invalid_campaign", "kind is share or invite")
+    if trigger == RewardTrigger.REGISTER:
+        raise Invalid(
+            "recruitment_reward_forbidden",
+            "a sign-up alone may earn nothing of cash value (points and coupons are money "
+            "at checkout): reward the friend's first paid order instead (trigger first_order)",
+            {"field": "trigger"},
+        )
     if trigger not in RewardTrigger.values:
-        raise Invalid("invalid_campaign", "trigger is register or first_order")
+        raise Invalid("invalid_campaign", "trigger is first_order")
     if not isinstance(needed, int) or not 1 <= needed <= 1000:
         raise Invalid("invalid_campaign", "needed is between 1 and 1000 people")
     points, template_id = reward.get("points"), reward.get("coupon_template_id")
@@ -285,15 +301,9 @@ def _live_campaigns(now: datetime, *, trigger: str | None = None):
 
 
 def referrals_on_signup(*, person: User, campaign: RewardCampaign) -> RewardReferral | None:
-    """Record a new person for one campaign; a ``register`` trigger decides at once."""
-    referral = _referral_for(campaign, person)
-    if (
-        referral is not None
-        and referral.status == ReferralStatus.PENDING
-        and campaign.trigger == RewardTrigger.REGISTER
-    ):
-        _decide(referral)
-    return referral
+    """Record a new person for one campaign: it waits, ``pending``, for its first paid
+    order to settle (a sign-up alone decides nothing)."""
+    return _referral_for(campaign, person)
 
 
 def rewards_on_registered(person: User) -> None:
@@ -339,36 +349,62 @@ def rewards_scan_signups(*, now: datetime | None = None, batch: int = 500) -> in
 
 
 def _counts_as_first_order(order) -> bool:
+    """The order kept money and is the person's first such order to settle (an order
+    refunded in full never settles; a lottery prize is not a purchase)."""
     from quanzi.orders.models import Order
-    from quanzi.orders.models import Status as S
 
-    if order.payable <= 0 or order.channel == "lottery":
+    if order.payable - order.refunded_amount <= 0 or order.channel == "lottery":
         return False
     return (
-        not Order.objects.filter(user_id=order.user_id, status=S.COMPLETED, payable__gt=0)
+        not Order.objects.filter(
+            user_id=order.user_id,
+            settled_at__isnull=False,
+            payable__gt=F("refunded_amount"),
+            pk__lt=order.pk,
+        )
         .exclude(channel="lottery")
-        .exclude(pk=order.pk)
         .exists()
     )
 
 
-def referrals_on_order_completed(*, order, now: datetime | None = None) -> int:
-    """An order completed (in its transaction): a person's first paid order qualifies it."""
+def referrals_on_orders_settled(*, orders, now: datetime | None = None) -> int:
+    """Orders settled (in their transaction): a person's first paid order that settles
+    qualifies it, its after-sales window over."""
     now = now or timezone.now()
     campaigns = list(_live_campaigns(now, trigger=RewardTrigger.FIRST_ORDER))
-    if not campaigns or not _counts_as_first_order(order):
+    if not campaigns or not orders:
         return 0
-    person = User.objects.get(pk=order.user_id)
+    # Only people who signed up after a campaign started can be new to it.
+    newcomers = {
+        person.pk: person
+        for person in User.objects.filter(
+            pk__in={order.user_id for order in orders},
+            date_joined__gte=min(c.starts_at for c in campaigns),
+        )
+    }
     done = 0
-    for campaign in campaigns:
-        referral = _referral_for(campaign, person)
-        if referral is not None and referral.status == ReferralStatus.PENDING:
-            _decide(referral, order=order)
-            done += 1
+    for order in orders:
+        person = newcomers.get(order.user_id)
+        if person is None or not _counts_as_first_order(order):
+            continue
+        for campaign in campaigns:
+            referral = _referral_for(campaign, person)
+            if referral is not None and referral.status == ReferralStatus.PENDING:
+                _decide(referral, order=order)
+                done += 1
     return done
 
 
 # --- operator review ----------------------------------------------------------------
+
+
+def _refuse_sign_up_rewards(campaign: RewardCampaign) -> None:
+    """A campaign closed for paying sign-ups alone pays nothing more, reviewed or not."""
+    if campaign.trigger == RewardTrigger.REGISTER:
+        raise Invalid(
+            "recruitment_reward_forbidden",
+            "this campaign rewarded sign-ups alone and was closed: it pays nothing more",
+        )
 
 
 @transaction.atomic
@@ -383,6 +419,8 @@ def referral_review(*, referral_id: int, approve: bool) -> RewardReferral:
         raise NotFound("referral_not_found", "no such referral")
     if referral.status != ReferralStatus.HELD:
         raise Conflict("not_held", "only a held referral can be reviewed")
+    if approve:
+        _refuse_sign_up_rewards(referral.campaign)
     referral.status = ReferralStatus.QUALIFIED if approve else ReferralStatus.DENIED
     referral.reason = "approved" if approve else "rejected_by_operator"
     referral.decided_at = timezone.now()
@@ -406,6 +444,7 @@ def grant_review(*, grant_id: int, approve: bool) -> RewardGrant:
     if grant.status not in (GrantStatus.HELD, GrantStatus.FAILED):
         raise Conflict("not_held", "only a held or failed reward can be reviewed")
     if approve:
+        _refuse_sign_up_rewards(grant.campaign)
         grant.reason = "approved"
         _deliver(grant)
     else:

@@ -109,8 +109,10 @@ class RewardKind(models.TextChoices):
 
 
 class RewardTrigger(models.TextChoices):
+    # Refused since rewards became lawful by construction (a sign-up alone may earn
+    # nothing of cash value); kept for the closed campaigns that used it.
     REGISTER = "register"
-    FIRST_ORDER = "first_order"  # the person's first paid order completes
+    FIRST_ORDER = "first_order"  # the person's first paid order settles
 
 
 class RewardCampaign(models.Model):
@@ -135,6 +137,11 @@ class RewardCampaign(models.Model):
                 condition=Q(reward_points__isnull=False)
                 | Q(reward_coupon_template_id__isnull=False),
                 name="reward_has_something",
+            ),
+            # Recruitment alone never pays: no live campaign rewards sign-ups.
+            models.CheckConstraint(
+                condition=Q(is_active=False) | ~Q(trigger="register"),
+                name="reward_not_for_sign_up_alone",
             ),
         ]
 

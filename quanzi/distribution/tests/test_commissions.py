@@ -159,19 +159,22 @@ def test_distribution_switched_off_pays_nothing(people, pay, sku, dist_settings)
     assert not Commission.objects.exists()
 
 
-def test_first_purchase_qualification(people, pay, make_product, dist_settings):
-    dist_settings(qualification="first_purchase")
+def test_earning_never_requires_a_purchase(people, pay, make_product, operator, dist_settings):
+    """Buying something to become a distributor is an entry fee in disguise (认购商品变相交费):
+    the setting that asked for it is refused, and someone who never bought still earns."""
+    refused = operator.api.put(
+        "/admin/settings", {"distribution": {"qualification": "first_purchase"}}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "entry_fee_forbidden"
+    assert "purchase" in refused.json()["message"]
+    assert operator.api.get("/admin/settings").json()["distribution"]["qualification"] == "everyone"
+
     top, mid, buyer = people(3, chain=True)
     sku = make_product(price=2000, supply_price=1000).skus.get()
-
-    first = pay(buyer, [(sku, 1)])
-    # Neither upline has bought anything: neither earns (and level 2 is not moved up).
-    assert not Commission.objects.filter(order=first).exists()
-
-    pay(mid, [(sku, 1)])  # mid becomes a customer, and so a distributor
-    second = pay(buyer, [(sku, 1)])
-    assert _earned(second, 1) == {mid.pk: 200}
-    assert _earned(second, 2) == {}  # top still has not bought
+    order = pay(buyer, [(sku, 1)])
+    assert _earned(order, 1) == {mid.pk: 200}  # mid and top never bought anything
+    assert _earned(order, 2) == {top.pk: 100}
 
 
 def test_approval_qualification(people, pay, sku, operator, dist_settings):

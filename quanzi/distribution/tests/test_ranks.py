@@ -1,8 +1,8 @@
-"""Ranks upgrade on team size or sales, multiply commissions, and detach (剥离)."""
+"""Ranks upgrade on the distributor's own sales only (never on head count), multiply
+commissions, and detach (剥离)."""
 
 from __future__ import annotations
 
-from quanzi.accounts.services import referrer_bind
 from quanzi.distribution.models import Commission, DistributorProfile
 from quanzi.distribution.tests.conftest import settle
 
@@ -10,7 +10,7 @@ from quanzi.distribution.tests.conftest import settle
 def _ranks(operator):
     shopkeeper = operator.api.post(
         "/admin/distributor-ranks",
-        {"name": "店主", "level": 1, "min_team": 2, "multiplier_bp": 12_000},
+        {"name": "店主", "level": 1, "min_sales": 1_000, "multiplier_bp": 12_000},
     )
     manager = operator.api.post(
         "/admin/distributor-ranks",
@@ -38,21 +38,49 @@ def test_rank_table_is_for_operators(operator, make_user):
     assert [r["level"] for r in operator.api.get("/admin/distributor-ranks").json()] == [1, 2]
 
 
-def test_team_size_upgrades_and_the_multiplier_applies(operator, people, pay, make_product):
-    _ranks(operator)
-    mid, first, second = people(3)
-    sku = make_product(price=1000, supply_price=400).skus.get()
-    referrer_bind(user=first, referrer=mid, source="test")
-    assert _rank_of(mid) is None
-    assert Commission.objects.get(order=pay(first, [(sku, 1)])).amount == 100
+def test_a_rank_on_head_count_is_refused(operator):
+    """Pay that grows with the number of people one brings in is pyramid selling
+    (以发展人员数量计酬): a rank may depend on the distributor's own sales only."""
+    refused = operator.api.post(
+        "/admin/distributor-ranks",
+        {"name": "团长", "level": 1, "min_team": 10, "multiplier_bp": 50_000},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "pyramid_forbidden"
+    assert refused.json()["detail"] == {"field": "min_team"}
+    assert operator.api.get("/admin/distributor-ranks").json() == []
 
-    # A second direct downline arrives through mid's share link.
+    rank = operator.api.post("/admin/distributor-ranks", {"name": "店主", "level": 1}).json()
+    assert "min_team" not in rank
+    patched = operator.api.patch(f"/admin/distributor-ranks/{rank['id']}", {"min_team": 3})
+    assert patched.status_code == 422 and patched.json()["code"] == "pyramid_forbidden"
+
+
+def test_a_big_team_without_sales_reaches_no_rank(operator, people, pay, make_product):
+    _ranks(operator)
+    mid, *downlines = people(6)
+    sku = make_product(price=1000, supply_price=400).skus.get()
     from quanzi.social.services import share_create, share_open
 
     link = share_create(sharer=mid, target="product", target_id=sku.product_id)
-    share_open(token=link.token, visitor=second)
+    for downline in downlines:
+        share_open(token=link.token, visitor=downline)
+    assert _rank_of(mid) is None  # five direct downlines, no sales: no rank
 
-    assert _rank_of(mid) == "店主"
+    from quanzi.distribution.services import ranks_evaluate_all
+
+    ranks_evaluate_all()
+    assert _rank_of(mid) is None
+    assert Commission.objects.get(order=pay(downlines[0], [(sku, 1)])).amount == 100  # × 1
+
+
+def test_own_sales_upgrade_and_the_multiplier_applies(operator, people, pay, make_product):
+    _ranks(operator)
+    mid, first = people(2, chain=True)
+    sku = make_product(price=1000, supply_price=400).skus.get()
+    assert Commission.objects.get(order=settle(pay(first, [(sku, 1)]))).amount == 100
+
+    assert _rank_of(mid) == "店主"  # 1000 of settled sales brought in
     assert Commission.objects.get(order=pay(first, [(sku, 1)])).amount == 120  # × 1.2
 
 

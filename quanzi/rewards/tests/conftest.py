@@ -65,9 +65,14 @@ def reward_campaign(operator):
 
 @pytest.fixture
 def complete_order(operator, sku):
-    """Buy and pay (default address), ship and confirm receipt: the order completes."""
+    """Buy and pay (given address), ship and confirm receipt: the order completes; then,
+    unless ``settle=False``, its after-sales window ends and it settles."""
+    from datetime import timedelta
 
-    def run(user, *, address=None) -> dict:
+    from quanzi.orders.models import Order
+    from quanzi.orders.services import order_settle
+
+    def run(user, *, address=None, settle: bool = True) -> dict:
         body = {"items": [{"sku_id": sku.pk, "qty": 1}], "address_id": address.pk}
         order = user.api.post("/orders", body).json()
         payment = user.api.post(f"/orders/{order['id']}/pay", {"gateway": "sandbox"}).json()
@@ -78,7 +83,23 @@ def complete_order(operator, sku):
         assert shipped.status_code == 200, shipped.content
         done = user.api.post(f"/orders/{order['id']}/confirm-receipt")
         assert done.json()["status"] == "completed", done.content
+        if settle:
+            ends = Order.objects.get(pk=order["id"]).after_sales_ends_at
+            assert order_settle(order_id=order["id"], now=ends + timedelta(seconds=1))
         return done.json()
+
+    return run
+
+
+@pytest.fixture
+def bring(register, complete_order, own_address):
+    """A friend signs up with ``inviter``'s invite code and a first order of theirs
+    settles; returns the friend."""
+
+    def run(inviter, *, device_id: str = "", settle: bool = True):
+        friend = register(invite_code=inviter.invite_code, device_id=device_id)
+        complete_order(friend, address=own_address(friend), settle=settle)
+        return friend
 
     return run
 

@@ -1,4 +1,4 @@
-"""Friends' orders completing at the same moment grant each reward exactly once
+"""Friends' orders settling at the same moment grant each reward exactly once
 (PostgreSQL, real threads)."""
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ def _postgres_only():
 def test_parallel_first_orders_grant_every_reward_once(
     customer, operator, register, reward_campaign, sku, own_address
 ):
+    from datetime import timedelta
+
     from quanzi.marketing.points import points_balance
-    from quanzi.orders.services import order_confirm_receipt
+    from quanzi.orders.models import Order
+    from quanzi.orders.services import order_confirm_receipt, order_settle
 
     reward_campaign(needed=2, reward={"points": 100})
     orders = []
@@ -38,21 +41,24 @@ def test_parallel_first_orders_grant_every_reward_once(
         operator.api.post(
             f"/admin/orders/{order['id']}/ship", {"carrier": "顺丰", "tracking_no": "SF"}
         )
+        order_confirm_receipt(order_id=order["id"], user=friend)
         orders.append((friend, order["id"]))
+    assert not RewardReferral.objects.filter(status="qualified").exists()  # not settled yet
 
     barrier = threading.Barrier(len(orders))
     errors = []
 
-    def confirm(friend, order_id):
+    def settle(friend, order_id):
         try:
+            ends = Order.objects.get(pk=order_id).after_sales_ends_at
             barrier.wait()
-            order_confirm_receipt(order_id=order_id, user=friend)
+            assert order_settle(order_id=order_id, now=ends + timedelta(seconds=1))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(repr(exc))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=confirm, args=o) for o in orders]
+    threads = [threading.Thread(target=settle, args=o) for o in orders]
     for thread in threads:
         thread.start()
     for thread in threads:

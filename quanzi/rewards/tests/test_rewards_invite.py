@@ -1,5 +1,6 @@
-"""Invite rewards (好友裂变): granted once, only for real first orders of new people,
-never for the inviter's own other accounts."""
+"""Invite rewards (好友裂变): granted once, only for real first orders of new people that
+settled (their after-sales window is over), never for a sign-up alone, never for the
+inviter's own other accounts."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _items(user, **match) -> list[dict]:
     return [i for i in items if all(i.get(k) == v for k, v in match.items())]
 
 
-def test_an_invitees_first_completed_order_rewards_the_inviter_once(
+def test_an_invitees_first_settled_order_rewards_the_inviter_once(
     customer, register, reward_campaign, complete_order, own_address
 ):
     campaign = reward_campaign(reward={"points": 100})
@@ -61,12 +62,58 @@ def test_a_paid_but_not_completed_order_is_not_enough(
     assert RewardReferral.objects.get().status == "pending"
 
 
-def test_a_register_trigger_rewards_at_sign_up(customer, register, reward_campaign):
-    reward_campaign(trigger="register", reward={"points": 30})
-    register(invite_code=customer.invite_code)
-    assert _points(customer) == 30
-    register(invite_code=customer.invite_code)
-    assert _points(customer) == 60
+def test_a_completed_order_inside_its_after_sales_window_is_not_enough(
+    customer, register, reward_campaign, complete_order, own_address
+):
+    reward_campaign(reward={"points": 100})
+    friend = register(invite_code=customer.invite_code)
+    complete_order(friend, address=own_address(friend), settle=False)
+    assert _points(customer) == 0
+    assert RewardReferral.objects.get().status == "pending"
+
+
+def test_a_first_order_refunded_inside_the_after_sales_window_earns_nothing(
+    operator, customer, register, reward_campaign, complete_order, own_address
+):
+    """The friend buys, receives, and sends it back within the window: the inviter gets
+    nothing for it; the friend's next order that is kept is the one that counts."""
+    from datetime import timedelta
+
+    from quanzi.orders import refunds
+    from quanzi.orders.models import Order
+    from quanzi.orders.services import orders_settle_due
+
+    reward_campaign(reward={"points": 100})
+    friend = register(invite_code=customer.invite_code)
+    bought = complete_order(friend, address=own_address(friend), settle=False)
+    refund = refunds.refund_operator_create(
+        order_id=bought["id"], lines=None, reason="退货", operator=operator
+    )
+    refund.refresh_from_db()
+    assert refund.status == "succeeded", refund.last_error
+    ends = Order.objects.get(pk=bought["id"]).after_sales_ends_at
+    orders_settle_due(now=ends + timedelta(seconds=1))
+    assert _points(customer) == 0
+    assert RewardReferral.objects.get().status == "pending"
+    assert not RewardGrant.objects.exists()
+
+    complete_order(friend, address=own_address(friend))
+    assert _points(customer) == 100
+    assert RewardReferral.objects.get().order_id != bought["id"]
+
+
+def test_a_sign_up_alone_may_earn_nothing(operator, customer):
+    """Points and coupons are money at checkout: paying them for recruitment alone is
+    refused, for invite and share campaigns alike."""
+    for kind in ("invite", "share"):
+        answer = operator.api.post(
+            "/admin/reward-campaigns",
+            {"kind": kind, "trigger": "register", "needed": 1, "reward": {"points": 30}},
+        )
+        assert answer.status_code == 422, answer.content
+        assert answer.json()["code"] == "recruitment_reward_forbidden"
+        assert "first_order" in answer.json()["message"]
+    assert operator.api.get("/admin/reward-campaigns").json()["items"] == []
 
 
 def test_people_who_signed_up_before_the_campaign_do_not_count(
@@ -125,23 +172,21 @@ def test_a_device_counts_once_even_when_it_re_registers(
     assert RewardReferral.objects.get(person=again).reason == "device_already_counted"
 
 
-def test_every_n_people_earn_one_reward_up_to_the_cap(
-    customer, register, reward_campaign, complete_order, own_address
-):
-    reward_campaign(trigger="register", needed=2, max_per_user=2, reward={"points": 50})
-    register(invite_code=customer.invite_code)
+def test_every_n_people_earn_one_reward_up_to_the_cap(customer, reward_campaign, bring):
+    reward_campaign(needed=2, max_per_user=2, reward={"points": 50})
+    bring(customer)
     assert _points(customer) == 0
     [progress] = _items(customer, source="progress")
     assert (progress["status"], progress["reason"]) == ("pending", "needs_more_people")
     for _ in range(5):
-        register(invite_code=customer.invite_code)
+        bring(customer)
     assert _points(customer) == 100  # 6 people, 2 per reward, at most 2 rewards
     mine = customer.api.get("/me/rewards").json()
     assert mine["progress"][0]["counted"] == 6 and mine["progress"][0]["rewards"] == 2
     assert _items(customer, source="progress") == []
 
 
-def test_a_coupon_reward(customer, register, reward_campaign):
+def test_a_coupon_reward(customer, reward_campaign, bring):
     from quanzi.marketing.models import Coupon
     from quanzi.marketing.services import coupon_template_create
 
@@ -157,9 +202,9 @@ def test_a_coupon_reward(customer, register, reward_campaign):
             "per_user_limit": 1,
         }
     )
-    reward_campaign(trigger="register", reward={"coupon_template_id": template.pk})
-    register(invite_code=customer.invite_code)
-    register(invite_code=customer.invite_code)
+    reward_campaign(reward={"coupon_template_id": template.pk})
+    bring(customer)
+    bring(customer)
     coupons = Coupon.objects.filter(user=customer, template=template)
     assert coupons.count() == 2  # a reward is not limited by the template's per-user limit
     grant = RewardGrant.objects.order_by("pk").first()
@@ -167,14 +212,14 @@ def test_a_coupon_reward(customer, register, reward_campaign):
 
 
 def test_a_burst_of_rewards_is_held_until_an_operator_approves(
-    operator, customer, register, reward_campaign
+    operator, customer, reward_campaign, bring
 ):
     from quanzi.core.platform_settings import settings_update
 
+    reward_campaign(reward={"points": 10})
+    bring(customer)
     settings_update(patch={"risk": {"burst_max": 1}})
-    reward_campaign(trigger="register", reward={"points": 10})
-    register(invite_code=customer.invite_code)
-    register(invite_code=customer.invite_code)
+    bring(customer)
     assert _points(customer) == 10
     [held] = _items(customer, source="grant", status="held")
     assert held["reason"] == "burst"
@@ -194,7 +239,7 @@ def test_a_burst_of_rewards_is_held_until_an_operator_approves(
 
 
 def test_reward_campaigns_are_validated(operator, customer):
-    base = {"kind": "share", "trigger": "register", "needed": 1, "reward": {"points": 1}}
+    base = {"kind": "share", "trigger": "first_order", "needed": 1, "reward": {"points": 1}}
     for bad in (
         {"kind": "gift"},
         {"trigger": "visit"},
@@ -208,14 +253,14 @@ def test_reward_campaigns_are_validated(operator, customer):
 
 
 def test_a_person_held_by_risk_counts_once_an_operator_approves(
-    operator, customer, register, reward_campaign
+    operator, customer, register, reward_campaign, bring
 ):
     from quanzi.core.platform_settings import settings_update
 
     settings_update(patch={"risk": {"device_accounts_max": 1}})
-    reward_campaign(trigger="register", reward={"points": 15})
+    reward_campaign(reward={"points": 15})
     register(device_id="busy-phone")  # someone else already signed up on this device
-    friend = register(invite_code=customer.invite_code, device_id="busy-phone")
+    friend = bring(customer, device_id="busy-phone")
     assert _points(customer) == 0
     [held] = _items(customer, source="referral")
     assert (held["status"], held["reason"]) == ("held", "shared_device")
@@ -226,3 +271,30 @@ def test_a_person_held_by_risk_counts_once_an_operator_approves(
     assert _points(customer) == 15
     again = operator.api.post(f"/admin/reward-referrals/{held['id']}/review", {"approve": False})
     assert again.status_code == 409
+
+
+def test_a_closed_sign_up_campaign_pays_nothing_more_even_on_review(operator, customer):
+    """A campaign that rewarded sign-ups alone (closed when the rule came in) may have
+    held items left: approving them pays nothing."""
+    from django.utils import timezone
+
+    from quanzi.rewards.models import RewardCampaign
+
+    campaign = RewardCampaign.objects.create(
+        kind="invite",
+        trigger="register",
+        reward_points=30,
+        is_active=False,
+        starts_at=timezone.now(),
+    )
+    held = RewardGrant.objects.create(
+        campaign=campaign, user=customer, seq=1, status="held", points=30
+    )
+
+    answer = operator.api.post(f"/admin/reward-grants/{held.pk}/review", {"approve": True})
+
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["code"] == "recruitment_reward_forbidden"
+    assert _points(customer) == 0
+    refused = operator.api.post(f"/admin/reward-grants/{held.pk}/review", {"approve": False})
+    assert refused.status_code == 200 and refused.json()["status"] == "denied"

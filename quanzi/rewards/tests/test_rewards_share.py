@@ -1,4 +1,5 @@
-"""Share rewards (分享有礼): people who register (or first order) through one's links."""
+"""Share rewards (分享有礼): people who register through one's links count once their
+first paid order settles (a sign-up alone earns nothing)."""
 
 from __future__ import annotations
 
@@ -26,17 +27,25 @@ def _scan() -> int:
     return rewards_scan_signups(now=timezone.now() + timedelta(minutes=1))
 
 
+def _buy(person, complete_order, own_address) -> None:
+    complete_order(person, address=own_address(person))
+
+
 def test_people_registering_through_a_share_link_reward_the_sharer(
-    customer, register, reward_campaign, sku
+    customer, register, reward_campaign, sku, complete_order, own_address
 ):
-    reward_campaign(kind="share", trigger="register", needed=2, reward={"points": 40})
+    reward_campaign(kind="share", needed=2, reward={"points": 40})
     token = _link(customer, sku)
-    register(share_token=token)
-    register()  # came on its own: brings nothing to anyone
+    first = register(share_token=token)
+    loner = register()  # came on its own: brings nothing to anyone
     assert _scan() == 1
+    _buy(first, complete_order, own_address)
+    _buy(loner, complete_order, own_address)
     assert _points(customer) == 0
-    register(share_token=token)
+    second = register(share_token=token)
     assert _scan() == 1
+    assert _points(customer) == 0  # signed up: not yet
+    _buy(second, complete_order, own_address)
     assert _points(customer) == 40
     assert _scan() == 0  # the scan is idempotent
     assert _points(customer) == 40
@@ -60,26 +69,31 @@ def test_under_an_order_trigger_shared_sign_ups_wait_for_their_first_order(
 
 
 def test_an_invite_campaign_does_not_pay_for_share_sign_ups_and_vice_versa(
-    customer, make_user, register, reward_campaign, sku
+    customer, make_user, register, reward_campaign, sku, complete_order, own_address
 ):
-    reward_campaign(kind="invite", trigger="register", reward={"points": 5})
+    reward_campaign(kind="invite", reward={"points": 5})
     token = _link(customer, sku)
-    register(share_token=token)
+    shared = register(share_token=token)
     _scan()
+    _buy(shared, complete_order, own_address)
     assert _points(customer) == 0
     other = make_user()
-    reward_campaign(kind="share", trigger="register", reward={"points": 7})
-    register(invite_code=other.invite_code)
+    reward_campaign(kind="share", reward={"points": 7})
+    invited = register(invite_code=other.invite_code)
     _scan()
+    _buy(invited, complete_order, own_address)
     assert _points(other) == 5  # the invite campaign only
 
 
-def test_the_sharers_own_device_earns_nothing(customer, register, reward_campaign, sku):
+def test_the_sharers_own_device_earns_nothing(
+    customer, register, reward_campaign, sku, complete_order, own_address
+):
     customer.device_id = "shared-device"
     customer.save(update_fields=["device_id"])
-    reward_campaign(kind="share", trigger="register", reward={"points": 9})
-    register(share_token=_link(customer, sku), device_id="shared-device")
+    reward_campaign(kind="share", reward={"points": 9})
+    twin = register(share_token=_link(customer, sku), device_id="shared-device")
     _scan()
+    _buy(twin, complete_order, own_address)
     assert _points(customer) == 0
     [item] = customer.api.get("/me/rewards").json()["items"]
     assert (item["status"], item["reason"]) == ("denied", "same_device")
