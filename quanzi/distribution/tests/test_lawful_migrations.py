@@ -13,7 +13,7 @@ from quanzi.distribution.models import DistributorProfile, DistributorRank
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("distribution", "0001_initial")]
+BEFORE = [("distribution", "0003_withdrawal_payee")]
 
 
 def _migrate(targets):

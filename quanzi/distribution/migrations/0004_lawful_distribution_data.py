@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0001_initial"),
-        ("distribution", "0001_initial"),
+        ("distribution", "0003_withdrawal_payee"),
     ]
 
     operations = [

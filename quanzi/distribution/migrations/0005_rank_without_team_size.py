@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("distribution", "0002_lawful_distribution_data"),
+        ("distribution", "0004_lawful_distribution_data"),
     ]
 
     operations = [
