@@ -3,10 +3,24 @@
 from django.db import migrations, models
 
 
+def mark_refunds_after_settlement(apps, schema_editor):
+    """Refunds booked before this field existed: those whose entry took the money from
+    platform revenue were booked after their order settled."""
+    Refund = apps.get_model("orders", "Refund")
+    Posting = apps.get_model("ledger", "Posting")
+    ids = Posting.objects.filter(
+        entry__kind="refund", account__code="platform_revenue", amount__gt=0
+    ).values_list("entry__refund_id", flat=True)
+    Refund.objects.filter(pk__in=list(ids)).exclude(kind="unapplied").update(
+        after_settlement=True
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0002_initial'),
+        ('ledger', '0001_initial'),
     ]
 
     operations = [
@@ -30,4 +44,5 @@ class Migration(migrations.Migration):
             name='offline_reference',
             field=models.CharField(blank=True, max_length=80),
         ),
+        migrations.RunPython(mark_refunds_after_settlement, migrations.RunPython.noop),
     ]
