@@ -127,7 +127,7 @@ def _refund_problem(refund: Refund, booked, settled_entry, refund_entry) -> str:
                 "settled" if refund.after_settlement else "not settled"
             )
     gateway = chart.gateway(refund.payment.gateway if refund.payment else "sandbox")
-    net = {code: amount for code, amount in booked["net"].items() if amount}
+    net = {code: amount for code, amount in sorted(booked["net"].items()) if amount}
     if net != {source: refund.amount, gateway: -refund.amount}:
         return f"moves {net}, expected {source} +{refund.amount} and {gateway} -{refund.amount}"
     if ("refund_offline" in booked["kinds"]) != bool(refund.offline_reference):
