@@ -72,6 +72,11 @@ class SKU(models.Model):
     supply_price = models.PositiveIntegerField(help_text="what the supplier is paid, fen")
     member_price = models.PositiveIntegerField(null=True, blank=True)
     stock = models.IntegerField(default=0)
+    # Every unit the shelf ever received: the first stock plus restocks, less write-offs
+    # (an operator setting the stock lower). ``quanzi ledger check`` proves that it equals
+    # the shelf plus what orders and channels hold (docs/ledger.md). Null for an SKU made
+    # without ``product_create`` / ``product_update``: not tracked.
+    stock_received = models.BigIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -123,7 +123,9 @@ def product_create(
     ProductImage.objects.bulk_create(
         [ProductImage(product=product, url=url[:300], sort=i) for i, url in enumerate(images or [])]
     )
-    SKU.objects.bulk_create([SKU(product=product, **sku) for sku in clean_skus])
+    SKU.objects.bulk_create(
+        [SKU(product=product, stock_received=sku["stock"], **sku) for sku in clean_skus]
+    )
     return product
 
 
@@ -166,7 +168,7 @@ def product_update(*, product_id: int, data: dict[str, Any]) -> Product:
         sku_id = sku_data.get("id")
         clean = _validate_sku(sku_data)
         if sku_id is None:
-            SKU.objects.create(product=product, **clean)
+            SKU.objects.create(product=product, stock_received=clean["stock"], **clean)
             continue
         sku = SKU.objects.select_for_update().filter(pk=sku_id, product=product).first()
         if sku is None:
@@ -174,6 +176,9 @@ def product_update(*, product_id: int, data: dict[str, Any]) -> Product:
                 "invalid_sku", f"SKU {sku_id} is not part of this product", {"field": "skus"}
             )
         _stock_check(sku, new=clean, expected=sku_data.get("stock_expected"))
+        if "stock" in clean and sku.stock_received is not None:
+            # A restock (or a write-off): the shelf received the difference.
+            sku.stock_received += clean["stock"] - sku.stock
         for key, value in clean.items():
             setattr(sku, key, value)
         if sku_data.get("is_active") is not None:

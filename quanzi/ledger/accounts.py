@@ -2,9 +2,18 @@
 
 Money flows (debit +, credit -):
 - payment captured:   gateway:<gw> +X, customer_funds -X
-- refund:             customer_funds +R, gateway:<gw> -R
+- refund:             customer_funds +R, gateway:<gw> -R   (after settlement and for
+                      an applied payment: platform_revenue +R instead of customer_funds)
+- refund paid offline by the operator (the gateway could not complete it):
+                      customer_funds (or platform_revenue) +R, refunds_offline -R, then
+                      refunds_offline +R, gateway:<gw> -R
+- shipping kept:      customer_funds +S, platform_revenue -S (a shipped order refunded
+                      in full: the fee the customer paid is not returned)
 - settlement:         customer_funds +X, supplier_payable -cost, platform_revenue -rest,
                       (and, from the feature apps, commissions, leader fees, subsidies)
+
+The rules behind these flows, and what ``quanzi ledger check`` proves about them, are
+in docs/ledger.md.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ CUSTOMER_FUNDS = "customer_funds"
 PLATFORM_REVENUE = "platform_revenue"
 MARKETING_SUBSIDY = "marketing_subsidy"
 PAYOUTS = "payouts"
+REFUNDS_OFFLINE = "refunds_offline"
 WITHDRAWALS_PENDING = "withdrawals_pending"
 
 

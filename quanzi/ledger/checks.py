@@ -81,6 +81,33 @@ def _gateways_not_negative() -> Iterator[str]:
             yield f"{account.code} paid out {-(account.posted or 0)} more than it took in"
 
 
+# Keys that name the business object their entry is about: ``<prefix>:<id>``, the id
+# in the entry's column, of the kinds listed. A key written for one object and reused
+# for another (or for another kind of movement) shows here.
+KEYED = {
+    "payment": ("payment_id", {"payment", "payment_unapplied"}),
+    "refund": ("refund_id", {"refund"}),
+    "refund_offline": ("refund_id", {"refund_offline"}),
+    "settle": ("order_id", {"settlement"}),
+    "shipping_kept": ("order_id", {"shipping_kept"}),
+}
+
+
+@invariant("ledger keys name their entry")
+def _keys_name_their_entry() -> Iterator[str]:
+    shown = 0
+    for prefix, (column, kinds) in KEYED.items():
+        rows = JournalEntry.objects.filter(key__startswith=f"{prefix}:").values_list(
+            "pk", "key", "kind", column
+        )
+        for pk, key, kind, ref in rows.iterator():
+            if key != f"{prefix}:{ref}" or kind not in kinds:
+                yield f"entry {pk} ({key}, {kind}) is keyed for another movement ({column} {ref})"
+                shown += 1
+                if shown >= 20:
+                    return
+
+
 def run_checks() -> tuple[list[str], dict[str, int]]:
     """Run every invariant; returns the violations and the number of rows looked at."""
     from django.apps import apps

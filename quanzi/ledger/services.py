@@ -38,6 +38,12 @@ class Overdrawn(Conflict):
     code = "insufficient_balance"
 
 
+class KeyReused(Conflict):
+    """A key already names an entry with other legs: the key means one movement only."""
+
+    code = "ledger_key_reused"
+
+
 @dataclass(frozen=True)
 class Entry:
     """One journal entry to be written (``entries_post``)."""
@@ -61,7 +67,8 @@ def entry_post(
     refund_id: int | None = None,
     memo: str = "",
 ) -> JournalEntry:
-    """Write one balanced entry. The same ``key`` twice returns the first entry, unchanged.
+    """Write one balanced entry. The same ``key`` twice with the same legs returns the
+    first entry, unchanged; with other legs it is an error (``KeyReused``).
 
     Must run inside the transaction of the business change that causes it.
     """
@@ -75,9 +82,11 @@ def entry_post(
 def entries_post(entries: Sequence[Entry]) -> list[JournalEntry]:
     """Write many balanced entries in a handful of statements, whatever their number.
 
-    An entry whose key is already taken is left out (the first one stands); the entries
-    written now are returned. Must run inside the business transaction; a leg that would
-    overdraw a ``no_overdraw`` account refuses the whole call (``Overdrawn``).
+    An entry whose key is already taken with the same legs is left out (the first one
+    stands: a replay is a no-op); taken with other legs, the whole call is refused
+    (``KeyReused``). The entries written now are returned. Must run inside the business
+    transaction; a leg that would overdraw a ``no_overdraw`` account refuses the whole
+    call (``Overdrawn``).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger entries are written inside the business transaction")
@@ -99,9 +108,15 @@ def entries_post(entries: Sequence[Entry]) -> list[JournalEntry]:
     # One statement, no read first and no savepoint; a concurrent writer of the same key
     # is waited for by the database.
     written = insert_many_once(rows, unique="key")
+    specs: dict[str, Entry] = {}
+    for entry in entries:
+        first = specs.setdefault(entry.key, entry)
+        if first is not entry and _net(first.legs) != _net(entry.legs):
+            raise _reused(entry.key)
+    if len(written) < len(specs):
+        _same_as_booked([specs[key] for key in specs.keys() - {row.key for row in written}])
     if not written:
         return []
-    specs = {entry.key: entry for entry in entries}
     legs = [(row, leg) for row in written for leg in specs[row.key].legs if leg.amount != 0]
     ids = account_ids(
         AccountSpec(leg.account, leg.unit, leg.user_id, leg.no_overdraw) for _, leg in legs
@@ -131,6 +146,34 @@ def entries_post(entries: Sequence[Entry]) -> list[JournalEntry]:
             },
         )
     return written
+
+
+def _net(legs: Sequence[Leg]) -> dict[tuple[str, str], int]:
+    """What legs move, per account and unit (zero legs and leg order do not count)."""
+    net: dict[tuple[str, str], int] = defaultdict(int)
+    for leg in legs:
+        net[(leg.account, leg.unit)] += leg.amount
+    return {key: amount for key, amount in net.items() if amount}
+
+
+def _reused(key: str) -> KeyReused:
+    return KeyReused(
+        "ledger_key_reused", "this ledger key already names another movement", {"key": key}
+    )
+
+
+def _same_as_booked(entries: Sequence[Entry]) -> None:
+    """Entries whose key was taken: a replay of the same legs is fine, other legs are not.
+    Only runs when a key was taken (one query)."""
+    booked: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
+    rows = Posting.objects.filter(entry__key__in=[entry.key for entry in entries]).values_list(
+        "entry__key", "account__code", "unit", "amount"
+    )
+    for key, code, unit, amount in rows:
+        booked[key][(code, unit)] = booked[key].get((code, unit), 0) + amount
+    for entry in entries:
+        if {k: v for k, v in booked[entry.key].items() if v} != _net(entry.legs):
+            raise _reused(entry.key)
 
 
 def _check_balanced(entry: Entry) -> None:

@@ -47,7 +47,7 @@ def _fees_reward_no_one() -> Iterator[str]:
     ids = list(plan_orders.values_list("id", flat=True))
     if not ids:
         return
-    allowed = ("customer_funds", "platform_revenue", "gateway:")
+    allowed = ("customer_funds", "platform_revenue", "gateway:", "refunds_offline")
     for order_id, code in (
         Posting.objects.filter(entry__order_id__in=ids)
         .values_list("entry__order_id", "account__code")

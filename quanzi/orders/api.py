@@ -10,7 +10,7 @@ from quanzi.core.auth import require_operator
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import ErrorOut
-from quanzi.orders import refunds, selectors, services
+from quanzi.orders import refunds, refunds_offline, selectors, services
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.selectors import order_out, refund_out
 from quanzi.payments.api import PayIn, PayOut
@@ -114,11 +114,21 @@ class RefundOut(Schema):
     reason: str
     created_at: datetime
     succeeded_at: datetime | None
+    offline_reference: str = Field(
+        default="", description="set when the operator paid the refund back outside the gateway"
+    )
 
 
 class RefundPage(Schema):
     items: list[RefundOut]
     next_cursor: str | None
+
+
+class OfflineIn(Schema):
+    reference: str = Field(
+        max_length=80, description="the offline payment's reference (bank transfer number…)"
+    )
+    evidence: str = Field(max_length=500, description="how and when the money was paid back")
 
 
 class RejectIn(Schema):
@@ -290,4 +300,20 @@ def admin_refund_approve(request, refund_id: int):
 def admin_refund_reject(request, refund_id: int, payload: RejectIn):
     operator = require_operator(request)
     refunds.refund_reject(refund_id=refund_id, operator=operator, reason=payload.reason)
+    return refund_out(Refund.objects.get(pk=refund_id))
+
+
+@router.post(
+    "/admin/refunds/{refund_id}/complete-manually",
+    response={200: RefundOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def admin_refund_complete_manually(request, refund_id: int, payload: OfflineIn):
+    """Complete a refund the gateway cannot (e.g. WeChat ``ABNORMAL``) as paid offline."""
+    operator = require_operator(request)
+    refunds_offline.refund_complete_offline(
+        refund_id=refund_id,
+        operator=operator,
+        reference=payload.reference,
+        evidence=payload.evidence,
+    )
     return refund_out(Refund.objects.get(pk=refund_id))

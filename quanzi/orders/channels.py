@@ -87,6 +87,11 @@ class Channel:
     def may_ship(self, order: Order) -> bool:
         return True
 
+    def sku_units_held(self) -> dict[int, int]:
+        """Units this channel took from SKU stock outside its orders' lines, by SKU id
+        (lottery prizes set aside). ``quanzi ledger check`` counts them in the stock."""
+        return {}
+
 
 class OrderObserver:
     """Follows every order. Default methods do nothing."""
@@ -143,6 +148,10 @@ def channel_for(name: str) -> Channel:
     if channel is None:
         raise Invalid("unknown_channel", f"no selling channel named {name}")
     return channel
+
+
+def channels() -> Sequence[Channel]:
+    return tuple(_channels.values())
 
 
 def observers() -> Sequence[OrderObserver]:

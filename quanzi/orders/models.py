@@ -150,6 +150,14 @@ class Refund(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     gateway_refund_id = models.CharField(max_length=80, blank=True)
+    # Booked after the order was settled: the money came out of platform revenue, not
+    # out of the customer's funds (see docs/ledger.md).
+    after_settlement = models.BooleanField(default=False)
+    # Paid back outside the gateway by the operator (a refund the gateway could not
+    # complete): the proof the operator gave, and who gave it.
+    offline_reference = models.CharField(max_length=80, blank=True)
+    offline_evidence = models.CharField(max_length=500, blank=True)
+    offline_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ between leaves a ``processing`` refund that the retry sweep completes.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -227,6 +228,26 @@ def refund_reject(*, refund_id: int, operator: User, reason: str = "") -> Refund
 
 def refund_book_success(*, refund_id: int, gateway_refund_id: str = "") -> Refund:
     """The gateway confirmed: book the money, update the lines, settle the order's state."""
+    return refund_book(refund_id=refund_id, gateway_refund_id=gateway_refund_id)
+
+
+@dataclass(frozen=True)
+class OfflineProof:
+    """What the operator gives when it paid a refund back outside the gateway."""
+
+    reference: str
+    evidence: str
+    operator_id: int
+
+
+def refund_book(
+    *, refund_id: int, gateway_refund_id: str = "", offline: OfflineProof | None = None
+) -> Refund:
+    """Book a refund as paid: through its gateway, or (``offline``) by the operator.
+
+    Idempotent: a refund already booked is returned as it is. A zero refund (a free
+    prize, a line that paid nothing) completes without a journal entry.
+    """
     with transaction.atomic():
         refund = Refund.objects.filter(pk=refund_id).first()
         if refund is None:
@@ -238,52 +259,117 @@ def refund_book_success(*, refund_id: int, gateway_refund_id: str = "") -> Refun
             .get(pk=refund_id)
         )
         if refund.status == RefundStatus.SUCCEEDED:
+            if offline is not None and not refund.offline_reference:
+                raise Conflict(
+                    "refund_already_paid",
+                    "the gateway already paid this refund back; nothing was booked offline",
+                    {"refund_id": refund.pk},
+                )
             return refund
-        gateway = refund.payment.gateway if refund.payment else "sandbox"
-        settled = order.settled_at is not None
-        entry_post(
-            key=f"refund:{refund.pk}",
-            kind="refund",
-            legs=[
-                Leg(chart.PLATFORM_REVENUE if settled else chart.CUSTOMER_FUNDS, refund.amount),
-                Leg(chart.gateway(gateway), -refund.amount),
-            ],
-            order_id=order.pk,
-            payment_id=refund.payment_id,
-            refund_id=refund.pk,
-            memo=refund.reason,
-        )
+        if offline is not None and refund.status not in (
+            RefundStatus.APPROVED,
+            RefundStatus.PROCESSING,
+        ):
+            raise InvalidTransition(
+                "invalid_transition",
+                f"a {refund.status} refund cannot be completed; approve it first",
+                {"status": refund.status},
+            )
+        # A payment the order never took was never settled: its money is still the
+        # customer's, whatever happened to the order since.
+        refund.after_settlement = order.settled_at is not None and refund.kind != "unapplied"
+        if refund.amount:
+            _refund_entries(order, refund, offline=offline)
         refund.status = RefundStatus.SUCCEEDED
         refund.succeeded_at = timezone.now()
         refund.gateway_refund_id = gateway_refund_id[:80]
-        refund.save(update_fields=["status", "succeeded_at", "gateway_refund_id"])
+        fields = ["status", "succeeded_at", "gateway_refund_id", "after_settlement"]
+        if offline is not None:
+            refund.offline_reference = offline.reference[:80]
+            refund.offline_evidence = offline.evidence[:500]
+            refund.offline_by_id = offline.operator_id
+            fields += ["offline_reference", "offline_evidence", "offline_by_id"]
+        refund.save(update_fields=fields)
         if refund.kind == "unapplied":
             # The payment never became the order's: nothing on the order changes.
             log.info(
                 "unapplied payment returned", extra={"order_id": order.pk, "refund_id": refund.pk}
             )
             return refund
-        for part in refund.lines:
-            line = OrderLine.objects.select_for_update().get(pk=part["line_id"])
-            line.refunded_qty += part["qty"]
-            line.refunded_amount += part["amount"]
-            line.save(update_fields=["refunded_qty", "refunded_amount"])
-            if refund.restock and channel_for(order.channel).reserves_sku_stock:
-                stock_release(sku_id=line.sku_id, qty=part["qty"])
-        order.refunded_amount += refund.amount
-        fully = not OrderLine.objects.filter(order=order, refunded_qty__lt=F("qty")).exists()
-        if order.status == S.REFUNDING:
-            transition(
-                order,
-                S.REFUNDED if fully else order.status_before_refund,
-                note=f"refund {refund.pk} paid",
-            )
-        else:
-            order.save()
-        channel_for(order.channel).on_refunded(order, refund)
-        for observer in observers():
-            observer.on_refund_succeeded(order, refund)
+        _refund_apply(order, refund)
     log.info(
-        "refund paid", extra={"order_id": order.pk, "refund_id": refund.pk, "amount": refund.amount}
+        "refund paid",
+        extra={
+            "order_id": order.pk,
+            "refund_id": refund.pk,
+            "amount": refund.amount,
+            "offline": offline is not None,
+        },
     )
     return refund
+
+
+def _refund_entries(order: Order, refund: Refund, *, offline: OfflineProof | None) -> None:
+    """The refund's journal entries: the money leaves where its capture put it (the
+    customer's funds, or platform revenue once the order was settled) for the gateway,
+    or, paid offline, for ``refunds_offline``, which the gateway's money then covers."""
+    gateway = chart.gateway(refund.payment.gateway if refund.payment else "sandbox")
+    source = chart.PLATFORM_REVENUE if refund.after_settlement else chart.CUSTOMER_FUNDS
+    ids = {"order_id": order.pk, "payment_id": refund.payment_id, "refund_id": refund.pk}
+    paid_from = chart.REFUNDS_OFFLINE if offline is not None else gateway
+    entry_post(
+        key=f"refund:{refund.pk}",
+        kind="refund",
+        legs=[Leg(source, refund.amount), Leg(paid_from, -refund.amount)],
+        memo=refund.reason,
+        **ids,
+    )
+    if offline is not None:
+        entry_post(
+            key=f"refund_offline:{refund.pk}",
+            kind="refund_offline",
+            legs=[Leg(chart.REFUNDS_OFFLINE, refund.amount), Leg(gateway, -refund.amount)],
+            memo=f"paid offline: {offline.reference}",
+            **ids,
+        )
+
+
+def _refund_apply(order: Order, refund: Refund) -> None:
+    """A paid refund on the order: lines, stock, state, the channel and the observers."""
+    for part in refund.lines:
+        line = OrderLine.objects.select_for_update().get(pk=part["line_id"])
+        line.refunded_qty += part["qty"]
+        line.refunded_amount += part["amount"]
+        line.save(update_fields=["refunded_qty", "refunded_amount"])
+        if refund.restock and channel_for(order.channel).reserves_sku_stock:
+            stock_release(sku_id=line.sku_id, qty=part["qty"])
+    order.refunded_amount += refund.amount
+    fully = not OrderLine.objects.filter(order=order, refunded_qty__lt=F("qty")).exists()
+    if order.status == S.REFUNDING:
+        transition(
+            order,
+            S.REFUNDED if fully else order.status_before_refund,
+            note=f"refund {refund.pk} paid",
+        )
+    else:
+        order.save()
+    if order.status == S.REFUNDED:
+        _shipping_keep(order)
+    channel_for(order.channel).on_refunded(order, refund)
+    for observer in observers():
+        observer.on_refund_succeeded(order, refund)
+
+
+def _shipping_keep(order: Order) -> None:
+    """A refunded order leaves nothing in the customer's funds. Every line is paid back;
+    what is left is the shipping fee of an order that had shipped, which the platform
+    keeps (docs/ledger.md): it becomes revenue now, since the order never settles."""
+    kept = order.payable - order.refunded_amount
+    if kept > 0 and order.settled_at is None:
+        entry_post(
+            key=f"shipping_kept:{order.pk}",
+            kind="shipping_kept",
+            legs=[Leg(chart.CUSTOMER_FUNDS, kept), Leg(chart.PLATFORM_REVENUE, -kept)],
+            order_id=order.pk,
+            memo="shipping fee of a shipped order refunded in full",
+        )

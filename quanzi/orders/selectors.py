@@ -72,4 +72,5 @@ def refund_out(refund: Refund) -> dict:
         "reason": refund.reason,
         "created_at": refund.created_at,
         "succeeded_at": refund.succeeded_at,
+        "offline_reference": refund.offline_reference,
     }

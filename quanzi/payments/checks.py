@@ -68,7 +68,7 @@ def _gateway_matches() -> Iterator[str]:
         posted = (
             Posting.objects.filter(
                 account__code=f"gateway:{gateway}",
-                entry__kind__in=["payment", "payment_unapplied", "refund"],
+                entry__kind__in=["payment", "payment_unapplied", "refund", "refund_offline"],
             ).aggregate(s=Sum("amount"))["s"]
             or 0
         )

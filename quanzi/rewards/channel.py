@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.orders.channels import Channel, OrderObserver, PlaceContext
-from quanzi.rewards.models import DrawStatus, LotteryDraw
+from quanzi.rewards.models import DrawStatus, LotteryDraw, LotteryPrize
 from quanzi.rewards.models import PrizeKind as K
 
 
@@ -58,6 +58,28 @@ class LotteryChannel(Channel):
         LotteryDraw.objects.filter(pk=int(order.channel_ref), order_id=order.pk).update(
             status=DrawStatus.UNCLAIMED, order_id=None
         )
+
+    def on_refunded(self, order, refund) -> None:
+        """A prize refunded before it shipped comes back: to the prize's stock while the
+        lottery runs (someone else can win it), to the SKU's shelf once it is closed."""
+        if not refund.restock:
+            return  # it shipped: like any shipped goods, it is not back on the shelf
+        from quanzi.rewards.lottery import prize_unit_return
+
+        draw = LotteryDraw.objects.filter(pk=int(order.channel_ref), order_id=order.pk).first()
+        if draw is not None and draw.prize_id is not None:
+            prize_unit_return(prize_id=draw.prize_id, qty=sum(p["qty"] for p in refund.lines))
+
+    def sku_units_held(self) -> dict[int, int]:
+        """Prize units set aside from SKU stock: still in the pool or with a winner."""
+        from django.db.models import F, Sum
+
+        rows = (
+            LotteryPrize.objects.filter(kind=K.PRODUCT, sku__isnull=False)
+            .values("sku_id")
+            .annotate(units=Sum(F("stock") + F("given")))
+        )
+        return {row["sku_id"]: int(row["units"] or 0) for row in rows}
 
 
 class RewardsObserver(OrderObserver):

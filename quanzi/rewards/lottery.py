@@ -157,6 +157,20 @@ def lottery_close(*, lottery_id: int) -> Lottery:
     return lottery
 
 
+def prize_unit_return(*, prize_id: int, qty: int) -> None:
+    """Units of a product prize come back from a winner (its order was refunded before
+    shipping): into the pool while the lottery runs, onto the SKU's shelf once closed.
+    Runs in the refund's transaction."""
+    prize = LotteryPrize.objects.select_for_update().select_related("lottery").get(pk=prize_id)
+    if prize.lottery.is_active:
+        prize.stock = (prize.stock or 0) + qty
+    else:
+        stock_release(sku_id=prize.sku_id, qty=qty)
+    prize.given -= qty
+    prize.save(update_fields=["stock", "given"])
+    log.info("prize unit returned", extra={"prize_id": prize.pk, "qty": qty})
+
+
 # --- drawing ------------------------------------------------------------------
 
 

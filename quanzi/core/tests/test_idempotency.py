@@ -100,7 +100,7 @@ def test_a_retry_that_would_succeed_now_still_gets_the_first_refusal(
     headers = {"Idempotency-Key": "refused-first"}
     first = customer.api.post("/orders", body, headers=headers)
     assert first.status_code == 409 and first.json()["code"] == "out_of_stock"
-    SKU.objects.filter(pk=sku.pk).update(stock=5)
+    SKU.objects.filter(pk=sku.pk).update(stock=5, stock_received=5)  # restocked
     again = customer.api.post("/orders", body, headers=headers)
     assert again.status_code == 409 and again.json() == first.json()
     assert Order.objects.count() == 0

@@ -203,7 +203,7 @@ def test_a_closed_trade_notification_pays_nothing(customer, anon, sku, make_addr
 
 
 def test_refund_goes_back_through_alipay_once_even_if_executed_twice(
-    customer, operator, anon, sku, make_address, alipay
+    customer, operator, anon, sku, make_address, alipay, monkeypatch
 ):
     order, payment = _paid_order(customer, anon, sku, make_address, alipay, qty=3)
     line = order["lines"][0]
@@ -211,15 +211,22 @@ def test_refund_goes_back_through_alipay_once_even_if_executed_twice(
         f"/orders/{order['id']}/refunds",
         {"lines": [{"line_id": line["id"], "qty": 1}], "reason": "坏了一个"},
     ).json()
-    approved = operator.api.post(f"/admin/refunds/{refund['id']}/approve")
-    assert approved.status_code == 200 and approved.json()["status"] == "succeeded"
+    import quanzi.payments.services as payment_services
+
+    def crash(**kwargs):
+        raise RuntimeError("worker died")
+
+    # The gateway refunds, then the worker dies before booking it: the booking is lost.
+    with monkeypatch.context() as patched:
+        patched.setattr(payment_services, "refund_book_success", crash)
+        operator.api.post(f"/admin/refunds/{refund['id']}/approve")
+    assert Refund.objects.get(pk=refund["id"]).status == "processing"
+    refund_execute(refund_id=refund["id"])  # executed again: the gateway finds it, booked once
     row = Refund.objects.get(pk=refund["id"])
     assert alipay.refunds == {
         (payment.out_trade_no, row.refund_no): {"amount": yuan(sku.price), "reason": "坏了一个"}
     }
 
-    Refund.objects.filter(pk=row.pk).update(status="processing")  # as if the booking was lost
-    refund_execute(refund_id=row.pk)
     again = get_gateway("alipay").refund(
         out_trade_no=payment.out_trade_no,
         refund_no=row.refund_no,

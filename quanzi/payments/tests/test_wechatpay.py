@@ -219,7 +219,7 @@ def test_a_notification_that_is_not_a_success_pays_nothing(
 
 
 def test_refund_goes_back_through_wechatpay_once_even_if_executed_twice(
-    customer, operator, anon, sku, make_address, wechat
+    customer, operator, anon, sku, make_address, wechat, monkeypatch
 ):
     order, payment = _paid_order(customer, anon, sku, make_address, wechat, qty=3)
     line = order["lines"][0]
@@ -227,8 +227,17 @@ def test_refund_goes_back_through_wechatpay_once_even_if_executed_twice(
         f"/orders/{order['id']}/refunds",
         {"lines": [{"line_id": line["id"], "qty": 1}], "reason": "坏了一个"},
     ).json()
-    approved = operator.api.post(f"/admin/refunds/{refund['id']}/approve")
-    assert approved.status_code == 200 and approved.json()["status"] == "succeeded"
+    import quanzi.payments.services as payment_services
+
+    def crash(**kwargs):
+        raise RuntimeError("worker died")
+
+    # The gateway refunds, then the worker dies before booking it: the booking is lost.
+    with monkeypatch.context() as patched:
+        patched.setattr(payment_services, "refund_book_success", crash)
+        operator.api.post(f"/admin/refunds/{refund['id']}/approve")
+    assert Refund.objects.get(pk=refund["id"]).status == "processing"
+    refund_execute(refund_id=refund["id"])  # executed again: the gateway finds it, booked once
     row = Refund.objects.get(pk=refund["id"])
     sent = wechat.refunds[row.refund_no]
     assert sent["amount"]["refund"] == refund["amount"] == sku.price
@@ -240,8 +249,6 @@ def test_refund_goes_back_through_wechatpay_once_even_if_executed_twice(
     notified = _deliver(anon, wechat.refund_notification(row.refund_no))
     assert notified.status_code == 200 and notified.json()["code"] == "SUCCESS"
 
-    Refund.objects.filter(pk=row.pk).update(status="processing")  # as if the booking was lost
-    refund_execute(refund_id=row.pk)
     result = get_gateway("wechatpay").refund(
         out_trade_no=payment.out_trade_no,
         refund_no=row.refund_no,
