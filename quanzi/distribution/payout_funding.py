@@ -28,7 +28,7 @@ from quanzi.core.logging import get_logger
 from quanzi.distribution import books
 from quanzi.ledger.accounts import account_id
 from quanzi.ledger.models import Account, JournalEntry
-from quanzi.ledger.services import Leg, balance, entry_post
+from quanzi.ledger.services import KeyReused, Leg, balance, entry_post
 
 log = get_logger("quanzi.distribution")
 
@@ -76,21 +76,22 @@ def payout_deposit(*, gateway: str, amount: int, reference: str, operator: User)
         raise Invalid("invalid_reference", "a reference has 1 to 64 letters, digits, or _ . : -")
     key = f"payout_deposit:{reference}"
     code = books.payout_funding_code(gateway)
-    with transaction.atomic():
-        _locked_balance(gateway)
-        entry = entry_post(
-            key=key,
-            kind="payout_deposit",
-            legs=[Leg(code, amount), Leg(books.PAYOUT_DEPOSITS, -amount)],
-            memo=f"deposit {reference} at {gateway} by operator {operator.pk}",
-        )
-        booked = dict(entry.postings.values_list("account__code", "amount"))
-        if booked.get(code) != amount:
-            raise Conflict(
-                "idempotency_conflict",
-                "this reference was recorded with another gateway or amount",
-                {"reference": reference},
+    try:
+        with transaction.atomic():
+            _locked_balance(gateway)
+            entry = entry_post(
+                key=key,
+                kind="payout_deposit",
+                legs=[Leg(code, amount), Leg(books.PAYOUT_DEPOSITS, -amount)],
+                memo=f"deposit {reference} at {gateway} by operator {operator.pk}",
             )
+    except KeyReused as taken:
+        # The ledger refuses a key that already names another movement.
+        raise Conflict(
+            "idempotency_conflict",
+            "this reference was recorded with another gateway or amount",
+            {"reference": reference},
+        ) from taken
     log.info(
         "payout deposit",
         extra={"gateway": gateway, "amount": amount, "reference": reference},
