@@ -259,7 +259,7 @@ class GroupChannel(Channel):
         if group.paid_count >= group.size:
             from quanzi.groupbuy.services import group_succeed
 
-            group_succeed(group=group, paying_order_id=order.pk)
+            group_succeed(group=group)
             return S.TO_SHIP
         notices.member_paid(group=group, member=member)
         return S.GROUPING
