@@ -68,8 +68,12 @@ Rules and decisions
   are forming run to their own expiry and may still be joined.
 * **Per-user limit** counts units reserved or bought in the campaign, across all the
   person's groups; cancelled and refunded units count no more.
-* A group's paid count decides success: a payment that arrives while the group is still
-  ``forming`` counts even if the clock passed its expiry and the sweep has not run yet.
+* A group's window is its ``expires_at``: a join or a payment request after it is
+  refused, and money that arrives for a place after it (a late notification) does not
+  count, even before the expiry sweep has closed the group: the member's place is
+  ``lost`` and the order is refunded in full. Every payment is created at the gateway
+  with the order's payment deadline (never later than the group's expiry), so an old
+  QR code stops taking money when the window closes.
 * A group price below the supply cost is a platform subsidy: at settlement the gap is
   booked to ``marketing_subsidy`` (``channel.GroupSubsidy``).
 """

@@ -22,6 +22,7 @@ from quanzi.catalog.services import sales_add, stock_release, stock_reserve
 from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.tasks import enqueue
 from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Entry, Leg, entries_post
@@ -234,6 +235,10 @@ def order_cancel(*, order_id: int, actor: User | None = None, reason: str = "use
 
 
 def _release(order: Order) -> None:
+    if order.payments.filter(status="created").exists():
+        # After commit, with no row locked: close them at the gateway so that an old QR
+        # code or pay URL takes no money (the reconcile sweep retries what fails).
+        enqueue("quanzi.payments.services.payments_close_for_order", order_id=order.pk)
     chan = channel_for(order.channel)
     if chan.reserves_sku_stock:
         for line in order.lines.order_by("sku_id"):
