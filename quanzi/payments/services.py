@@ -6,6 +6,10 @@
   idempotent on the gateway's transaction id, safe twice, late or out of order.
 * ``refund_execute``: send a refund through the gateway the order was paid with,
   idempotent on the refund number; retried by a sweep until the gateway confirms.
+* ``payments_close_for_order`` / ``payments_reconcile``: close the trades of cancelled
+  orders at the gateway and find payments whose notifications were lost.
+
+See docs/architecture.md, "Payments at the gateway".
 """
 
 from __future__ import annotations
@@ -58,6 +62,19 @@ def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
             if existing is not None:
                 return existing
             return _payment_insert(order=order, gw=gw, user=user)
+    return payment_prepare(order_id=order_id, user=user, gateway=gateway)
+
+
+def payment_prepare(*, order_id: int, user: User, gateway: str) -> Payment:
+    """Start a payment through a gateway that must be asked over the network: record,
+    commit, ask with no row locked, store the answer. Idempotent: a payment that has its
+    answer already is returned as it is, without a call.
+
+    Inside a caller's transaction (the ``Idempotency-Key`` wrapper) the call would hold
+    the order's lock until that transaction ends: the API calls this first, outside it
+    (``payments.api.order_pay``), so that the wrapped ``payment_create`` finds the answer.
+    """
+    gw = get_gateway(gateway)
     with transaction.atomic():
         order = _lock_payable(order_id, user)
         payment = _open_payment(order, gateway)

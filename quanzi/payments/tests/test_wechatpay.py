@@ -485,10 +485,20 @@ def test_the_prepay_call_runs_with_no_transaction_and_no_row_locked(
     order = _order(customer, sku, make_address)
 
     answer, payment = _pay(customer, order)
+    keyed = _order(customer, sku, make_address)
+    path, body, key = (
+        f"/orders/{keyed['id']}/pay",
+        {"gateway": "wechatpay"},
+        {"Idempotency-Key": "k1"},
+    )
+    first = customer.api.post(path, body, headers=key)
+    again = customer.api.post(path, body, headers=key)
 
-    assert seen == [False]  # the 25-second call never holds the order row
+    assert seen == [False, False]  # the 25-second call never holds the order row
     assert answer["params"]["code_url"] == wechat.trades[payment.out_trade_no]["code_url"]
     assert payment.params == answer["params"]
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["params"]["code_url"]
 
 
 @pytest.mark.postgres
