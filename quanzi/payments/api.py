@@ -60,7 +60,7 @@ def order_pay(request, order_id: int, payload: PayIn):
 
 @router.post(
     "/payments/sandbox/{payment_id}/complete",
-    response={200: CompleteOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: CompleteOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def sandbox_complete(request, payment_id: int):
     notification = services.sandbox_complete(payment_id=payment_id, user=request.auth)
