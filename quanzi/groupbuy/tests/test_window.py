@@ -53,3 +53,25 @@ def test_money_for_a_place_after_the_groups_window_is_returned(
     assert groups_expire_due(now=later()) == 1
     assert Group.objects.get(pk=group_id).status == "failed"
     assert Order.objects.get(user=leader).status == "refunded"
+
+
+def test_joining_or_paying_after_the_groups_window_is_refused(
+    make_user, make_campaign, peach_sku, flow
+):
+    campaign = make_campaign(group_size=3)
+    leader, friend, stranger = make_user(), make_user(), make_user()
+    group_id = flow.open(leader, campaign, peach_sku)["group_id"]
+    friend_order = flow.join(friend, group_id, peach_sku, pay=False)["order_id"]
+    # The friend's place is held no longer than the group lives.
+    group = Group.objects.get(pk=group_id)
+    assert Order.objects.get(pk=friend_order).expires_at <= group.expires_at
+    gone = timezone.now() - timedelta(seconds=1)
+    Group.objects.filter(pk=group_id).update(expires_at=gone)
+    Order.objects.filter(pk=friend_order).update(expires_at=gone)
+
+    late_pay = friend.api.post(f"/orders/{friend_order}/pay", {"gateway": "sandbox"})
+    late_join = flow.join(stranger, group_id, peach_sku, pay=False, expect=409)
+
+    assert late_pay.status_code == 409 and late_pay.json()["code"] == "payment_expired"
+    assert late_join["code"] == "group_closed"
+    assert not Payment.objects.filter(order_id=friend_order).exists()
