@@ -55,6 +55,25 @@ def drain(step: Callable[..., int], *, batch: int, seconds: float = DRAIN_SECOND
             return total
 
 
+def drain_past_failures(
+    step: Callable[..., int], *, batch: int, seconds: float = DRAIN_SECONDS
+) -> int:
+    """``drain`` for a sweep that skips the items that fail: ``step(batch=, failed=)``
+    leaves out the ids in ``failed`` (a set kept for this run) and adds to it each id it
+    logged and skipped. Another batch is taken while the last one was full counting its
+    failures, so one bad item neither ends the run nor is retried in a loop within it;
+    the next run tries it once again."""
+    deadline = time.monotonic() + seconds
+    failed: set[int] = set()
+    total = 0
+    while True:
+        before = len(failed)
+        done = step(batch=batch, failed=failed)
+        total += done
+        if done + len(failed) - before < batch or time.monotonic() >= deadline:
+            return total
+
+
 def discover() -> dict[str, Sweep]:
     for config in apps.get_app_configs():
         if config.name.startswith("quanzi."):

@@ -18,15 +18,21 @@ How it works
   counts toward the size, and when the payment window ends the orders sweep cancels the
   order, which frees the slot. Orders stay ``grouping`` until the group succeeds.
 * **Success**: the payment that makes the paid members reach the size moves the group to
-  ``succeeded`` and every member order to ``to_ship`` in the same transaction. Orders of
+  ``succeeded`` and its own order to ``to_ship`` in its transaction; the other members'
+  orders follow right after commit, each in its own transaction
+  (``services.member_ship``; the ``groupbuy.ship_stragglers`` sweep is the safety net),
+  so that transaction never waits for another member's order (see "Locks"). Orders of
   a group that has not succeeded never ship (``GroupChannel.may_ship``).
-* **Failure**: the ``groupbuy.expire_groups`` sweep fails groups whose time ran out. In
-  one short transaction per group it marks the group ``failed`` and creates an approved
-  full refund record for every paid order (``refund_create_auto``); the money moves
-  after commit, idempotent on the refund number and retried by
+* **Failure**: the ``groupbuy.expire_groups`` sweep fails groups whose time ran out. One
+  short transaction marks the group ``failed``; then each paid member's order gets an
+  approved full refund record (``refund_create_auto``) in a transaction of its own, so
+  a member whose order is busy with another refund (a second payment being returned)
+  waits alone and the ``groupbuy.refund_stragglers`` sweep refunds it once that is
+  done. The money moves after commit, idempotent on the refund number and retried by
   ``payments.retry_refunds`` until the gateway confirms. Unpaid member orders are past
-  their payment window already and the payment-timeout sweep cancels them. Stock (SKU and campaign allotment) comes back when a refund
-  succeeds; coupons and points through the order observers. Members are notified.
+  their payment window already and the payment-timeout sweep cancels them. Stock (SKU
+  and campaign allotment) comes back when a refund succeeds; coupons and points through
+  the order observers. Members are notified.
 * **Simulated fill**: at expiry a forming group missing at most *k* members succeeds;
   the platform buys the missing units from the supplier at supply cost, booked once as
   ``Dr marketing_subsidy / Cr supplier_payable:<supplier>`` under the key
@@ -41,12 +47,14 @@ How it works
 Rules and decisions
 -------------------
 * **Locks.** "Is the group full?" is only answered under the ``Group`` row lock, by
-  counting the members that hold a place. Lock order everywhere: order → SKU → campaign
-  → per-user quota → group (→ the other members' orders, when a payment completes the
-  group). Cancelling a reservation frees its place by updating its own member row and
-  never takes the group lock, so the payment-timeout sweep (which cancels many orders in
-  one transaction) never waits on a payment in flight. The expiry sweep takes its locks
-  with ``NOWAIT`` and skips a busy group until its next run, so it never waits either.
+  counting the members that hold a place. Every path follows the project's one lock
+  order (docs/architecture.md, "Lock order"): order → SKU → campaign → per-user quota →
+  group, and nothing that holds the group waits for an order: a succeeding group ships
+  its other members' orders after commit, and the expiry sweep locks no order at all.
+  Cancelling a reservation frees its place by updating its own member row and never
+  takes the group lock (except a leader's still-pending group, which nobody else can be
+  in), so the payment-timeout sweep never waits on a payment in flight. The expiry sweep
+  takes the group lock with ``NOWAIT`` and skips a busy group until its next run.
 * **Overlapping activities** (DESIGN failure mode 10): one SKU is in at most one active
   group campaign at any moment; creating a campaign whose window overlaps an active
   campaign on any of the same SKUs is refused with ``409 campaign_overlap``. Prices never
@@ -60,8 +68,12 @@ Rules and decisions
   are forming run to their own expiry and may still be joined.
 * **Per-user limit** counts units reserved or bought in the campaign, across all the
   person's groups; cancelled and refunded units count no more.
-* A group's paid count decides success: a payment that arrives while the group is still
-  ``forming`` counts even if the clock passed its expiry and the sweep has not run yet.
+* A group's window is its ``expires_at``: a join or a payment request after it is
+  refused, and money that arrives for a place after it (a late notification) does not
+  count, even before the expiry sweep has closed the group: the member's place is
+  ``lost`` and the order is refunded in full. Every payment is created at the gateway
+  with the order's payment deadline (never later than the group's expiry), so an old
+  QR code stops taking money when the window closes.
 * A group price below the supply cost is a platform subsidy: at settlement the gap is
   booked to ``marketing_subsidy`` (``channel.GroupSubsidy``).
 """

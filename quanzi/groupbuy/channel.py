@@ -136,6 +136,10 @@ def units_return(*, member: GroupMember, qty: int) -> None:
     member.save(update_fields=["returned_qty"])
 
 
+def _expired(group: Group, now) -> bool:
+    return group.expires_at is not None and group.expires_at <= now
+
+
 def _member_of(order) -> GroupMember | None:
     return GroupMember.objects.filter(order_id=order.pk).first()
 
@@ -238,8 +242,10 @@ class GroupChannel(Channel):
         group = group_lock(member.group_id)
         member = GroupMember.objects.select_related("user").get(pk=member.pk)
         now = timezone.now()
+        # A forming group takes money only inside its window: past ``expires_at`` the
+        # place is lost even before the expiry sweep has closed the group.
         slot_held = member.status == MemberStatus.RESERVED and (
-            group.status == GroupStatus.FORMING
+            (group.status == GroupStatus.FORMING and not _expired(group, now))
             or (group.status == GroupStatus.PENDING and member.is_leader)
         )
         if not slot_held:
@@ -259,7 +265,7 @@ class GroupChannel(Channel):
         if group.paid_count >= group.size:
             from quanzi.groupbuy.services import group_succeed
 
-            group_succeed(group=group, paying_order_id=order.pk)
+            group_succeed(group=group)
             return S.TO_SHIP
         notices.member_paid(group=group, member=member)
         return S.GROUPING

@@ -12,3 +12,8 @@ def expire_groups() -> int:
 @sweep("groupbuy.refund_stragglers", every=300)
 def refund_stragglers() -> int:
     return services.groups_refund_stragglers()
+
+
+@sweep("groupbuy.ship_stragglers", every=300)
+def ship_stragglers() -> int:
+    return services.groups_ship_stragglers()

@@ -18,6 +18,7 @@ from quanzi.accounts.models import User
 from quanzi.catalog.models import SKU
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
+from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
 from quanzi.groupbuy.channel import NAME
 from quanzi.groupbuy.models import (
@@ -31,8 +32,9 @@ from quanzi.groupbuy.models import (
 )
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
-from quanzi.orders.models import Order
+from quanzi.orders.models import Order, Refund
 from quanzi.orders.models import Status as S
+from quanzi.orders.refunds import OPEN as OPEN_REFUND
 from quanzi.orders.refunds import refund_create_auto
 from quanzi.orders.services import order_place
 from quanzi.orders.states import transition
@@ -267,44 +269,79 @@ def group_join(
 # --- success ---------------------------------------------------------------------------
 
 
-def _ship_orders(orders: list[Order], *, group: Group) -> None:
-    """Member orders of a succeeded group leave ``grouping`` for ``to_ship``."""
-    for order in orders:
-        if order.status in (S.GROUPING, S.PAID):
-            transition(order, S.TO_SHIP, note=f"group {group.pk} succeeded")
-        elif order.status == S.REFUNDING and order.status_before_refund in (S.GROUPING, S.PAID):
-            # A refund is being decided: if it is turned down, the order ships.
-            order.status_before_refund = S.TO_SHIP
-            order.save(update_fields=["status_before_refund"])
+def _ship_order(order: Order, *, group: Group) -> bool:
+    """A member order of a succeeded group leaves ``grouping`` for ``to_ship``."""
+    if order.status in (S.GROUPING, S.PAID):
+        transition(order, S.TO_SHIP, note=f"group {group.pk} succeeded")
+        return True
+    if order.status == S.REFUNDING and order.status_before_refund in (S.GROUPING, S.PAID):
+        # A refund is being decided: if it is turned down, the order ships.
+        order.status_before_refund = S.TO_SHIP
+        order.save(update_fields=["status_before_refund"])
+        return True
+    return False
 
 
-def group_succeed(
-    *, group: Group, paying_order_id: int | None = None, locked: dict[int, Order] | None = None
-) -> None:
-    """Mark a locked group succeeded and send every paid member's order to shipping.
+def group_succeed(*, group: Group) -> None:
+    """Mark a locked group succeeded, in the caller's transaction (the payment that
+    completed it, or the expiry sweep's simulated fill).
 
-    Runs in the caller's transaction: the payment that completed the group (its own
-    order moves on through ``after_paid``) or the expiry sweep (orders locked already).
+    The members' orders are not locked here: nothing that holds a group row waits for an
+    order row (docs/architecture.md, "Lock order"). Each paid member's order is sent to
+    shipping right after commit in its own transaction (``member_ship``), and the
+    ``groupbuy.ship_stragglers`` sweep does it should that be interrupted. The paying
+    order moves on through ``after_paid``.
     """
     members = list(
         GroupMember.objects.select_related("user")
         .filter(group=group, status=MemberStatus.PAID)
         .order_by("order_id")
     )
-    other_ids = [m.order_id for m in members if m.order_id != paying_order_id]
-    if locked is None:
-        orders = list(Order.objects.select_for_update().filter(pk__in=other_ids).order_by("pk"))
-    else:
-        orders = [locked[order_id] for order_id in other_ids]
-    _ship_orders(orders, group=group)
     group.status = GroupStatus.SUCCEEDED
     group.closed_at = timezone.now()
     group.save()
+    for member in members:
+        enqueue("quanzi.groupbuy.services.member_ship", order_id=member.order_id)
     notices.succeeded(group=group, members=members)
     log.info(
         "group succeeded",
         extra={"group_id": group.pk, "paid": group.paid_count, "simulated": group.simulated},
     )
+
+
+def member_ship(*, order_id: int) -> bool:
+    """Send a paid member's order of a succeeded group to shipping (idempotent)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        member = GroupMember.objects.filter(order_id=order_id, status=MemberStatus.PAID).first()
+        if order is None or member is None:
+            return False
+        # A group's success is final: reading it without its lock is safe.
+        group = Group.objects.get(pk=member.group_id)
+        if group.status != GroupStatus.SUCCEEDED:
+            return False
+        return _ship_order(order, group=group)
+
+
+def groups_ship_stragglers(*, batch: int = 200) -> int:
+    """Sweep: ship every paid member order of a succeeded group still waiting for it."""
+    ids = list(
+        GroupMember.objects.filter(status=MemberStatus.PAID, group__status=GroupStatus.SUCCEEDED)
+        .filter(
+            Q(order__status__in=[S.PAID, S.GROUPING])
+            | Q(order__status=S.REFUNDING, order__status_before_refund__in=[S.PAID, S.GROUPING])
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)[:batch]
+    )
+    done = 0
+    for order_id in ids:
+        try:
+            if member_ship(order_id=order_id):
+                done += 1
+        except Exception:  # noqa: BLE001 - one bad order must not stop the others
+            log.exception("group member shipping failed", extra={"order_id": order_id})
+    return done
 
 
 def _simulated_fill(group: Group, paid: list[GroupMember], missing: int) -> None:
@@ -332,13 +369,15 @@ def _simulated_fill(group: Group, paid: list[GroupMember], missing: int) -> None
 def group_expire(*, group_id: int, now: datetime | None = None) -> str | None:
     """Close one group whose time ran out: simulated fill or failure with refunds.
 
-    One short transaction. Locks are taken with NOWAIT (a busy group raises
-    ``OperationalError`` and is retried by the next sweep run). Refunds are records
-    executed after commit, so a crash leaves either nothing done or everything owed
-    recorded. Unpaid reservations are past their payment window already (it never
-    outlives the group): the payment-timeout sweep cancels them, and a payment that still
-    comes in finds the group closed and is refunded. Returns the outcome, or ``None``
-    when there was nothing to do.
+    One short transaction marks the group; it locks only the group row, with NOWAIT (a
+    busy group raises ``OperationalError`` and is retried by the next sweep run), and no
+    order row. Then each paid member is refunded (or, after a simulated fill, shipped)
+    in a transaction of its own, so one member whose order cannot be refunded now (a
+    refund of it already in flight) holds up nobody else; the
+    ``groupbuy.refund_stragglers`` sweep refunds it later. Unpaid reservations are past
+    their payment window already (it never outlives the group): the payment-timeout
+    sweep cancels them, and a payment that still comes in finds the group closed and is
+    refunded. Returns the outcome, or ``None`` when there was nothing to do.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -357,31 +396,25 @@ def group_expire(*, group_id: int, now: datetime | None = None) -> str | None:
             .order_by("order_id")
         )
         paid = [m for m in members if m.status == MemberStatus.PAID]
-        orders = {
-            order.pk: order
-            for order in Order.objects.select_for_update(nowait=True)
-            .filter(pk__in=[m.order_id for m in paid])
-            .order_by("pk")
-        }
         missing = group.size - len(paid)
         if paid and 0 < missing <= campaign.simulated_fill_max_missing:
             _simulated_fill(group, paid, missing)
-            group_succeed(group=group, locked=orders)
-            outcome = GroupStatus.SUCCEEDED
-        else:
-            group.status = GroupStatus.FAILED
-            group.closed_at = now
-            group.save(update_fields=["status", "closed_at"])
-            for member in paid:
-                order = orders[member.order_id]
-                # An order with a refund already in progress is left to it; the
-                # stragglers sweep refunds whatever it leaves.
-                if order.status in (S.GROUPING, S.PAID):
-                    refund_create_auto(order=order, reason=f"group {group.pk} failed")
-            notices.failed(group=group, members=members)
-            outcome = GroupStatus.FAILED
-            log.info("group failed", extra={"group_id": group.pk, "paid": len(paid)})
-    return outcome
+            group_succeed(group=group)
+            return GroupStatus.SUCCEEDED
+        group.status = GroupStatus.FAILED
+        group.closed_at = now
+        group.save(update_fields=["status", "closed_at"])
+        notices.failed(group=group, members=members)
+        log.info("group failed", extra={"group_id": group.pk, "paid": len(paid)})
+    for member in paid:
+        try:
+            _refund_if_owed(member.order_id, f"group {group.pk} failed")
+        except Exception:  # noqa: BLE001 - the others are refunded; the sweep retries it
+            log.exception(
+                "group member refund failed",
+                extra={"group_id": group.pk, "order_id": member.order_id},
+            )
+    return GroupStatus.FAILED
 
 
 def groups_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
@@ -411,6 +444,11 @@ def _refund_if_owed(order_id: int, reason: str) -> bool:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.status not in (S.PAID, S.GROUPING):
+            return False
+        if Refund.objects.filter(order=order, status__in=OPEN_REFUND).exists():
+            # Another refund of this order is in flight (a second payment going back):
+            # one refund at a time per order; the stragglers sweep comes back for it.
+            log.info("order busy with a refund; refunded later", extra={"order_id": order_id})
             return False
         member = GroupMember.objects.select_related("group").filter(order=order).first()
         owed = member is not None and (

@@ -22,6 +22,7 @@ from quanzi.catalog.services import sales_add, stock_release, stock_reserve
 from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.tasks import enqueue
 from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Entry, Leg, entries_post
@@ -234,6 +235,10 @@ def order_cancel(*, order_id: int, actor: User | None = None, reason: str = "use
 
 
 def _release(order: Order) -> None:
+    if order.payments.filter(status="created").exists():
+        # After commit, with no row locked: close them at the gateway so that an old QR
+        # code or pay URL takes no money (the reconcile sweep retries what fails).
+        enqueue("quanzi.payments.services.payments_close_for_order", order_id=order.pk)
     chan = channel_for(order.channel)
     if chan.reserves_sku_stock:
         for line in order.lines.order_by("sku_id"):
@@ -243,13 +248,14 @@ def _release(order: Order) -> None:
         observer.on_cancelled(order)
 
 
-def orders_expire_unpaid(*, now=None, batch: int = 500) -> int:
-    """Sweep: cancel orders whose payment window has passed (idempotent)."""
+def orders_expire_unpaid(*, now=None, batch: int = 500, failed: set[int] | None = None) -> int:
+    """Sweep: cancel orders whose payment window has passed (idempotent). Ids in
+    ``failed`` are left out; ids that fail are added to it."""
     now = now or timezone.now()
-    ids = list(
-        Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=now)
-        .order_by("id")
-        .values_list("id", flat=True)[:batch]
+    ids = _due(
+        Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=now),
+        batch=batch,
+        failed=failed,
     )
 
     def expire(order_id: int) -> bool:
@@ -261,7 +267,7 @@ def orders_expire_unpaid(*, now=None, batch: int = 500) -> int:
         transition(order, S.CANCELLED, note="payment timeout")
         return True
 
-    return _sweep(ids, _each(expire))
+    return _sweep(ids, _each(expire), what="payment timeout", failed=failed)
 
 
 # Orders settled per transaction by ``orders_settle_due``.
@@ -273,32 +279,54 @@ def _each(one: Callable[[int], bool]) -> Callable[[list[int]], int]:
     return lambda chunk: sum(1 for item in chunk if one(item))
 
 
-def _sweep(ids: list[int], many: Callable[[list[int]], int], *, chunk_size: int = 1) -> int:
+def _sweep(
+    ids: list[int],
+    many: Callable[[list[int]], int],
+    *,
+    what: str,
+    failed: set[int] | None = None,
+    chunk_size: int = 1,
+) -> int:
     """Run ``many(chunk)`` (lock, check, write; no transaction of its own; returns how many
     it did) over ``ids``, ``chunk_size`` ids per transaction.
 
     Chunks save commits (WAL flushes) and let ``many`` batch its statements; they suit
     sweeps that touch no hot rows (settlement), never stock (a chunk would hold a flash
     deal's SKU row for the whole chunk). When anything in a chunk fails, the chunk is
-    rolled back and done again one id per transaction, so the ids before the failing one
-    are kept and its error propagates, exactly as with one transaction per order.
+    rolled back and done again one id per transaction. An id that fails alone is logged
+    with its id and skipped (added to ``failed``): the ids after it are still done, and
+    the next run tries it again (see docs/architecture.md, "Sweeps").
     """
     done = 0
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
         try:
             with transaction.atomic():
-                in_chunk = many(chunk)
+                done += many(chunk)
+            continue
         except Exception:
             if len(chunk) == 1:
-                raise
-            for item in chunk:  # one by one: the failing id raises again, alone
+                _skip(chunk[0], what=what, failed=failed)
+                continue
+        for item in chunk:  # one by one: only the failing id is left out
+            try:
                 with transaction.atomic():
-                    in_chunk = many([item])
-                done += in_chunk
-            continue
-        done += in_chunk
+                    done += many([item])
+            except Exception:
+                _skip(item, what=what, failed=failed)
     return done
+
+
+def _skip(order_id: int, *, what: str, failed: set[int] | None) -> None:
+    log.exception(f"{what} failed; order skipped until the next run", extra={"order_id": order_id})
+    if failed is not None:
+        failed.add(order_id)
+
+
+def _due(queryset, *, batch: int, failed: set[int] | None) -> list[int]:
+    if failed:
+        queryset = queryset.exclude(pk__in=failed)
+    return list(queryset.order_by("id").values_list("id", flat=True)[:batch])
 
 
 @transaction.atomic
@@ -366,14 +394,14 @@ def order_complete(*, order_id: int, note: str = "completed") -> Order:
         return order
 
 
-def orders_auto_confirm(*, now=None, batch: int = 500) -> int:
+def orders_auto_confirm(*, now=None, batch: int = 500, failed: set[int] | None = None) -> int:
     """Sweep: confirm receipt of orders shipped longer ago than ``auto_confirm_seconds``."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=get_settings().auto_confirm_seconds)
-    ids = list(
-        Order.objects.filter(status__in=[S.SHIPPED, S.DELIVERED], shipped_at__lte=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)[:batch]
+    ids = _due(
+        Order.objects.filter(status__in=[S.SHIPPED, S.DELIVERED], shipped_at__lte=cutoff),
+        batch=batch,
+        failed=failed,
     )
 
     def confirm(order_id: int) -> bool:
@@ -383,7 +411,7 @@ def orders_auto_confirm(*, now=None, batch: int = 500) -> int:
             return True
         return False
 
-    return _sweep(ids, _each(confirm))
+    return _sweep(ids, _each(confirm), what="auto-confirm", failed=failed)
 
 
 def _settlement_legs(orders: list[Order]) -> dict[int, list[Leg]]:
@@ -459,13 +487,20 @@ def _settle_many(order_ids: list[int], now) -> int:
     return len(orders)
 
 
-def orders_settle_due(*, now=None, batch: int = 1000) -> int:
+def orders_settle_due(*, now=None, batch: int = 1000, failed: set[int] | None = None) -> int:
+    """Sweep: settle completed orders whose after-sales window has ended."""
     now = now or timezone.now()
-    ids = list(
+    ids = _due(
         Order.objects.filter(
             status=S.COMPLETED, settled_at__isnull=True, after_sales_ends_at__lte=now
-        )
-        .order_by("id")
-        .values_list("id", flat=True)[:batch]
+        ),
+        batch=batch,
+        failed=failed,
     )
-    return _sweep(ids, lambda chunk: _settle_many(chunk, now), chunk_size=SWEEP_CHUNK)
+    return _sweep(
+        ids,
+        lambda chunk: _settle_many(chunk, now),
+        what="settlement",
+        failed=failed,
+        chunk_size=SWEEP_CHUNK,
+    )

@@ -42,6 +42,11 @@ class CompleteOut(Schema):
     "/orders/{order_id}/pay", response={200: PayOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 )
 def order_pay(request, order_id: int, payload: PayIn):
+    if not get_gateway(payload.gateway).starts_offline:
+        # The provider is asked before the Idempotency-Key's transaction opens, so no
+        # row stays locked during the call; ``work`` then finds the payment started.
+        services.payment_prepare(order_id=order_id, user=request.auth, gateway=payload.gateway)
+
     def work():
         payment = services.payment_create(
             order_id=order_id, user=request.auth, gateway=payload.gateway
@@ -55,7 +60,7 @@ def order_pay(request, order_id: int, payload: PayIn):
 
 @router.post(
     "/payments/sandbox/{payment_id}/complete",
-    response={200: CompleteOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: CompleteOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def sandbox_complete(request, payment_id: int):
     notification = services.sandbox_complete(payment_id=payment_id, user=request.auth)

@@ -69,7 +69,7 @@ class SandboxRecord(models.Model):
     payouts are idempotent on their numbers exactly as a real one is.
     """
 
-    kind = models.CharField(max_length=10)  # charge, refund, payout
+    kind = models.CharField(max_length=10)  # charge, refund, payout, close
     number = models.CharField(max_length=40)
     amount = models.BigIntegerField()
     reference = models.CharField(max_length=80)

@@ -6,6 +6,10 @@
   idempotent on the gateway's transaction id, safe twice, late or out of order.
 * ``refund_execute``: send a refund through the gateway the order was paid with,
   idempotent on the refund number; retried by a sweep until the gateway confirms.
+* ``payments_close_for_order`` / ``payments_reconcile``: close the trades of cancelled
+  orders at the gateway and find payments whose notifications were lost.
+
+See docs/architecture.md, "Payments at the gateway".
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from quanzi.accounts.models import User
-from quanzi.core.errors import Invalid, InvalidTransition, NotFound
+from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.transactions import service_atomic
@@ -41,37 +45,99 @@ def _trade_no() -> str:
 
 
 def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
-    """Start paying an order; asking again for the same gateway resumes the same payment."""
+    """Start paying an order; asking again for the same gateway resumes the same payment.
+
+    A gateway that signs locally starts the payment under the order's lock. A gateway
+    that must be asked over the network (WeChat Pay's prepay, up to 25 s) is never
+    awaited with a row locked: the payment record is written and committed first, the
+    gateway is asked with no transaction open, and its answer is stored afterwards. Two
+    requests racing for one order share one record and one ``out_trade_no``, which the
+    gateway treats as one trade.
+    """
     gw = get_gateway(gateway)
-    with service_atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.user_id != user.pk:
-            raise NotFound("order_not_found", "no such order")
-        if order.status != S.PENDING_PAYMENT:
-            raise InvalidTransition(
-                "invalid_transition",
-                f"an order that is {order.status} cannot be paid",
-                {"status": order.status},
-            )
-        if order.expires_at <= timezone.now():
-            raise InvalidTransition(
-                "payment_expired", "the payment window of this order has closed"
-            )
-        existing = Payment.objects.filter(
-            order=order, gateway=gateway, status=Payment.CREATED
-        ).first()
-        if existing is not None and existing.amount == order.payable:
-            return existing
-        return _payment_insert(order=order, gw=gw, user=user)
+    if gw.starts_offline:
+        with service_atomic():
+            order = _lock_payable(order_id, user)
+            existing = _open_payment(order, gateway)
+            if existing is not None:
+                return existing
+            return _payment_insert(order=order, gw=gw, user=user)
+    return payment_prepare(order_id=order_id, user=user, gateway=gateway)
+
+
+def payment_prepare(*, order_id: int, user: User, gateway: str) -> Payment:
+    """Start a payment through a gateway that must be asked over the network: record,
+    commit, ask with no row locked, store the answer. Idempotent: a payment that has its
+    answer already is returned as it is, without a call.
+
+    Inside a caller's transaction (the ``Idempotency-Key`` wrapper) the call would hold
+    the order's lock until that transaction ends: the API calls this first, outside it
+    (``payments.api.order_pay``), so that the wrapped ``payment_create`` finds the answer.
+    """
+    gw = get_gateway(gateway)
+    with transaction.atomic():
+        order = _lock_payable(order_id, user)
+        payment = _open_payment(order, gateway)
+        if payment is None:
+            payment = _payment_record(order=order, gateway=gateway)
+        elif payment.params:
+            return payment
+        expires_at = order.expires_at
+    params = gw.create(
+        out_trade_no=payment.out_trade_no,
+        amount=payment.amount,
+        description=f"Quanzi order {order.pk}",
+        user_ref=str(user.pk),
+        expires_at=expires_at,
+    )
+    Payment.objects.filter(pk=payment.pk, status=Payment.CREATED).update(params=params)
+    payment.params = params
+    return payment
+
+
+def _lock_payable(order_id: int, user: User) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or order.user_id != user.pk:
+        raise NotFound("order_not_found", "no such order")
+    if order.status != S.PENDING_PAYMENT:
+        raise InvalidTransition(
+            "invalid_transition",
+            f"an order that is {order.status} cannot be paid",
+            {"status": order.status},
+        )
+    if order.expires_at <= timezone.now():
+        raise InvalidTransition("payment_expired", "the payment window of this order has closed")
+    return order
+
+
+def _open_payment(order: Order, gateway: str) -> Payment | None:
+    existing = Payment.objects.filter(order=order, gateway=gateway, status=Payment.CREATED).first()
+    if existing is not None and existing.amount == order.payable:
+        return existing
+    return None
+
+
+def _payment_record(*, order: Order, gateway: str, params: dict | None = None) -> Payment:
+    payment = Payment.objects.create(
+        order=order,
+        gateway=gateway,
+        out_trade_no=_trade_no(),
+        amount=order.payable,
+        params=params or {},
+    )
+    PaymentEvent.objects.create(payment=payment, kind="created", payload={"amount": payment.amount})
+    return payment
 
 
 def _payment_insert(*, order: Order, gw, user: User) -> Payment:
+    """A payment through a gateway that signs locally, in the caller's transaction."""
     out_trade_no = _trade_no()
     params = gw.create(
         out_trade_no=out_trade_no,
         amount=order.payable,
         description=f"Quanzi order {order.pk}",
         user_ref=str(user.pk),
+        expires_at=order.expires_at,
     )
     payment = Payment.objects.create(
         order=order, gateway=gw.name, out_trade_no=out_trade_no, amount=order.payable, params=params
@@ -189,6 +255,10 @@ def sandbox_complete(*, payment_id: int, user: User) -> dict:
     txn_id = None
     if payment.status == Payment.SUCCEEDED:
         txn_id = payment.gateway_txn_id
+    elif payment.status == Payment.CLOSED:
+        raise Conflict("payment_closed", "this payment was closed; its order was cancelled")
+    else:
+        gw.check_payable(params=payment.params)
     notification = gw.build_notification(
         out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=txn_id
     )
@@ -256,38 +326,115 @@ def refunds_retry(*, now=None, batch: int = 200) -> int:
     return done
 
 
-def payments_reconcile(*, now=None, older_than_seconds: int = 60, batch: int = 200) -> int:
-    """Sweep: ask the gateway about payments still open on unpaid orders.
+# How long after an order is cancelled its open payments are still asked about: the
+# gateways retry a lost notification for about a day; two leave room for an outage.
+RECONCILE_AFTER_CANCEL = timedelta(days=2)
 
-    A notification can be lost (network, crash); before the payment window closes the
-    gateway is queried and a confirmed payment is captured as if it had been notified.
+
+def payments_reconcile(*, now=None, older_than_seconds: int = 60, batch: int = 200) -> int:
+    """Sweep: ask the gateway about open payments (``created``) of unpaid orders, and of
+    orders cancelled less than ``RECONCILE_AFTER_CANCEL`` ago.
+
+    A notification can be lost (network, crash). A payment the gateway confirms is
+    captured as if it had been notified: on a cancelled order that means an unapplied
+    payment, refunded in full. An unpaid payment of a cancelled order is closed at the
+    gateway (the close that the cancellation started, retried). Returns how many
+    payments were captured.
     """
     now = now or timezone.now()
     payments = list(
         Payment.objects.filter(
+            Q(order__status=S.PENDING_PAYMENT)
+            | Q(order__status=S.CANCELLED, order__cancelled_at__gte=now - RECONCILE_AFTER_CANCEL),
             status=Payment.CREATED,
-            order__status=S.PENDING_PAYMENT,
             created_at__lte=now - timedelta(seconds=older_than_seconds),
-        ).order_by("id")[:batch]
+        )
+        .select_related("order")
+        .order_by("id")[:batch]
     )
     captured = 0
     for payment in payments:
         try:
-            result = get_gateway(payment.gateway).query(out_trade_no=payment.out_trade_no)
-        except Exception:  # noqa: BLE001 - a gateway outage must not stop the sweep
-            log.exception("payment query failed", extra={"payment_id": payment.pk})
-            continue
-        if result.paid and result.amount == payment.amount:
-            note = Notification(
-                out_trade_no=payment.out_trade_no,
-                txn_id=result.txn_id,
-                amount=result.amount,
-                paid=True,
-                raw={},
-            )
-            try:
-                payment_capture(gateway=payment.gateway, note=note)
+            if _reconcile_one(payment):
                 captured += 1
-            except InvalidNotification:
-                log.warning("query result refused", extra={"payment_id": payment.pk})
+        except Exception:  # noqa: BLE001 - a gateway outage must not stop the sweep
+            log.exception("payment reconciliation failed", extra={"payment_id": payment.pk})
     return captured
+
+
+def _reconcile_one(payment: Payment) -> bool:
+    if _capture_if_paid(payment):
+        return True
+    if payment.order.status == S.CANCELLED:
+        payment_close(payment_id=payment.pk)
+    return False
+
+
+def _capture_if_paid(payment: Payment) -> bool:
+    """Ask the gateway; capture the payment if it was paid (True)."""
+    result = get_gateway(payment.gateway).query(out_trade_no=payment.out_trade_no)
+    if not (result.paid and result.amount == payment.amount):
+        return False
+    note = Notification(
+        out_trade_no=payment.out_trade_no,
+        txn_id=result.txn_id,
+        amount=result.amount,
+        paid=True,
+        raw={},
+    )
+    try:
+        payment_capture(gateway=payment.gateway, note=note)
+    except InvalidNotification:
+        log.warning("query result refused", extra={"payment_id": payment.pk})
+        return False
+    return True
+
+
+def payments_close_for_order(*, order_id: int) -> int:
+    """After a cancellation commits: close the order's open payments at their gateways,
+    so that no old QR code or pay URL can take money any more. Returns how many closed;
+    what the gateway could not close now, the reconcile sweep closes later."""
+    closed = 0
+    for payment_id in Payment.objects.filter(order_id=order_id, status=Payment.CREATED).values_list(
+        "pk", flat=True
+    ):
+        try:
+            if payment_close(payment_id=payment_id):
+                closed += 1
+        except Exception:  # noqa: BLE001 - the reconcile sweep retries it
+            log.exception("payment close failed", extra={"payment_id": payment_id})
+    return closed
+
+
+def payment_close(*, payment_id: int) -> bool:
+    """Close one open payment of a cancelled order at its gateway (idempotent; no row
+    is locked during the call). A trade the customer paid meanwhile cannot be closed: it
+    is captured, and the order being cancelled, refunded in full."""
+    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
+    if payment is None or payment.status != Payment.CREATED:
+        return False
+    if payment.order.status != S.CANCELLED:
+        return False
+    result = get_gateway(payment.gateway).close(
+        out_trade_no=payment.out_trade_no, expires_at=payment.order.expires_at
+    )
+    if result.paid:
+        _capture_if_paid(payment)
+        return False
+    if not result.closed:
+        log.warning(
+            "payment not closed yet; the reconcile sweep retries",
+            extra={"payment_id": payment.pk, "error": result.error},
+        )
+        return False
+    with transaction.atomic():
+        done = Payment.objects.filter(pk=payment.pk, status=Payment.CREATED).update(
+            status=Payment.CLOSED
+        )
+        if done:
+            PaymentEvent.objects.create(
+                payment=payment, kind="closed", key=f"close:{payment.pk}", payload={}
+            )
+    if done:
+        log.info("payment closed", extra={"payment_id": payment.pk, "order_id": payment.order_id})
+    return bool(done)

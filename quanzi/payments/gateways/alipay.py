@@ -17,6 +17,7 @@ to ``QUANZI_ALIPAY_GATEWAY_URL`` (tests point it at a local stand-in).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,13 @@ from urllib.parse import parse_qsl
 from alipay import AliPay, DCAliPay
 from alipay.exceptions import AliPayValidationError
 from django.conf import settings
+from django.utils import timezone as dj_timezone
 
 from quanzi.core.errors import QuanziError
 from quanzi.core.logging import get_logger
 from quanzi.core.money import yuan
 from quanzi.payments.gateways.base import (
+    CloseResult,
     Gateway,
     InvalidNotification,
     Notification,
@@ -49,6 +52,12 @@ _PAYEE_KINDS = {
     "alipay_open_id": "ALIPAY_OPEN_ID",
     "alipay_logon_id": "ALIPAY_LOGON_ID",  # mobile or e-mail: Alipay wants the name too
 }
+BEIJING = timezone(timedelta(hours=8))
+
+
+def time_expire(expires_at: datetime) -> str:
+    """Alipay's absolute ``time_expire``: ``yyyy-MM-dd HH:mm:ss``, Beijing time."""
+    return expires_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _setting(name: str) -> str:
@@ -141,7 +150,13 @@ class AlipayGateway(Gateway):
     # -- paying --------------------------------------------------------------------
 
     def create(
-        self, *, out_trade_no: str, amount: int, description: str, user_ref: str
+        self,
+        *,
+        out_trade_no: str,
+        amount: int,
+        description: str,
+        user_ref: str,
+        expires_at: datetime,
     ) -> dict[str, Any]:
         try:
             client = self.client()
@@ -153,6 +168,7 @@ class AlipayGateway(Gateway):
             "out_trade_no": out_trade_no,
             "total_amount": yuan(amount),
             "return_url": _setting("RETURN_URL") or None,
+            "time_expire": time_expire(expires_at),
         }
         page = client.api_alipay_trade_page_pay(**order)
         # The SDK's default product code for wap is not the one Alipay documents.
@@ -209,6 +225,24 @@ class AlipayGateway(Gateway):
         return QueryResult(
             paid=True, txn_id=answer.get("trade_no", ""), amount=fen(answer["total_amount"])
         )
+
+    def close(self, *, out_trade_no: str, expires_at: datetime) -> CloseResult:
+        try:
+            answer = self.client().api_alipay_trade_close(out_trade_no=out_trade_no)
+        except Exception as exc:  # noqa: BLE001 - unknown: the reconcile sweep asks again
+            return CloseResult(closed=False, error=f"unreachable: {exc}"[:300])
+        if answer.get("code") == "10000":
+            return CloseResult(closed=True)
+        sub_code = str(answer.get("sub_code", ""))
+        if sub_code == "ACQ.TRADE_NOT_EXIST":
+            # Alipay opens the trade when the customer opens the pay URL: until the URL
+            # expires it could still be opened, so the close is tried again until then.
+            if dj_timezone.now() >= expires_at:
+                return CloseResult(closed=True)
+            return CloseResult(closed=False, error="pay URL not opened yet; valid until expiry")
+        if sub_code == "ACQ.TRADE_STATUS_ERROR":
+            return CloseResult(closed=False, paid=True, error=_why(answer))
+        return CloseResult(closed=False, error=_why(answer))
 
     # -- paying back ---------------------------------------------------------------
 

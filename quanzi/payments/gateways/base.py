@@ -1,4 +1,4 @@
-"""The gateway interface: create, verify a notification, query, refund, payout.
+"""The gateway interface: create, verify a notification, query, close, refund, payout.
 
 Adapters translate Quanzi's integer fen and numbers to the provider's API. Every call
 that moves money is idempotent on a number Quanzi chooses (``out_trade_no``,
@@ -8,6 +8,7 @@ that moves money is idempotent on a number Quanzi chooses (``out_trade_no``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -29,6 +30,13 @@ class QueryResult:
     paid: bool
     txn_id: str = ""
     amount: int = 0
+
+
+@dataclass
+class CloseResult:
+    closed: bool  # the trade can no longer be paid
+    paid: bool = False  # it cannot be closed because it was paid: query and capture it
+    error: str = ""
 
 
 @dataclass
@@ -58,9 +66,17 @@ class Gateway:
         return True
 
     def create(
-        self, *, out_trade_no: str, amount: int, description: str, user_ref: str
+        self,
+        *,
+        out_trade_no: str,
+        amount: int,
+        description: str,
+        user_ref: str,
+        expires_at: datetime,
     ) -> dict[str, Any]:
-        """Start a payment; returns what the client needs to pay (URL, JSAPI params…)."""
+        """Start a payment that the gateway refuses to take after ``expires_at`` (the
+        order's payment deadline); returns what the client needs to pay (URL, JSAPI
+        params…)."""
         raise NotImplementedError
 
     def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
@@ -76,6 +92,10 @@ class Gateway:
         )
 
     def query(self, *, out_trade_no: str) -> QueryResult:
+        raise NotImplementedError
+
+    def close(self, *, out_trade_no: str, expires_at: datetime) -> CloseResult:
+        """Close an unpaid trade so that it can no longer be paid (idempotent)."""
         raise NotImplementedError
 
     def refund(

@@ -11,12 +11,16 @@ import hmac
 import json
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from quanzi.core.errors import Conflict
 from quanzi.payments.gateways.base import (
+    CloseResult,
     Gateway,
     InvalidNotification,
     Notification,
@@ -42,13 +46,26 @@ class SandboxGateway(Gateway):
     fail_payouts = False
 
     def create(
-        self, *, out_trade_no: str, amount: int, description: str, user_ref: str
+        self,
+        *,
+        out_trade_no: str,
+        amount: int,
+        description: str,
+        user_ref: str,
+        expires_at: datetime,
     ) -> dict[str, Any]:
         return {
             "pay_url": f"/pay/sandbox/{out_trade_no}",
             "amount": amount,
             "description": description,
+            "expires_at": expires_at.isoformat(),
         }
+
+    def check_payable(self, *, params: dict[str, Any]) -> None:
+        """Refuse to take money after the trade's expiry, as a real gateway does."""
+        expires_at = params.get("expires_at")
+        if expires_at and datetime.fromisoformat(expires_at) <= timezone.now():
+            raise Conflict("payment_expired", "the payment window of this order has closed")
 
     def build_notification(
         self, *, out_trade_no: str, amount: int, txn_id: str | None = None
@@ -104,6 +121,14 @@ class SandboxGateway(Gateway):
         if record is None:
             return QueryResult(paid=False)
         return QueryResult(paid=True, txn_id=record.reference, amount=record.amount)
+
+    def close(self, *, out_trade_no: str, expires_at: datetime) -> CloseResult:
+        from quanzi.payments.models import SandboxRecord
+
+        if SandboxRecord.objects.filter(kind="charge", number=out_trade_no).exists():
+            return CloseResult(closed=False, paid=True, error="paid")
+        self._record("close", out_trade_no, 0, "closed")
+        return CloseResult(closed=True)
 
     def _record(self, kind: str, number: str, amount: int, reference: str) -> str:
         from quanzi.payments.models import SandboxRecord

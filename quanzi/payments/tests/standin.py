@@ -396,6 +396,9 @@ class WechatPayStandIn(StandIn):
             "/v3/pay/transactions/jsapi",
         ):
             return self._pay(route.rsplit("/", 1)[1].upper(), data)
+        close = re.fullmatch(r"/v3/pay/transactions/out-trade-no/(\w+)/close", route)
+        if method == "POST" and close:
+            return self._close(close[1])
         if method == "GET" and route.startswith("/v3/pay/transactions/out-trade-no/"):
             trade = self.trades.get(route.rsplit("/", 1)[1])
             if trade is None:
@@ -449,11 +452,21 @@ class WechatPayStandIn(StandIn):
                 "trade_state": "NOTPAY",
                 "openid": openid,
                 "code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_hex(5),
+                "time_expire": data.get("time_expire"),
                 "prepay_id": "wx" + secrets.token_hex(16),
             }
         if trade_type == "JSAPI":
             return self._answer(200, {"prepay_id": trade["prepay_id"]})
         return self._answer(200, {"code_url": trade["code_url"]})
+
+    def _close(self, number: str):
+        trade = self.trades.get(number)
+        if trade is None:
+            return self._error(404, "ORDER_NOT_EXIST", "订单不存在")
+        if trade["trade_state"] == "SUCCESS":
+            return self._error(400, "ORDERPAID", "订单已支付")
+        trade["trade_state"] = "CLOSED"
+        return 204, self.signed_headers(""), b""
 
     def _trade_out(self, trade: dict[str, Any]) -> dict[str, Any]:
         out = {
@@ -656,6 +669,7 @@ class AlipayStandIn(StandIn):
                 "notify_url": params.get("notify_url"),
                 "trade_status": "WAIT_BUYER_PAY",
                 "trade_no": "2025" + secrets.token_hex(10),
+                "time_expire": biz.get("time_expire"),
             },
         )
         return trade
@@ -751,12 +765,31 @@ class AlipayStandIn(StandIn):
                     },
                 },
             )
+        if api == "alipay.trade.close":
+            return self._close(api, biz)
         if api == "alipay.trade.refund":
             return self._lost(self._refund(api, biz))
         if api == "alipay.fund.trans.uni.transfer":
             return self._lost(self._transfer(api, biz))
         return self._answer(
             api, {"code": "40004", "msg": "Business Failed", "sub_code": "isv.invalid-method"}
+        )
+
+    def _close(self, api: str, biz: dict[str, Any]):
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        if trade is None:
+            failed = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST"}
+            return self._answer(api, failed)
+        if trade["trade_status"] != "WAIT_BUYER_PAY":
+            failed = {
+                "code": "40004",
+                "msg": "Business Failed",
+                "sub_code": "ACQ.TRADE_STATUS_ERROR",
+            }
+            return self._answer(api, failed)
+        trade["trade_status"] = "TRADE_CLOSED"
+        return self._answer(
+            api, {"code": "10000", "msg": "Success", "out_trade_no": trade["out_trade_no"]}
         )
 
     def _refund(self, api: str, biz: dict[str, Any]):

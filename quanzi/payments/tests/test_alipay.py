@@ -16,7 +16,7 @@ from quanzi.ledger.models import JournalEntry
 from quanzi.ledger.services import balance
 from quanzi.orders.models import Order, Refund
 from quanzi.payments.gateways import get_gateway, reset_gateways
-from quanzi.payments.gateways.alipay import fen
+from quanzi.payments.gateways.alipay import BEIJING, fen
 from quanzi.payments.models import Payment
 from quanzi.payments.services import payments_reconcile, refund_execute, refunds_retry
 from quanzi.payments.tests.standin import (
@@ -408,3 +408,18 @@ def test_checkout_starts_an_alipay_payment_in_the_same_request(
     assert _deliver(anon, alipay.notification(payment.out_trade_no)).content == b"success"
     assert Order.objects.get(pk=order["id"]).status == "to_ship"
     assert balance("gateway:alipay") == order["payable"]
+
+
+def test_the_pay_url_carries_the_orders_deadline_and_cancelling_closes_the_trade(
+    customer, sku, make_address, alipay
+):
+    order = _order(customer, sku, make_address)
+    answer, payment = _pay(customer, order, alipay)
+    trade = alipay.open_pay_url(answer["params"]["wap_url"])
+    deadline = Order.objects.get(pk=order["id"]).expires_at
+    assert trade["time_expire"] == deadline.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+    assert customer.api.post(f"/orders/{order['id']}/cancel").status_code == 200
+
+    assert trade["trade_status"] == "TRADE_CLOSED"
+    assert Payment.objects.get(pk=payment.pk).status == "closed"

@@ -6,12 +6,16 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from conftest import Api
+from quanzi.core.testing import race
 from quanzi.ledger.models import JournalEntry
 from quanzi.ledger.services import balance
 from quanzi.orders.models import Order, Refund
 from quanzi.payments.gateways import get_gateway, reset_gateways
+from quanzi.payments.gateways.wechatpay import BEIJING
 from quanzi.payments.models import Payment
 from quanzi.payments.services import payments_reconcile, refund_execute, refunds_retry
 from quanzi.payments.tests.standin import (
@@ -167,7 +171,11 @@ def test_a_lost_notification_is_made_good_by_querying_wechatpay(
 def test_jsapi_payment_for_a_known_openid_returns_signed_client_params(wechat, db):
     gateway = get_gateway("wechatpay")
     params = gateway.create(
-        out_trade_no="QZJSAPI0001", amount=1990, description="圈子订单", user_ref="openid:o-buyer-1"
+        out_trade_no="QZJSAPI0001",
+        amount=1990,
+        description="圈子订单",
+        user_ref="openid:o-buyer-1",
+        expires_at=timezone.now() + timedelta(minutes=15),
     )
     trade = wechat.trades["QZJSAPI0001"]
     assert trade["trade_type"] == "JSAPI" and trade["openid"] == "o-buyer-1"
@@ -388,7 +396,9 @@ def test_a_merchant_key_wechatpay_does_not_know_gets_no_order(
     assert response.status_code == 502 and response.json()["code"] == "gateway_error"
     assert "SIGN_ERROR" in response.json()["message"]
     assert len(wechat.requests) == 1 and not wechat.trades
-    assert not Payment.objects.exists()
+    # The record is kept (a trade whose creation had an unknown outcome must stay
+    # traceable), with nothing a client could pay with.
+    assert [p.params for p in Payment.objects.all()] == [{}]
 
 
 def test_wechatpay_public_key_mode_verifies_without_platform_certificates(
@@ -444,7 +454,7 @@ def test_unconfigured_or_unreachable_wechatpay_is_a_clear_error(
     # The stand-in is gone now: WeChat Pay is down.
     down = customer.api.post(f"/orders/{order['id']}/pay", {"gateway": "wechatpay"})
     assert down.status_code == 502 and down.json()["code"] == "gateway_error"
-    assert not Payment.objects.exists()
+    assert [p.params for p in Payment.objects.all()] == [{}]
     settings.QUANZI_WECHATPAY_APIV3_KEY = "too-short"
     reset_gateways()
     assert (
@@ -465,3 +475,91 @@ def test_checkout_cannot_start_a_wechatpay_payment_in_the_same_request(
     refused = customer.api.post("/orders", body)
     assert refused.status_code == 422 and refused.json()["code"] == "pay_separately"
     assert not Order.objects.exists() and not wechat.requests  # WeChat was never asked
+
+
+def test_the_prepay_carries_the_orders_deadline_and_cancelling_closes_it(
+    customer, sku, make_address, wechat
+):
+    order = _order(customer, sku, make_address)
+    _, payment = _pay(customer, order)
+    deadline = Order.objects.get(pk=order["id"]).expires_at
+    trade = wechat.trades[payment.out_trade_no]
+    assert trade["time_expire"] == deadline.astimezone(BEIJING).isoformat(timespec="seconds")
+    assert trade["time_expire"].endswith("+08:00")
+
+    assert customer.api.post(f"/orders/{order['id']}/cancel").status_code == 200
+
+    assert trade["trade_state"] == "CLOSED"
+    assert (
+        len(wechat.calls("POST", f"/v3/pay/transactions/out-trade-no/{payment.out_trade_no}/close"))
+        == 1
+    )
+    assert Payment.objects.get(pk=payment.pk).status == "closed"
+
+
+def test_a_paid_trade_that_cannot_be_closed_is_captured_and_refunded(
+    customer, sku, make_address, wechat
+):
+    order = _order(customer, sku, make_address)
+    _, payment = _pay(customer, order)
+    wechat.notification(payment.out_trade_no)  # paid; the notification is lost
+    Order.objects.filter(pk=order["id"]).update(expires_at=timezone.now())
+
+    assert customer.api.post(f"/orders/{order['id']}/cancel").status_code == 200
+
+    refund = Refund.objects.get(payment=payment)
+    assert refund.kind == "unapplied" and refund.status == "succeeded"
+    assert Order.objects.get(pk=order["id"]).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prepay_call_runs_with_no_transaction_and_no_row_locked(
+    monkeypatch, customer, sku, make_address, wechat
+):
+    gateway = get_gateway("wechatpay")
+    original, seen = gateway.create, []
+
+    def watched(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return original(**kwargs)
+
+    monkeypatch.setattr(gateway, "create", watched)
+    order = _order(customer, sku, make_address)
+
+    answer, payment = _pay(customer, order)
+    keyed = _order(customer, sku, make_address)
+    path, body, key = (
+        f"/orders/{keyed['id']}/pay",
+        {"gateway": "wechatpay"},
+        {"Idempotency-Key": "k1"},
+    )
+    first = customer.api.post(path, body, headers=key)
+    again = customer.api.post(path, body, headers=key)
+
+    assert seen == [False, False]  # the 25-second call never holds the order row
+    assert answer["params"]["code_url"] == wechat.trades[payment.out_trade_no]["code_url"]
+    assert payment.params == answer["params"]
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["params"]["code_url"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_pay_requests_racing_share_one_payment_and_one_trade(
+    customer, sku, make_address, wechat
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("real parallel clients need PostgreSQL")
+    order = _order(customer, sku, make_address)
+
+    def pay():
+        response = Api(customer.api.token).post(
+            f"/orders/{order['id']}/pay", {"gateway": "wechatpay"}
+        )
+        return response.status_code, response.json().get("payment_id")
+
+    outcomes = race([pay, pay, pay])
+
+    assert {status for status, _ in outcomes} == {200}
+    assert len({payment_id for _, payment_id in outcomes}) == 1
+    assert Payment.objects.count() == 1 and len(wechat.trades) == 1
