@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from quanzi.catalog import selectors, services
@@ -10,7 +10,7 @@ from quanzi.catalog.extensions import product_extras
 from quanzi.catalog.models import SKU, Supplier
 from quanzi.core.auth import require_operator
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import MAX_INT32, ErrorOut, Id, Schema
 
 router = Router(tags=["catalog"])
 
@@ -112,8 +112,8 @@ class CategoryOut(Schema):
 
 class CategoryIn(Schema):
     name: str = Field(max_length=60)
-    parent_id: int | None = None
-    sort: int = 0
+    parent_id: Id | None = None
+    sort: int = Field(default=0, ge=-MAX_INT32, le=MAX_INT32)
 
 
 class SupplierIn(Schema):

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from quanzi.core.errors import Invalid
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.logging import get_logger
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import ErrorOut, Schema
 from quanzi.payments import services
 from quanzi.payments.gateways import get_gateway
 from quanzi.payments.gateways.base import InvalidNotification
