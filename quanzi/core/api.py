@@ -42,7 +42,16 @@ class _Parser(Parser):
 _UNPARSED = object()
 
 
-api = NinjaAPI(
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        from quanzi.core.openapi import QuanziOpenAPISchema
+
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return QuanziOpenAPISchema(self, path_prefix)
+
+
+api = _Api(
     title="Quanzi API",
     version="1",
     description="Social e-commerce: orders, group buying, distribution, membership.",
