@@ -111,6 +111,15 @@ def _sweeps(now) -> dict[str, dict]:
 
 
 @never_cache
+def api_not_found(request, *args, **kwargs):
+    """An address under ``/api/`` that no endpoint serves: 404 in the API's error shape."""
+    return JsonResponse(
+        {"code": "not_found", "message": "no such endpoint", "detail": {"path": request.path}},
+        status=404,
+    )
+
+
+@never_cache
 def healthz(request):
     now = timezone.now()
     db = _database_ok()

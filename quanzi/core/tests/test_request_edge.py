@@ -285,3 +285,9 @@ def test_a_bearer_token_needs_no_csrf_token(customer):
         headers={"Authorization": f"Bearer {customer.api.token}"},
     )
     assert response.status_code in {200, 201}, response.content
+
+
+def test_an_unknown_api_address_is_a_json_404_not_the_storefront_page(anon):
+    response = anon.get("/no-such-endpoint")
+    _error(response, 404, "not_found")
+    assert response["Content-Type"] == "application/json"
