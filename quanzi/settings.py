@@ -160,6 +160,13 @@ if REDIS_URL:
     # cache on every request for the bearer token).
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
 
+# Where rate-limit counters live: "cache" (Django's cache: Redis when QUANZI_REDIS_URL is
+# set), "database" (one counter row per key and window, shared by every process), or
+# "auto": the cache when it is shared between processes, the database otherwise.
+RATE_LIMIT_STORE = env_str("QUANZI_RATE_LIMIT_STORE", "auto")
+if RATE_LIMIT_STORE not in {"auto", "cache", "database"}:
+    raise ImproperlyConfigured("QUANZI_RATE_LIMIT_STORE must be auto, cache or database")
+
 # Bearer tokens: with a shared cache (Redis), a token's user is kept there this many
 # seconds, so an API request needs no query to authenticate. Logging out forgets it at
 # once, and so does any change saved to the user (roles, deactivation, password). Off
