@@ -20,6 +20,10 @@ Two things django-ninja does not do on its own:
   ====  ==================================================================================
 
   429 stays per endpoint: only the rate-limited ones declare it.
+* **Links** from what a create answers to the operations on what it created: a ``201``
+  of ``POST /x`` whose body has ``id`` (or ``<name>_id``) links to every operation on
+  ``/x/{<name>_id}`` and ``/x/{<name>_id}/action``, so a client generator, and the fuzzer's stateful phase, can follow
+  create → read → update.
 """
 
 from __future__ import annotations
@@ -136,6 +140,11 @@ class QuanziOpenAPISchema(OpenAPISchema):
             return details, name in schema.get("required", {})
         return schema, True
 
+    def get_paths(self) -> dict[str, Any]:
+        paths = super().get_paths()
+        add_links(paths, self.schemas)
+        return paths
+
     def add_schema_definitions(self, definitions: dict) -> None:
         for name, definition in definitions.items():
             known = self.schemas.get(name)
@@ -171,3 +180,35 @@ class QuanziOpenAPISchema(OpenAPISchema):
             )
         result["responses"] = dict(sorted(responses.items()))
         return result
+
+
+def _properties(schema: dict[str, Any], components: dict[str, Any]) -> set[str]:
+    ref = schema.get("$ref", "")
+    if ref:
+        schema = components.get(ref.rsplit("/", 1)[-1], {})
+    return set(schema.get("properties", {}))
+
+
+def add_links(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """Link each create (``POST /x`` answering 201) to the operations on ``/x/{id}``."""
+    for path, methods in paths.items():
+        created = methods.get("post", {}).get("responses", {}).get(201)
+        if not created:
+            continue
+        schema = created.get("content", {}).get("application/json", {}).get("schema", {})
+        fields = _properties(schema, components)
+        for child, child_methods in sorted(paths.items()):
+            prefix, _, rest = child.partition(path + "/{")
+            param, closed, tail = rest.partition("}")
+            if prefix or not closed or "/" in param or "{" in tail:
+                continue
+            source = param if param in fields else ("id" if "id" in fields else None)
+            if source is None:
+                continue
+            links = created.setdefault("links", {})
+            for method, operation in sorted(child_methods.items()):
+                name = "".join(part.title() for part in operation["operationId"].split("_")[-3:])
+                links[f"{method.title()}{name}"] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {param: f"$response.body#/{source}"},
+                }

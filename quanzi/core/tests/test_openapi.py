@@ -100,3 +100,16 @@ def test_rate_limited_endpoints_document_429():
         "/api/v1/bargains/{bargain_id}/help",
     ]:
         assert "429" in {str(c) for c in schema["paths"][path]["post"]["responses"]}, path
+
+
+def test_a_create_links_to_the_operations_on_what_it_created():
+    created = _schema()["paths"]["/api/v1/orders"]["post"]["responses"]["201"]
+    targets = {
+        link["operationId"]: link["parameters"] for link in created.get("links", {}).values()
+    }
+    assert targets["quanzi_orders_api_order_detail"] == {"order_id": "$response.body#/id"}
+    assert targets["quanzi_payments_api_order_pay"] == {"order_id": "$response.body#/id"}
+    bargain = _schema()["paths"]["/api/v1/bargains"]["post"]["responses"]["201"]["links"]
+    assert {"bargain_id": "$response.body#/bargain_id"} in [
+        link["parameters"] for link in bargain.values()
+    ]
