@@ -12,7 +12,7 @@ from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.ratelimit import rate_limit_request
-from quanzi.core.schemas import Datetime, ErrorOut, Schema
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 
 router = Router(tags=["bargaining"])
 
@@ -20,7 +20,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 class CampaignIn(Schema):
-    sku_id: int
+    sku_id: Id
     start_price: int = Field(ge=1, le=100_000_000)
     floor_price: int = Field(ge=0, le=100_000_000)
     helpers_min: int = Field(ge=1, le=1000)
@@ -65,7 +65,7 @@ class CampaignPage(Schema):
 
 
 class StartIn(Schema):
-    campaign_id: int
+    campaign_id: Id
 
 
 class StartOut(Schema):
@@ -112,8 +112,8 @@ class BargainPage(Schema):
 
 
 class BuyIn(Schema):
-    address_id: int
-    coupon_id: int | None = None
+    address_id: Id
+    coupon_id: Id | None = None
     points: int = Field(default=0, ge=0, le=100_000_000)
 
 

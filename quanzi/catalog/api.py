@@ -16,7 +16,7 @@ router = Router(tags=["catalog"])
 
 
 class SkuIn(Schema):
-    id: int | None = None
+    id: Id | None = None
     name: str = Field(max_length=80)
     price: int = Field(gt=0, le=100_000_000)
     supply_price: int = Field(ge=0, le=100_000_000)
@@ -38,8 +38,8 @@ class CommissionIn(Schema):
 class ProductIn(Schema):
     title: str = Field(max_length=120)
     description: str | None = Field(default=None, max_length=20_000)
-    category: str | int | None = None
-    supplier_id: int | None = None
+    category: str | Id | None = None
+    supplier_id: Id | None = None
     images: list[str] | None = Field(default=None, max_length=20)
     skus: list[SkuIn] = Field(min_length=1, max_length=100)
     commission: CommissionIn | None = None
@@ -48,8 +48,8 @@ class ProductIn(Schema):
 class ProductPatch(Schema):
     title: str | None = Field(default=None, max_length=120)
     description: str | None = Field(default=None, max_length=20_000)
-    category: str | int | None = None
-    supplier_id: int | None = None
+    category: str | Id | None = None
+    supplier_id: Id | None = None
     images: list[str] | None = Field(default=None, max_length=20)
     is_active: bool | None = None
     skus: list[SkuIn] | None = Field(default=None, max_length=100)
@@ -119,7 +119,7 @@ class CategoryIn(Schema):
 class SupplierIn(Schema):
     name: str = Field(max_length=100)
     contact: str = Field(default="", max_length=100)
-    user_id: int | None = None
+    user_id: Id | None = None
 
 
 class SupplierOut(Schema):

@@ -8,7 +8,7 @@ from pydantic import Field
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
-from quanzi.core.schemas import Datetime, ErrorOut, Schema
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.distribution import (
     distributors,
     payout_funding,
@@ -206,7 +206,7 @@ class RankOut(Schema):
 
 
 class RankAssignIn(Schema):
-    rank_id: int | None = None
+    rank_id: Id | None = None
 
 
 class ShopIn(Schema):

@@ -6,7 +6,7 @@ from pydantic import Field
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
-from quanzi.core.schemas import Datetime, ErrorOut, Schema
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.membership import selectors, services
 from quanzi.membership.models import MembershipPlan
 
@@ -19,7 +19,7 @@ class PlanIn(Schema):
     duration_days: int = Field(ge=1, le=3660)
     points_multiplier_bp: int = Field(default=10_000, ge=0, le=100_000)
     free_shipping: bool = True
-    monthly_coupon_template_id: int | None = None
+    monthly_coupon_template_id: Id | None = None
 
 
 class PlanPatch(Schema):
@@ -29,7 +29,7 @@ class PlanPatch(Schema):
     points_multiplier_bp: int | None = Field(default=None, ge=0, le=100_000)
     free_shipping: bool | None = None
     is_active: bool | None = None
-    monthly_coupon_template_id: int | None = None
+    monthly_coupon_template_id: Id | None = None
 
 
 class PlanOut(Schema):

@@ -8,7 +8,7 @@ from pydantic import Field
 from quanzi.core.auth import require_operator
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import Datetime, ErrorOut, Schema
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.orders import refunds, refunds_offline, selectors, services
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.selectors import order_out, refund_out
@@ -20,14 +20,14 @@ router = Router(tags=["orders"])
 
 
 class ItemIn(Schema):
-    sku_id: int
+    sku_id: Id
     qty: int = Field(ge=1, le=999)
 
 
 class OrderIn(Schema):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
-    address_id: int | None = None
-    coupon_id: int | None = None
+    address_id: Id | None = None
+    coupon_id: Id | None = None
     points: int = Field(default=0, ge=0, le=100_000_000)
     share_token: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=200)
@@ -93,7 +93,7 @@ class ShipIn(Schema):
 
 
 class RefundLineIn(Schema):
-    line_id: int
+    line_id: Id
     qty: int = Field(ge=1, le=999)
 
 

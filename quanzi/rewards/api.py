@@ -9,7 +9,7 @@ from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import Datetime, ErrorOut, Schema
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.rewards import invites, lottery, selectors
 from quanzi.rewards.models import Lottery, LotteryDraw, RewardCampaign
 
@@ -27,8 +27,8 @@ class PrizeIn(Schema):
     weight: int = Field(ge=0, le=1_000_000_000)
     stock: int | None = Field(default=None, ge=0, le=10_000_000)
     points: int | None = Field(default=None, ge=1, le=100_000_000)
-    coupon_template_id: int | None = None
-    sku_id: int | None = None
+    coupon_template_id: Id | None = None
+    sku_id: Id | None = None
 
 
 class LotteryIn(Schema):
@@ -99,7 +99,7 @@ class DrawPage(Schema):
 
 
 class ClaimIn(Schema):
-    address_id: int
+    address_id: Id
 
 
 class ClaimOut(Schema):
@@ -179,7 +179,7 @@ def admin_draw_detail(request, draw_id: int):
 
 class RewardIn(Schema):
     points: int | None = Field(default=None, ge=1, le=100_000_000)
-    coupon_template_id: int | None = None
+    coupon_template_id: Id | None = None
 
 
 class RewardCampaignIn(Schema):

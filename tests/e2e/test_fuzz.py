@@ -284,9 +284,37 @@ def _fuzz_operation(operation, mode, server, tally) -> None:
     run()
 
 
+def _fuzz_stateful(schema, role: str, server, tally) -> None:
+    """Follow the schema's links (create -> read / update / act on what was created)."""
+    headers = {"Authorization": f"Bearer {server.tokens[role]}"}
+
+    class Scenario(schema.as_state_machine()):
+        def setup(self):
+            tally["scenarios"] += 1
+
+        def get_call_kwargs(self, case):
+            return {"base_url": server.base, "headers": headers, "timeout": 30}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            tally["stateful_steps"] += 1
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Scenario.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate],
+        )
+    )
+
+
 def test_api_answers_every_generated_request_as_its_schema_says(fuzz_server):
     schema = schemathesis.openapi.from_path(OPENAPI)
-    tally = dict.fromkeys([*ROLES, "examples"], 0)
+    tally = dict.fromkeys([*ROLES, "examples", "stateful_steps", "scenarios"], 0)
     failures: list[str] = []
     operations = 0
     started = time.monotonic()
@@ -300,10 +328,16 @@ def test_api_answers_every_generated_request_as_its_schema_says(fuzz_server):
                 continue  # nothing to break in this operation (no parameters, no body)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
                 failures.append(f"{operation.label} ({mode.value}): {exc}"[:3000])
+    for role in ("customer", "operator"):
+        try:
+            _fuzz_stateful(schema, role, fuzz_server, tally)
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
+            failures.append(f"stateful links as {role}: {exc}"[:3000])
     print(
         f"\nfuzz: {operations} operations, {tally['examples']} examples, "
         f"{sum(tally[r] for r in ROLES)} requests "
         + ", ".join(f"{r} {tally[r]}" for r in ROLES)
+        + f"; stateful: {tally['stateful_steps']} linked calls in {tally['scenarios']} scenarios"
         + f"; {EXAMPLES} examples per operation and mode, seed {SEED}, "
         f"{time.monotonic() - started:.0f}s, {len(failures)} failures"
     )
