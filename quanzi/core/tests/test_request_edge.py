@@ -291,3 +291,102 @@ def test_an_unknown_api_address_is_a_json_404_not_the_storefront_page(anon):
     response = anon.get("/no-such-endpoint")
     _error(response, 404, "not_found")
     assert response["Content-Type"] == "application/json"
+
+
+# --- references to rows that do not exist, on operator endpoints -------------------------
+
+MISSING = 987_654
+DANGLING = [
+    (
+        "/admin/membership-plans",
+        {"name": "月卡", "price": 1000, "duration_days": 30, "monthly_coupon_template_id": MISSING},
+        "invalid_coupon_template",
+    ),
+    (
+        "/admin/lotteries",
+        {
+            "title": "抽奖",
+            "free_draws_per_day": 1,
+            "prizes": [
+                {
+                    "name": "券",
+                    "kind": "coupon",
+                    "weight": 1,
+                    "stock": 1,
+                    "coupon_template_id": MISSING,
+                }
+            ],
+        },
+        "invalid_coupon_template",
+    ),
+    (
+        "/admin/reward-campaigns",
+        {
+            "kind": "share",
+            "trigger": "first_order",
+            "needed": 1,
+            "reward": {"coupon_template_id": MISSING},
+        },
+        "invalid_coupon_template",
+    ),
+    (
+        "/admin/coupon-templates",
+        {
+            "name": "券",
+            "kind": "amount_off",
+            "amount": 100,
+            "threshold": 0,
+            "scope": "products",
+            "scope_ids": [MISSING],
+            "valid_days": 3,
+            "total": 10,
+            "per_user_limit": 1,
+        },
+        "invalid_reference",
+    ),
+    (
+        "/admin/products",
+        {
+            "title": "米",
+            "category": MISSING,
+            "skus": [{"name": "a", "price": 100, "supply_price": 50}],
+        },
+        "invalid_category",
+    ),
+    (
+        "/admin/bargain-campaigns",
+        {
+            "sku_id": MISSING,
+            "start_price": 1000,
+            "floor_price": 100,
+            "helpers_min": 1,
+            "helpers_max": 3,
+            "ttl_seconds": 3600,
+            "per_user_limit": 1,
+            "stock": 1,
+        },
+        "sku_unavailable",
+    ),
+]
+
+
+CREATES = {
+    "/admin/membership-plans": "membership.MembershipPlan",
+    "/admin/lotteries": "rewards.Lottery",
+    "/admin/reward-campaigns": "rewards.RewardCampaign",
+    "/admin/coupon-templates": "marketing.CouponTemplate",
+    "/admin/products": "catalog.Product",
+    "/admin/bargain-campaigns": "bargain.BargainCampaign",
+}
+
+
+@pytest.mark.parametrize("path,body,code", DANGLING, ids=[case[0] for case in DANGLING])
+def test_an_operator_body_naming_a_missing_row_is_422_and_nothing_is_created(
+    operator, path, body, code
+):
+    from django.apps import apps
+
+    model = apps.get_model(CREATES[path])
+    before = model.objects.count()
+    _error(operator.api.post(path, body), 422, code)
+    assert model.objects.count() == before
