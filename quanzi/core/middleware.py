@@ -50,7 +50,8 @@ def _has_nul(value: Any) -> bool:
 
 class RequestEdgeMiddleware:
     """422 ``invalid_text`` for NUL characters, 413 ``payload_too_large`` for big bodies,
-    422 ``body_not_object`` for an API body that is JSON but not an object."""
+    422 ``body_not_object`` for an API body that is JSON but not an object; a 405 of the
+    API in the error shape."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,7 +60,19 @@ class RequestEdgeMiddleware:
         refused = self._refuse(request)
         if refused is not None:
             return refused
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path_info.startswith(API_PREFIX):
+            # django-ninja answers a method no operation takes with an empty text body.
+            allowed = response.get("Allow", "")
+            response = error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here",
+                {"allowed": [m.strip() for m in allowed.split(",") if m.strip()]},
+            )
+            if allowed:
+                response["Allow"] = allowed
+        return response
 
     def _refuse(self, request):
         meta = request.META

@@ -390,3 +390,11 @@ def test_an_operator_body_naming_a_missing_row_is_422_and_nothing_is_created(
     before = model.objects.count()
     _error(operator.api.post(path, body), 422, code)
     assert model.objects.count() == before
+
+
+@pytest.mark.api_contract_exempt  # a method the schema does not list for this path
+def test_a_method_an_endpoint_does_not_take_is_405_in_the_error_shape(operator):
+    response = operator.api.get("/admin/products")
+    body = _error(response, 405, "method_not_allowed")
+    assert "POST" in body["detail"]["allowed"]
+    assert "POST" in response["Allow"]
