@@ -10,7 +10,8 @@ Redis), three times: anonymous, as a customer, as an operator. Every answer must
   ``response_schema_conformance``),
 * and, for every 4xx, be the API's error shape ``{"code", "message", "detail"}``.
 
-``QUANZI_FUZZ_EXAMPLES`` (default 6) bounds the examples per operation and role;
+``QUANZI_FUZZ_EXAMPLES`` (default 10) bounds the examples per operation and mode (valid,
+invalid), each sent as every role, and the scenarios of the stateful phase;
 ``QUANZI_FUZZ_SEED`` fixes the seed (default 20261205), so a failure replays.
 Skipped unless PostgreSQL is reachable.
 """
@@ -51,7 +52,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 ADMIN_URL = os.environ.get("QUANZI_E2E_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "docs" / "openapi.json"
-EXAMPLES = int(os.environ.get("QUANZI_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("QUANZI_FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("QUANZI_FUZZ_SEED", "20261205"))
 PORTS = range(18420, 18430)
 ROLES = ["anonymous", "customer", "operator"]
