@@ -65,6 +65,9 @@ def gunicorn_options(*, host: str, port: int, workers: int = 0, threads: int = 1
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
+        # The longest request line gunicorn takes (its maximum); a longer one is answered
+        # 414 by gunicorn itself, before Quanzi (documented on operations with a query).
+        "limit_request_line": 8190,
         # Recycle each process now and then (memory held by a long-lived Python process).
         "max_requests": 5000,
         "max_requests_jitter": 500,

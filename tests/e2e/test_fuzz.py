@@ -38,7 +38,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import (  # noqa: E402
     content_type_conformance,
@@ -234,8 +234,12 @@ def fuzz_server():
 
 @schemathesis.check
 def error_shape(ctx, response, case):
-    """Every 4xx answer is ``{"code": str, "message": str, "detail": object}``."""
-    if 400 <= response.status_code < 500:
+    """Every 4xx answer of Quanzi is ``{"code": str, "message": str, "detail": object}``.
+
+    414 is the HTTP server's answer to a request line over its limit, given before the
+    request reaches Quanzi (documented without a body).
+    """
+    if 400 <= response.status_code < 500 and response.status_code != 414:
         try:
             body = response.json()
         except ValueError as exc:
@@ -315,7 +319,9 @@ def _fuzz_stateful(schema, role: str, server, tally) -> None:
 
 def test_api_answers_every_generated_request_as_its_schema_says(fuzz_server):
     schema = schemathesis.openapi.from_path(OPENAPI)
-    tally = dict.fromkeys([*ROLES, "examples", "stateful_steps", "scenarios"], 0)
+    tally = dict.fromkeys(
+        [*ROLES, "examples", "stateful_steps", "scenarios", "stateful_cut_short"], 0
+    )
     failures: list[str] = []
     operations = 0
     started = time.monotonic()
@@ -332,6 +338,12 @@ def test_api_answers_every_generated_request_as_its_schema_says(fuzz_server):
     for role in ("customer", "operator"):
         try:
             _fuzz_stateful(schema, role, fuzz_server, tally)
+        except FlakyStrategyDefinition:
+            # Which links a scenario can follow depends on what the server created before
+            # (the database is not reset between scenarios), so Hypothesis may find that a
+            # replayed scenario draws differently. That is no answer of the API's; every
+            # call made so far was checked.
+            tally["stateful_cut_short"] += 1
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
             failures.append(f"stateful links as {role}: {exc}"[:3000])
     print(
@@ -339,6 +351,7 @@ def test_api_answers_every_generated_request_as_its_schema_says(fuzz_server):
         f"{sum(tally[r] for r in ROLES)} requests "
         + ", ".join(f"{r} {tally[r]}" for r in ROLES)
         + f"; stateful: {tally['stateful_steps']} linked calls in {tally['scenarios']} scenarios"
+        + f" ({tally['stateful_cut_short']} roles cut short)"
         + f"; {EXAMPLES} examples per operation and mode, seed {SEED}, "
         f"{time.monotonic() - started:.0f}s, {len(failures)} failures"
     )
