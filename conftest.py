@@ -14,6 +14,31 @@ _phones = itertools.count(13_000_000_001)
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "ledger_dirty: the test breaks the ledger on purpose")
+    config.addinivalue_line(
+        "markers", "api_contract_exempt: the test's API answers may break the OpenAPI contract"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _api_answers_keep_the_contract(request, monkeypatch):
+    """Every /api/v1 answer a test receives is documented by docs/openapi.json
+    (``quanzi.core.api_contract``): its status code for the operation, its body's shape."""
+    if request.node.get_closest_marker("api_contract_exempt"):
+        yield
+        return
+    from django.test.client import Client
+
+    from quanzi.core.api_contract import check_response
+
+    original = Client.request
+
+    def request_and_check(self, **environ):
+        response = original(self, **environ)
+        check_response(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request_and_check)
+    yield
 
 
 @pytest.fixture(autouse=True, scope="session")

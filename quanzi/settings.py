@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "quanzi.core.logging.RequestIdMiddleware",
+    "quanzi.core.middleware.RequestEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +159,13 @@ if REDIS_URL:
     # client for every call: twice the CPU per cache read, and the hot path reads the
     # cache on every request for the bearer token).
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+
+# Where rate-limit counters live: "cache" (Django's cache: Redis when QUANZI_REDIS_URL is
+# set), "database" (one counter row per key and window, shared by every process), or
+# "auto": the cache when it is shared between processes, the database otherwise.
+RATE_LIMIT_STORE = env_str("QUANZI_RATE_LIMIT_STORE", "auto")
+if RATE_LIMIT_STORE not in {"auto", "cache", "database"}:
+    raise ImproperlyConfigured("QUANZI_RATE_LIMIT_STORE must be auto, cache or database")
 
 # Bearer tokens: with a shared cache (Redis), a token's user is kept there this many
 # seconds, so an API request needs no query to authenticate. Logging out forgets it at

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.accounts import services
 from quanzi.accounts.models import Address
 from quanzi.core.errors import Unauthorized
 from quanzi.core.ratelimit import rate_limit_request
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import ErrorOut, Schema
 
 router = Router(tags=["accounts"])
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.bargain import selectors, services
@@ -13,7 +12,7 @@ from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.ratelimit import rate_limit_request
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 
 router = Router(tags=["bargaining"])
 
@@ -21,7 +20,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 class CampaignIn(Schema):
-    sku_id: int
+    sku_id: Id
     start_price: int = Field(ge=1, le=100_000_000)
     floor_price: int = Field(ge=0, le=100_000_000)
     helpers_min: int = Field(ge=1, le=1000)
@@ -35,8 +34,8 @@ class CampaignIn(Schema):
     buy_mode: Literal["any_price", "floor_only"] = "any_price"
     accepts_coupon: bool = False
     accepts_points: bool = False
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Datetime | None = None
+    ends_at: Datetime | None = None
 
 
 class CampaignOut(Schema):
@@ -55,8 +54,8 @@ class CampaignOut(Schema):
     buy_mode: str
     accepts_coupon: bool
     accepts_points: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
+    starts_at: Datetime | None
+    ends_at: Datetime | None
     is_active: bool
 
 
@@ -66,13 +65,13 @@ class CampaignPage(Schema):
 
 
 class StartIn(Schema):
-    campaign_id: int
+    campaign_id: Id
 
 
 class StartOut(Schema):
     bargain_id: int
     current_price: int
-    expires_at: datetime
+    expires_at: Datetime
     share_url: str
 
 
@@ -89,7 +88,7 @@ class HelperOut(Schema):
     avatar: str
     cut: int
     new_user: bool
-    created_at: datetime
+    created_at: Datetime
 
 
 class BargainOut(Schema):
@@ -102,7 +101,7 @@ class BargainOut(Schema):
     current_price: int
     helpers_count: int
     helpers: list[HelperOut]
-    expires_at: datetime
+    expires_at: Datetime
     order_id: int | None
     share_url: str
 
@@ -113,8 +112,8 @@ class BargainPage(Schema):
 
 
 class BuyIn(Schema):
-    address_id: int
-    coupon_id: int | None = None
+    address_id: Id
+    coupon_id: Id | None = None
     points: int = Field(default=0, ge=0, le=100_000_000)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from quanzi.catalog import selectors, services
@@ -10,13 +10,13 @@ from quanzi.catalog.extensions import product_extras
 from quanzi.catalog.models import SKU, Supplier
 from quanzi.core.auth import require_operator
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import MAX_INT32, ErrorOut, Id, Schema
 
 router = Router(tags=["catalog"])
 
 
 class SkuIn(Schema):
-    id: int | None = None
+    id: Id | None = None
     name: str = Field(max_length=80)
     price: int = Field(gt=0, le=100_000_000)
     supply_price: int = Field(ge=0, le=100_000_000)
@@ -38,8 +38,8 @@ class CommissionIn(Schema):
 class ProductIn(Schema):
     title: str = Field(max_length=120)
     description: str | None = Field(default=None, max_length=20_000)
-    category: str | int | None = None
-    supplier_id: int | None = None
+    category: str | Id | None = None
+    supplier_id: Id | None = None
     images: list[str] | None = Field(default=None, max_length=20)
     skus: list[SkuIn] = Field(min_length=1, max_length=100)
     commission: CommissionIn | None = None
@@ -48,8 +48,8 @@ class ProductIn(Schema):
 class ProductPatch(Schema):
     title: str | None = Field(default=None, max_length=120)
     description: str | None = Field(default=None, max_length=20_000)
-    category: str | int | None = None
-    supplier_id: int | None = None
+    category: str | Id | None = None
+    supplier_id: Id | None = None
     images: list[str] | None = Field(default=None, max_length=20)
     is_active: bool | None = None
     skus: list[SkuIn] | None = Field(default=None, max_length=100)
@@ -112,14 +112,14 @@ class CategoryOut(Schema):
 
 class CategoryIn(Schema):
     name: str = Field(max_length=60)
-    parent_id: int | None = None
-    sort: int = 0
+    parent_id: Id | None = None
+    sort: int = Field(default=0, ge=-MAX_INT32, le=MAX_INT32)
 
 
 class SupplierIn(Schema):
     name: str = Field(max_length=100)
     contact: str = Field(default="", max_length=100)
-    user_id: int | None = None
+    user_id: Id | None = None
 
 
 class SupplierOut(Schema):

@@ -210,6 +210,11 @@ def supplier_create(*, name: str, contact: str = "", user_id: int | None = None)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise Invalid("invalid_name", "a supplier needs a name of at most 100 characters")
+    if user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        if not get_user_model().objects.filter(pk=user_id).exists():
+            raise Invalid("invalid_user", "no such user", {"field": "user_id"})
     return Supplier.objects.create(name=name, contact=(contact or "")[:100], user_id=user_id)
 
 
@@ -219,6 +224,8 @@ def category_create(*, name: str, parent_id: int | None = None, sort: int = 0) -
         raise Invalid("invalid_name", "a category needs a name of at most 60 characters")
     if Category.objects.filter(name=name).exists():
         raise Invalid("category_exists", "a category with this name exists")
+    if parent_id is not None and not Category.objects.filter(pk=parent_id).exists():
+        raise Invalid("invalid_parent", "no such parent category", {"field": "parent_id"})
     return Category.objects.create(name=name, parent_id=parent_id, sort=sort)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 
 from django.apps import apps
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from quanzi import __version__
@@ -26,13 +29,36 @@ class _Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class _Parser(Parser):
+    """JSON bodies, parsed once: the edge middleware already parsed (and vetted) them."""
+
+    def parse_body(self, request):
+        parsed = getattr(request, "_quanzi_json", _UNPARSED)
+        if parsed is not _UNPARSED:
+            return parsed
+        return super().parse_body(request)
+
+
+_UNPARSED = object()
+
+
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        from quanzi.core.openapi import QuanziOpenAPISchema
+
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return QuanziOpenAPISchema(self, path_prefix)
+
+
+api = _Api(
     title="Quanzi API",
     version="1",
     description="Social e-commerce: orders, group buying, distribution, membership.",
     auth=[BearerAuth(), SessionAuth()],
     urls_namespace="api-v1",
     renderer=_Renderer(),
+    parser=_Parser(),
 )
 
 
@@ -73,6 +99,51 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(ObjectDoesNotExist)
 def _not_found(request, exc):
     return _error(request, 404, "not_found", "no such object")
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request, exc: IntegrityError):
+    """A database constraint refused the write: the request conflicts with stored data.
+
+    A reference to a row that does not exist (foreign key) is the client's mistake, 422;
+    anything else (unique, check) is a conflict with what is stored, 409.
+    """
+    if _is_foreign_key_violation(exc):
+        log.info("foreign key violation", extra={"path": request.path})
+        return _error(request, 422, "invalid_reference", "a referenced object does not exist")
+    log.info("integrity conflict", extra={"path": request.path, "error": str(exc)[:200]})
+    return _error(request, 409, "conflict", "the request conflicts with the stored data")
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) == "23503":  # PostgreSQL foreign_key_violation
+        return True
+    return "FOREIGN KEY constraint failed" in str(exc)  # SQLite
+
+
+@api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def _data_error(request, exc):
+    """A value the database cannot hold (a number out of range, text too long)."""
+    log.info("data error", extra={"path": request.path, "error": str(exc)[:200]})
+    return _error(request, 422, "out_of_range", "a value is out of the range it may take")
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request, exc: DjangoValidationError):
+    return _error(
+        request,
+        422,
+        "validation_error",
+        "the request is not valid",
+        {"errors": [{"loc": [], "msg": str(m)} for m in exc.messages]},
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return _error(request, 413, "payload_too_large", "the request body is too large")
 
 
 @api.exception_handler(Exception)

@@ -44,3 +44,16 @@ class JobRun(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["name", "-started_at"])]
+
+
+class RateLimitCounter(models.Model):
+    """One rate-limit window's count for one key, when no shared cache holds it.
+
+    Written with one ``INSERT … ON CONFLICT DO UPDATE`` per attempt, so every process of
+    every server counts into the same row; rows past ``expires_at`` are deleted as new
+    windows open.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.IntegerField(default=1)
+    expires_at = models.DateTimeField(db_index=True)

@@ -1,9 +1,15 @@
-"""Rate limits on Django's cache: LocMem in the embedded mode, Redis in production.
+"""Rate limits, counted where every app process sees the same count.
 
 ``rate_limit(key, limit, window_seconds)`` counts one attempt in a fixed window and raises
-``RateLimited`` (429, code ``rate_limited``) past ``limit``. The counter is one atomic
-increment with an expiry, so every app process behind the proxy shares it when the cache
-is Redis.
+``RateLimited`` (429, code ``rate_limited``) past ``limit``. The counter lives in
+
+* the cache (one atomic increment with an expiry) when the cache is shared between
+  processes: Redis in production;
+* the database otherwise (``RateLimitCounter``: one ``INSERT … ON CONFLICT DO UPDATE``
+  per attempt). A per-process memory cache would let each of N server processes allow
+  the limit again, so the real limit would silently grow with ``--workers``.
+
+``QUANZI_RATE_LIMIT_STORE`` (``auto`` | ``cache`` | ``database``) overrides the choice.
 
 Endpoints call ``rate_limit_request(request, action, ...)``, which applies the operator's
 limits from the ``rate_limits`` settings section per client IP and, when given, per phone
@@ -17,10 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import UTC, datetime
 from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, transaction
 
 from quanzi.core.errors import RateLimited
 from quanzi.core.logging import get_logger
@@ -39,20 +47,13 @@ def rate_limit(key: str, limit: int, window_seconds: int) -> int:
     now = time.time()
     window = int(now // window_seconds)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # any key is a valid cache key
-    cache_key = f"quanzi:rl:{window_seconds}:{window}:{digest}"
-    # add() is SET NX with an expiry; incr() is atomic. The key lives a little longer
-    # than its window so that it cannot expire between the two calls.
-    try:
-        if cache.add(cache_key, 1, timeout=window_seconds + 5):
-            count = 1
-        else:
-            try:
-                count = cache.incr(cache_key)
-            except ValueError:  # expired in between: this attempt opens the window again
-                cache.add(cache_key, 1, timeout=window_seconds + 5)
-                count = 1
-    except Exception:  # noqa: BLE001 - the cache is down: serve rather than lock everyone out
-        log.warning("rate limit cache unavailable; not limiting", exc_info=True)
+    counter_key = f"quanzi:rl:{window_seconds}:{window}:{digest}"
+    expires = (window + 1) * window_seconds + 5  # a little past its window's end
+    if rate_limit_store() == "database":
+        count = _count_in_database(counter_key, expires, now)
+    else:
+        count = _count_in_cache(counter_key, timeout=window_seconds + 5)
+    if count == 0:
         return 0
     if count > limit:
         retry_after = max(1, int((window + 1) * window_seconds - now) + 1)
@@ -61,6 +62,68 @@ def rate_limit(key: str, limit: int, window_seconds: int) -> int:
             "too many attempts; try again later",
             {"retry_after": retry_after, "limit": limit, "window_seconds": window_seconds},
         )
+    return count
+
+
+def shared_cache() -> bool:
+    """Whether Django's cache is one store for every process (not per-process memory)."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def rate_limit_store() -> str:
+    """``cache`` or ``database``: where the counters are kept (see the module docstring)."""
+    store = getattr(settings, "RATE_LIMIT_STORE", "auto")
+    if store == "auto":
+        return "cache" if shared_cache() else "database"
+    return store
+
+
+def _count_in_cache(cache_key: str, *, timeout: int) -> int:
+    # add() is SET NX with an expiry; incr() is atomic. The key lives a little longer
+    # than its window so that it cannot expire between the two calls.
+    try:
+        if cache.add(cache_key, 1, timeout=timeout):
+            return 1
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # expired in between: this attempt opens the window again
+            cache.add(cache_key, 1, timeout=timeout)
+            return 1
+    except Exception:  # noqa: BLE001 - the cache is down: serve rather than lock everyone out
+        log.warning("rate limit cache unavailable; not limiting", exc_info=True)
+        return 0
+
+
+def _count_in_database(counter_key: str, expires: float, now: float) -> int:
+    from quanzi.core.models import RateLimitCounter
+
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    table, key_col, count_col = (
+        quote(RateLimitCounter._meta.db_table),
+        quote("key"),
+        quote("count"),
+    )
+    expires_at = conn.ops.adapt_datetimefield_value(datetime.fromtimestamp(expires, tz=UTC))
+    key = hashlib.sha256(counter_key.encode()).hexdigest()[:64]
+    try:
+        # A savepoint inside a caller's transaction, so that a failure here cannot break it.
+        with transaction.atomic(), conn.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({key_col}, {count_col}, expires_at) VALUES (%s, 1, %s)"
+                f" ON CONFLICT ({key_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1"
+                f" RETURNING {count_col}",
+                [key, expires_at],
+            )
+            count = cursor.fetchone()[0]
+        if count == 1:  # a new window opened: drop the windows that have ended
+            RateLimitCounter.objects.filter(
+                expires_at__lt=datetime.fromtimestamp(now, tz=UTC)
+            ).delete()
+    except DatabaseError:
+        log.warning("rate limit counter unavailable; not limiting", exc_info=True)
+        return 0
     return count
 
 

@@ -65,6 +65,9 @@ def gunicorn_options(*, host: str, port: int, workers: int = 0, threads: int = 1
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
+        # The longest request line gunicorn takes (its maximum); a longer one is answered
+        # 414 by gunicorn itself, before Quanzi (documented on operations with a query).
+        "limit_request_line": 8190,
         # Recycle each process now and then (memory held by a long-lived Python process).
         "max_requests": 5000,
         "max_requests_jitter": 500,
@@ -81,5 +84,33 @@ def gunicorn_options(*, host: str, port: int, workers: int = 0, threads: int = 1
 
 def serve(*, host: str, port: int, workers: int = 0, threads: int = 1) -> int:
     collectstatic_if_needed()
-    _QuanziServer(gunicorn_options(host=host, port=port, workers=workers, threads=threads)).run()
+    options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
+    # The workers inherit it: /healthz reports how many processes serve beside it.
+    os.environ["QUANZI_SERVE_WORKERS"] = str(options["workers"])
+    for warning in cache_warnings():
+        log.warning(warning, extra={"workers": options["workers"]})
+    _QuanziServer(options).run()
     return 0
+
+
+def server_processes() -> int:
+    """How many processes ``quanzi serve`` started (1 when not run by it)."""
+    try:
+        return max(1, int(os.environ.get("QUANZI_SERVE_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
+def cache_warnings() -> list[str]:
+    """What an operator should know when several processes serve without a shared cache."""
+    from quanzi.core.ratelimit import rate_limit_store, shared_cache
+
+    if server_processes() < 2 or shared_cache():
+        return []
+    warning = (
+        "several server processes and no shared cache (QUANZI_REDIS_URL): each process "
+        "caches on its own"
+    )
+    if rate_limit_store() == "database":
+        return [warning + "; rate limits are counted in the database, shared by all processes"]
+    return [warning + "; rate limits are counted per process, so the real limit is N times it"]

@@ -4,7 +4,8 @@
   serve (database reachable, no unapplied migration, Redis reachable when configured),
   503 otherwise. Cheap: one ``SELECT 1`` (and one ``PING``) per call.
 * ``GET /healthz`` — for monitoring: database, broker, queue length, work that is overdue
-  and when each sweep last ran. ``status`` is ``ok``, ``degraded`` (serving, but background
+  and when each sweep last ran; ``shared_cache``, ``rate_limit_store`` and ``warnings``
+  (several server processes without a shared cache). ``status`` is ``ok``, ``degraded`` (serving, but background
   work is behind: a sweep has not run for three of its intervals, or a refund waits past
   its retry time) or ``down`` (database or broker unreachable: 503).
 """
@@ -20,6 +21,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from quanzi import __version__
+from quanzi.core.ratelimit import rate_limit_store, shared_cache
+from quanzi.core.server import cache_warnings, server_processes
 
 STALE_GRACE_SECONDS = 60
 REFUND_OVERDUE_SECONDS = 300
@@ -111,6 +114,15 @@ def _sweeps(now) -> dict[str, dict]:
 
 
 @never_cache
+def api_not_found(request, *args, **kwargs):
+    """An address under ``/api/`` that no endpoint serves: 404 in the API's error shape."""
+    return JsonResponse(
+        {"code": "not_found", "message": "no such endpoint", "detail": {"path": request.path}},
+        status=404,
+    )
+
+
+@never_cache
 def healthz(request):
     now = timezone.now()
     db = _database_ok()
@@ -121,6 +133,10 @@ def healthz(request):
         "database": "ok" if db else "down",
         "broker": broker,
         "mode": "celery" if settings.REDIS_URL else "embedded",
+        "shared_cache": shared_cache(),
+        "rate_limit_store": rate_limit_store(),
+        "server_processes": server_processes(),
+        "warnings": cache_warnings(),
     }
     if broker == "ok":
         body["queue_length"] = _queue_length()

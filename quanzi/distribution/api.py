@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.distribution import (
     distributors,
     payout_funding,
@@ -53,8 +52,8 @@ class CommissionOut(Schema):
     fixed: int | None
     multiplier_bp: int
     capped: bool
-    created_at: datetime
-    settled_at: datetime | None
+    created_at: Datetime
+    settled_at: Datetime | None
 
 
 class CommissionPage(Schema):
@@ -68,7 +67,7 @@ class TeamMemberOut(Schema):
     orders: int
     gmv: int
     via_user_id: int | None
-    bound_at: datetime | None
+    bound_at: Datetime | None
 
 
 class TeamOut(Schema):
@@ -102,10 +101,10 @@ class WithdrawalOut(Schema):
     attempts: int
     last_error: str
     reject_reason: str
-    created_at: datetime
-    approved_at: datetime | None
-    paid_at: datetime | None
-    rejected_at: datetime | None
+    created_at: Datetime
+    approved_at: Datetime | None
+    paid_at: Datetime | None
+    rejected_at: Datetime | None
 
 
 class WithdrawalPage(Schema):
@@ -157,8 +156,8 @@ class DistributorOut(Schema):
     wechat_openid: str
     reason: str
     decision_note: str
-    applied_at: datetime | None
-    decided_at: datetime | None
+    applied_at: Datetime | None
+    decided_at: Datetime | None
 
 
 class MeDistributorOut(DistributorOut):
@@ -207,7 +206,7 @@ class RankOut(Schema):
 
 
 class RankAssignIn(Schema):
-    rank_id: int | None = None
+    rank_id: Id | None = None
 
 
 class ShopIn(Schema):

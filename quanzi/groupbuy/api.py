@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.groupbuy import selectors, services
 from quanzi.groupbuy.notices import share_url
 
@@ -31,8 +30,8 @@ class CampaignIn(Schema):
     skus: list[OfferIn] = Field(max_length=50)
     group_size: int = Field(ge=-BIG, le=BIG)
     group_ttl_seconds: int = Field(ge=-BIG, le=BIG)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Datetime | None = None
+    ends_at: Datetime | None = None
     per_user_limit: int = Field(ge=-BIG, le=BIG)
     stock: int = Field(ge=-BIG, le=BIG)
     simulated_fill_max_missing: int | None = Field(default=None, ge=-BIG, le=BIG)
@@ -65,8 +64,8 @@ class CampaignOut(Schema):
     group_size: int
     group_ttl_seconds: int
     per_user_limit: int
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: Datetime
+    ends_at: Datetime | None
     sold_out: bool
     accepts_coupons: bool
     accepts_points: bool
@@ -83,7 +82,7 @@ class CampaignAdminOut(CampaignOut):
     simulated_fill_max_missing: int
     commission_enabled: bool
     is_active: bool
-    created_at: datetime
+    created_at: Datetime
     groups: dict[str, int]
 
 
@@ -106,7 +105,7 @@ class OpenGroupOut(Schema):
     paid_members: int
     missing: int
     free_places: int
-    expires_at: datetime
+    expires_at: Datetime
     seconds_left: int
     group_price: int
     share_url: str
@@ -140,7 +139,7 @@ class PlacedOut(Schema):
     order_id: int
     order_status: str
     payable: int
-    pay_before: datetime
+    pay_before: Datetime
     share_url: str
 
 
@@ -167,7 +166,7 @@ class GroupOut(Schema):
     missing: int
     free_places: int
     simulated: bool
-    expires_at: datetime | None
+    expires_at: Datetime | None
     seconds_left: int
     leader: Person
     members: list[MemberOut]
@@ -189,7 +188,7 @@ class MyGroupOut(Schema):
     size: int
     paid_members: int
     missing: int
-    expires_at: datetime | None
+    expires_at: Datetime | None
     share_url: str
 
 

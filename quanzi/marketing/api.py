@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
 from typing import Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import AwareDatetime, Field
 
 from quanzi.accounts.models import User
@@ -13,7 +12,7 @@ from quanzi.core.errors import Invalid, NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.ratelimit import rate_limit_request
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Date, Datetime, ErrorOut, Schema
 from quanzi.marketing import points, selectors, services
 from quanzi.marketing.models import CouponTemplate
 
@@ -56,8 +55,8 @@ class CouponTemplateOut(Schema):
     scope: str
     scope_ids: list[int]
     valid_days: int | None
-    valid_from: datetime | None
-    valid_until: datetime | None
+    valid_from: Datetime | None
+    valid_until: Datetime | None
     total: int
     issued: int
     left: int
@@ -65,7 +64,7 @@ class CouponTemplateOut(Schema):
     claimable: bool
     new_user_gift: bool
     is_active: bool
-    created_at: datetime
+    created_at: Datetime
 
 
 class CouponTemplatePage(Schema):
@@ -84,7 +83,7 @@ class GrantOut(Schema):
 
 class ClaimOut(Schema):
     coupon_id: int
-    valid_until: datetime
+    valid_until: Datetime
 
 
 class CouponOut(Schema):
@@ -100,11 +99,11 @@ class CouponOut(Schema):
     scope_ids: list[int]
     status: str
     source: str
-    valid_from: datetime
-    valid_until: datetime
+    valid_from: Datetime
+    valid_until: Datetime
     order_id: int | None
-    used_at: datetime | None
-    created_at: datetime
+    used_at: Datetime | None
+    created_at: Datetime
 
 
 class CouponPage(Schema):
@@ -117,7 +116,7 @@ class PointsItemOut(Schema):
     reason: str
     kind: str
     order_id: int | None
-    created_at: datetime
+    created_at: Datetime
 
 
 class PointsOut(Schema):
@@ -128,7 +127,7 @@ class PointsOut(Schema):
 
 
 class SignInOut(Schema):
-    day: date
+    day: Date
     points: int
     balance: int
 

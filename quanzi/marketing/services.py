@@ -95,6 +95,17 @@ def _clean_template(data: dict[str, Any]) -> dict[str, Any]:
             "a scoped coupon names 1 to 500 products or categories",
             {"field": "scope_ids"},
         )
+    if ids:
+        from quanzi.catalog.models import Category, Product
+
+        model = Product if scope == CouponScope.PRODUCTS else Category
+        missing = set(ids) - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if missing:
+            raise Invalid(
+                "invalid_reference",
+                f"no such {'product' if model is Product else 'category'}",
+                {"field": "scope_ids", "ids": sorted(missing)[:20]},
+            )
     clean["scope"], clean["scope_ids"] = scope, sorted(set(ids))
     valid_days = _int(data, "valid_days", low=1, high=3650)
     valid_from, valid_until = data.get("valid_from"), data.get("valid_until")

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
-
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.membership import selectors, services
 from quanzi.membership.models import MembershipPlan
 
@@ -21,7 +19,7 @@ class PlanIn(Schema):
     duration_days: int = Field(ge=1, le=3660)
     points_multiplier_bp: int = Field(default=10_000, ge=0, le=100_000)
     free_shipping: bool = True
-    monthly_coupon_template_id: int | None = None
+    monthly_coupon_template_id: Id | None = None
 
 
 class PlanPatch(Schema):
@@ -31,7 +29,7 @@ class PlanPatch(Schema):
     points_multiplier_bp: int | None = Field(default=None, ge=0, le=100_000)
     free_shipping: bool | None = None
     is_active: bool | None = None
-    monthly_coupon_template_id: int | None = None
+    monthly_coupon_template_id: Id | None = None
 
 
 class PlanOut(Schema):
@@ -45,7 +43,7 @@ class PlanOut(Schema):
     is_active: bool
     product_id: int
     sku_id: int
-    created_at: datetime
+    created_at: Datetime
 
 
 class BuyOut(Schema):
@@ -81,8 +79,8 @@ class NextLevelOut(LevelOut):
 class MembershipPlanState(Schema):
     id: int
     name: str
-    started_at: datetime
-    expires_at: datetime
+    started_at: Datetime
+    expires_at: Datetime
     free_shipping: bool
     points_multiplier_bp: int
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Router
 
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.notifications import selectors, services
 
 router = Router(tags=["notifications"])
@@ -19,8 +18,8 @@ class NotificationOut(Schema):
     body: str
     data: dict[str, Any]
     read: bool
-    read_at: datetime | None
-    created_at: datetime
+    read_at: Datetime | None
+    created_at: Datetime
 
 
 class NotificationPage(Schema):

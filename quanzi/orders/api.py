@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.orders import refunds, refunds_offline, selectors, services
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.selectors import order_out, refund_out
@@ -21,14 +20,14 @@ router = Router(tags=["orders"])
 
 
 class ItemIn(Schema):
-    sku_id: int
+    sku_id: Id
     qty: int = Field(ge=1, le=999)
 
 
 class OrderIn(Schema):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
-    address_id: int | None = None
-    coupon_id: int | None = None
+    address_id: Id | None = None
+    coupon_id: Id | None = None
     points: int = Field(default=0, ge=0, le=100_000_000)
     share_token: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=200)
@@ -70,12 +69,12 @@ class OrderOut(Schema):
     address: dict[str, Any]
     carrier: str
     tracking_no: str
-    created_at: datetime
-    expires_at: datetime
-    paid_at: datetime | None
-    shipped_at: datetime | None
-    completed_at: datetime | None
-    after_sales_ends_at: datetime | None
+    created_at: Datetime
+    expires_at: Datetime
+    paid_at: Datetime | None
+    shipped_at: Datetime | None
+    completed_at: Datetime | None
+    after_sales_ends_at: Datetime | None
     lines: list[LineOut]
 
 
@@ -94,7 +93,7 @@ class ShipIn(Schema):
 
 
 class RefundLineIn(Schema):
-    line_id: int
+    line_id: Id
     qty: int = Field(ge=1, le=999)
 
 
@@ -112,8 +111,8 @@ class RefundOut(Schema):
     shipping: int
     lines: list[dict[str, int]]
     reason: str
-    created_at: datetime
-    succeeded_at: datetime | None
+    created_at: Datetime
+    succeeded_at: Datetime | None
     offline_reference: str = Field(
         default="", description="set when the operator paid the refund back outside the gateway"
     )

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from quanzi.core.errors import Invalid
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.logging import get_logger
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import ErrorOut, Schema
 from quanzi.payments import services
 from quanzi.payments.gateways import get_gateway
 from quanzi.payments.gateways.base import InvalidNotification
@@ -39,7 +39,9 @@ class CompleteOut(Schema):
 
 
 @router.post(
-    "/orders/{order_id}/pay", response={200: PayOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+    "/orders/{order_id}/pay",
+    response={200: PayOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 502: ErrorOut},
+    description="502 `gateway_error`: the payment provider could not be reached or refused.",
 )
 def order_pay(request, order_id: int, payload: PayIn):
     if not get_gateway(payload.gateway).starts_offline:
@@ -67,7 +69,14 @@ def sandbox_complete(request, payment_id: int):
     return {"notification": notification}
 
 
-@router.post("/payments/notify/{gateway}", auth=None, include_in_schema=True)
+@router.post(
+    "/payments/notify/{gateway}",
+    auth=None,
+    response={200: None, 400: ErrorOut, 404: ErrorOut},
+    description="The gateway's asynchronous notification. 200 carries the gateway's own"
+    " acknowledgement (its format, not JSON for every gateway); 400 `invalid_notification`:"
+    " the signature or the body does not verify.",
+)
 def notify(request, gateway: str):
     gw = get_gateway(gateway)
     headers = {key: value for key, value in request.headers.items()}

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.rewards import invites, lottery, selectors
 from quanzi.rewards.models import Lottery, LotteryDraw, RewardCampaign
 
@@ -28,8 +27,8 @@ class PrizeIn(Schema):
     weight: int = Field(ge=0, le=1_000_000_000)
     stock: int | None = Field(default=None, ge=0, le=10_000_000)
     points: int | None = Field(default=None, ge=1, le=100_000_000)
-    coupon_template_id: int | None = None
-    sku_id: int | None = None
+    coupon_template_id: Id | None = None
+    sku_id: Id | None = None
 
 
 class LotteryIn(Schema):
@@ -37,8 +36,8 @@ class LotteryIn(Schema):
     cost_points: int = Field(default=0, ge=0, le=100_000_000)
     free_draws_per_day: int = Field(default=0, ge=0, le=1000)
     prizes: list[PrizeIn] = Field(min_length=1, max_length=50)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Datetime | None = None
+    ends_at: Datetime | None = None
 
 
 class PrizeOut(Schema):
@@ -60,8 +59,8 @@ class LotteryOut(Schema):
     free_draws_per_day: int
     free_draws_left: int | None
     is_active: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
+    starts_at: Datetime | None
+    ends_at: Datetime | None
     prizes: list[PrizeOut]
 
 
@@ -91,7 +90,7 @@ class DrawOut(Schema):
     order_id: int | None
     seed: str
     roll: int
-    created_at: datetime
+    created_at: Datetime
 
 
 class DrawPage(Schema):
@@ -100,7 +99,7 @@ class DrawPage(Schema):
 
 
 class ClaimIn(Schema):
-    address_id: int
+    address_id: Id
 
 
 class ClaimOut(Schema):
@@ -180,7 +179,7 @@ def admin_draw_detail(request, draw_id: int):
 
 class RewardIn(Schema):
     points: int | None = Field(default=None, ge=1, le=100_000_000)
-    coupon_template_id: int | None = None
+    coupon_template_id: Id | None = None
 
 
 class RewardCampaignIn(Schema):
@@ -193,8 +192,8 @@ class RewardCampaignIn(Schema):
     reward: RewardIn
     title: str = Field(default="", max_length=120)
     max_per_user: int = Field(default=0, ge=0, le=100_000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Datetime | None = None
+    ends_at: Datetime | None = None
 
 
 class RewardCampaignOut(Schema):
@@ -206,8 +205,8 @@ class RewardCampaignOut(Schema):
     reward: dict[str, int | None]
     max_per_user: int
     is_active: bool
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: Datetime
+    ends_at: Datetime | None
 
 
 class RewardCampaignPage(Schema):
@@ -233,7 +232,7 @@ class RewardItemOut(Schema):
     coupon_id: int | None
     people: list[int]
     person: PersonOut | None
-    created_at: datetime
+    created_at: Datetime
 
 
 class ProgressOut(Schema):

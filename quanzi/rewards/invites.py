@@ -88,6 +88,10 @@ def reward_campaign_create(
         raise Invalid("invalid_reward", "points is a whole number ≥ 1")
     if template_id is not None and not isinstance(template_id, int):
         raise Invalid("invalid_reward", "coupon_template_id names a coupon template")
+    if template_id is not None and not payouts.coupon_template_exists(template_id):
+        raise Invalid(
+            "invalid_coupon_template", "no such coupon template", {"field": "coupon_template_id"}
+        )
     if not isinstance(max_per_user, int) or not 0 <= max_per_user <= 100_000:
         raise Invalid("invalid_campaign", "max_per_user is a whole number ≥ 0 (0 = no cap)")
     starts_at = starts_at or timezone.now()

@@ -87,6 +87,12 @@ def _clean_prize(data: dict[str, Any]) -> dict[str, Any]:
         template_id = data.get("coupon_template_id")
         if not isinstance(template_id, int):
             raise Invalid("invalid_prize", "a coupon prize names its template", {"name": name})
+        if not payouts.coupon_template_exists(template_id):
+            raise Invalid(
+                "invalid_coupon_template",
+                "no such coupon template",
+                {"name": name, "field": "coupon_template_id"},
+            )
         clean["coupon_template_id"] = template_id
     elif kind == K.PRODUCT:
         sku_id = data.get("sku_id")

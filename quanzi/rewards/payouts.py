@@ -17,6 +17,12 @@ def points_take(*, user_id: int, amount: int, reason: str, key: str) -> None:
     points_debit(user_id=user_id, amount=amount, reason=reason, key=key)
 
 
+def coupon_template_exists(template_id: int) -> bool:
+    from quanzi.marketing.models import CouponTemplate
+
+    return CouponTemplate.objects.filter(pk=template_id).exists()
+
+
 def coupon_give(*, user: Any, template_id: int, source: str) -> int | None:
     """Issue one coupon of ``template_id``; returns its id."""
     from quanzi.marketing.services import coupon_grant

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Router, Schema
+from ninja import Router
 
 from quanzi.core.auth import require_operator
 from quanzi.core.pagination import paginate
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.risk.selectors import risk_event_out, risk_events
 
 router = Router(tags=["risk"])
@@ -23,7 +22,7 @@ class RiskEventOut(Schema):
     action: str
     reason: str
     detail: dict[str, Any]
-    created_at: datetime
+    created_at: Datetime
 
 
 class RiskEventPage(Schema):

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import NotFound
-from quanzi.core.schemas import ErrorOut
+from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.social import selectors, services
 
 router = Router(tags=["sharing"])
@@ -39,7 +38,7 @@ class ShareOut(Schema):
     channel: str
     parent_id: int | None
     depth: int
-    created_at: datetime
+    created_at: Datetime
     opens: int
     visitors: int
     registrations: int
@@ -118,7 +117,7 @@ def my_share_stats(request):
 
 
 @router.get("/admin/shares/stats", response={200: ShareStatsOut, 403: ErrorOut})
-def share_stats(request, since: datetime | None = None, until: datetime | None = None):
+def share_stats(request, since: Datetime | None = None, until: Datetime | None = None):
     require_operator(request)
     return selectors.share_stats(since=since, until=until)
 

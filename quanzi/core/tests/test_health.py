@@ -73,3 +73,29 @@ def test_readyz_is_503_without_the_database_or_with_migrations_pending(anon, mon
     )
     pending = anon.client.get("/readyz")
     assert pending.status_code == 503 and pending.json()["migrations"] == "pending"
+
+
+def test_healthz_warns_when_several_processes_serve_without_a_shared_cache(anon, monkeypatch):
+    monkeypatch.setenv("QUANZI_SERVE_WORKERS", "4")
+    body = anon.client.get("/healthz").json()
+    assert body["shared_cache"] is False
+    assert body["server_processes"] == 4
+    assert body["rate_limit_store"] == "database"
+    assert len(body["warnings"]) == 1 and "no shared cache" in body["warnings"][0]
+    assert "counted in the database" in body["warnings"][0]
+
+
+def test_healthz_has_no_cache_warning_for_one_process(anon, monkeypatch):
+    monkeypatch.delenv("QUANZI_SERVE_WORKERS", raising=False)
+    body = anon.client.get("/healthz").json()
+    assert body["server_processes"] == 1 and body["warnings"] == []
+
+
+def test_healthz_has_no_cache_warning_with_a_shared_cache(anon, monkeypatch, settings):
+    monkeypatch.setenv("QUANZI_SERVE_WORKERS", "4")
+    settings.CACHES = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    settings.RATE_LIMIT_STORE = "cache"
+    body = anon.client.get("/healthz").json()
+    assert body["shared_cache"] is True and body["warnings"] == []

@@ -1,4 +1,5 @@
-"""Rate limits: a fixed window on Django's cache, 429 ``rate_limited`` past the limit."""
+"""Rate limits: a fixed window, 429 ``rate_limited`` past the limit, counted in the shared
+cache (Redis) or, without one, in the database."""
 
 from __future__ import annotations
 
@@ -36,7 +37,22 @@ def _frozen_clock(monkeypatch):
     return clock
 
 
-def test_the_attempt_past_the_limit_is_refused_and_other_keys_are_not_affected():
+@pytest.fixture
+def cache_store(settings):
+    settings.RATE_LIMIT_STORE = "cache"
+
+
+@pytest.fixture
+def database_store(settings, db):
+    settings.RATE_LIMIT_STORE = "database"
+
+
+@pytest.fixture(params=["cache_store", "database_store"])
+def store(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_the_attempt_past_the_limit_is_refused_and_other_keys_are_not_affected(store):
     assert [rate_limit("a", 3, 60) for _ in range(3)] == [1, 2, 3]
     with pytest.raises(RateLimited) as refused:
         rate_limit("a", 3, 60)
@@ -45,7 +61,7 @@ def test_the_attempt_past_the_limit_is_refused_and_other_keys_are_not_affected()
     assert rate_limit("b", 3, 60) == 1
 
 
-def test_a_new_window_starts_counting_again(_frozen_clock):
+def test_a_new_window_starts_counting_again(_frozen_clock, store):
     clock = _frozen_clock
     rate_limit("w", 1, 10)
     with pytest.raises(RateLimited):
@@ -74,13 +90,13 @@ def _hammer(threads: int, calls: int) -> list[int]:
     return seen
 
 
-def test_concurrent_attempts_are_each_counted_once_in_memory():
+def test_concurrent_attempts_are_each_counted_once_in_memory(cache_store):
     seen = _hammer(8, 50)
     assert sorted(seen) == list(range(1, 401))
 
 
 @pytest.mark.skipif(not _redis_up(), reason=f"Redis is not reachable at {REDIS_TEST_URL}")
-def test_concurrent_attempts_are_each_counted_once_on_redis():
+def test_concurrent_attempts_are_each_counted_once_on_redis(cache_store):
     caches = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",  # as in production
@@ -181,7 +197,7 @@ def test_limits_can_be_turned_off_and_are_validated(operator, anon, make_user):
     assert defaults["bargain_help_per_user"] == {"limit": 20, "window_seconds": 60}
 
 
-def test_limits_fail_open_when_the_cache_is_down():
+def test_limits_fail_open_when_the_cache_is_down(cache_store):
     caches = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",  # as in production
@@ -190,3 +206,78 @@ def test_limits_fail_open_when_the_cache_is_down():
     }
     with override_settings(CACHES=caches):
         assert [rate_limit("down", 1, 60) for _ in range(3)] == [0, 0, 0]
+
+
+# --- without a shared cache: the database ----------------------------------------------
+
+
+def test_without_a_shared_cache_the_counters_are_kept_in_the_database(db, settings):
+    from quanzi.core.models import RateLimitCounter
+    from quanzi.core.ratelimit import rate_limit_store, shared_cache
+
+    settings.RATE_LIMIT_STORE = "auto"
+    assert not shared_cache()  # the tests' per-process memory cache
+    assert rate_limit_store() == "database"
+    assert [rate_limit("db", 2, 60) for _ in range(2)] == [1, 2]
+    cache.clear()  # nothing of it was in the process's memory
+    with pytest.raises(RateLimited):
+        rate_limit("db", 2, 60)
+    assert RateLimitCounter.objects.get().count == 3
+
+
+def test_with_redis_configured_the_cache_counts(settings):
+    from quanzi.core.ratelimit import rate_limit_store
+
+    settings.RATE_LIMIT_STORE = "auto"
+    settings.CACHES = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_TEST_URL}
+    }
+    assert rate_limit_store() == "cache"
+
+
+def test_ended_windows_are_deleted_when_a_new_one_opens(_frozen_clock, database_store):
+    from quanzi.core.models import RateLimitCounter
+
+    rate_limit("old", 5, 10)
+    rate_limit("other", 5, 10)
+    assert RateLimitCounter.objects.count() == 2
+    _frozen_clock["now"] += 60
+    rate_limit("new", 5, 10)
+    assert RateLimitCounter.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_attempts_are_each_counted_once_in_the_database(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("real parallel clients need PostgreSQL")
+    settings.RATE_LIMIT_STORE = "database"
+    seen = _hammer_in_threads_closing_connections(4, 25)
+    assert sorted(seen) == list(range(1, 101))
+
+
+def _hammer_in_threads_closing_connections(threads: int, calls: int) -> list[int]:
+    from django.db import connection
+
+    barrier = threading.Barrier(threads)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def run():
+        try:
+            barrier.wait()
+            for _ in range(calls):
+                count = rate_limit("hammer-db", 10_000, 60)
+                with lock:
+                    seen.append(count)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return seen
