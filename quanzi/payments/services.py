@@ -26,7 +26,7 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.transactions import service_atomic
+from quanzi.core.transactions import retry_on_conflict, service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
 from quanzi.orders.models import Order, Refund, RefundStatus
@@ -182,6 +182,12 @@ def notification_handle(*, gateway: str, headers: dict[str, str], body: bytes) -
 
 
 def payment_capture(*, gateway: str, note: Notification) -> Payment:
+    """Capture a payment the gateway reports (idempotent on its transaction id). A capture
+    the database aborts for a serialization failure or a deadlock is run again."""
+    return retry_on_conflict(lambda: _payment_capture(gateway=gateway, note=note))
+
+
+def _payment_capture(*, gateway: str, note: Notification) -> Payment:
     with transaction.atomic():
         # Lock order first, then payment: the same order as every other order change.
         paid_by = Payment.objects.filter(out_trade_no=note.out_trade_no, gateway=gateway)
