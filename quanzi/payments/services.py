@@ -264,7 +264,11 @@ def sandbox_complete(*, payment_id: int, user: User) -> dict:
     elif payment.status == Payment.CLOSED:
         raise Conflict("payment_closed", "this payment was closed; its order was cancelled")
     else:
-        gw.check_payable(params=payment.params)
+        # A trade the customer paid already (its notification not in yet) is not paid
+        # again: the gateway sends the notification of that one charge.
+        txn_id = gw.charge_reference(out_trade_no=payment.out_trade_no)
+        if txn_id is None:
+            gw.check_payable(params=payment.params)
     notification = gw.build_notification(
         out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=txn_id
     )

@@ -4,6 +4,7 @@ and the books say so once."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -202,3 +203,27 @@ def test_a_payment_start_that_fails_at_the_gateway_leaves_no_payment_and_can_be_
     assert again.pk == payment.pk
     assert Payment.objects.filter(order_id=order_id).count() == 1
     assert Order.objects.get(pk=order_id).status == "pending_payment"
+
+
+def test_paying_a_trade_already_paid_at_the_gateway_sends_that_charges_notification(
+    customer, make_address, sku
+):
+    """The customer paid, the notification is late, and the pay button is pressed again:
+    the sandbox, like a real gateway, does not charge the trade twice, and the late
+    notification is the same transaction, not a conflicting one."""
+    from quanzi.payments.services import sandbox_complete
+
+    payment = _start_payment(customer, make_address, sku)
+    late = _customer_pays(payment)
+
+    again = sandbox_complete(payment_id=payment.pk, user=customer)
+    notification_handle(
+        gateway="sandbox", headers=late["headers"], body=late["body"].encode()
+    )  # no "a different transaction for a captured payment"
+
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert payment.gateway_txn_id == json.loads(late["body"])["transaction_id"]
+    assert json.loads(again["body"])["transaction_id"] == payment.gateway_txn_id
+    assert SandboxRecord.objects.filter(kind="charge", number=payment.out_trade_no).count() == 1
+    assert _payment_entries(payment) == 1
