@@ -258,23 +258,29 @@ def sandbox_complete(*, payment_id: int, user: User) -> dict:
     )
     if payment is None or (payment.order.user_id != user.pk and not user.is_operator):
         raise NotFound("payment_not_found", "no such payment")
-    txn_id = None
     if payment.status == Payment.SUCCEEDED:
         txn_id = payment.gateway_txn_id
     elif payment.status == Payment.CLOSED:
         raise Conflict("payment_closed", "this payment was closed; its order was cancelled")
     else:
-        # A trade the customer paid already (its notification not in yet) is not paid
-        # again: the gateway sends the notification of that one charge.
-        txn_id = gw.charge_reference(out_trade_no=payment.out_trade_no)
-        if txn_id is None:
+        try:
             gw.check_payable(params=payment.params)
+        except Conflict:
+            if gw.charge_reference(out_trade_no=payment.out_trade_no) is None:
+                raise
+        # A trade the customer paid already (its notification not in yet) is not charged
+        # again: recording the charge answers the one taken first, and the gateway sends
+        # that charge's notification.
+        txn_id = gw.record_charge(
+            out_trade_no=payment.out_trade_no,
+            amount=payment.amount,
+            txn_id="SBX" + secrets.token_hex(10).upper(),
+        )
     notification = gw.build_notification(
         out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=txn_id
     )
     body = notification["body"].encode()
     parsed = gw.parse_notification(headers=notification["headers"], body=body)
-    gw.record_charge(out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=parsed.txn_id)
     payment_capture(gateway="sandbox", note=parsed)
     return notification
 
