@@ -113,6 +113,12 @@ def cmd_ledger_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from quanzi.simulation.command import run
+
+    return run(args)
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     _setup()
     from quanzi.accounts.services import user_create
@@ -176,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
     check = ledger_sub.add_parser("check", help="prove the ledger's invariants")
     check.set_defaults(func=cmd_ledger_check)
+
+    simulate = sub.add_parser(
+        "simulate", help="seeded whole-system simulation with faults, on a throwaway database"
+    )
+    from quanzi.simulation.command import add_arguments
+
+    add_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
 
     user = sub.add_parser("user", help="users")
     user_sub = user.add_subparsers(dest="user_command", required=True)

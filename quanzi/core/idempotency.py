@@ -20,7 +20,7 @@ from ninja import Status
 
 from quanzi.core.errors import Conflict, Invalid, QuanziError
 from quanzi.core.models import IdempotencyRecord
-from quanzi.core.transactions import all_or_nothing
+from quanzi.core.transactions import all_or_nothing, retry_on_conflict
 
 
 def _body_hash(route: str, body: Any) -> str:
@@ -57,12 +57,18 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
     # key — makes that INSERT fail: the work is rolled back and the first answer
     # replayed. A retry whose work is refused this time (the last unit went meanwhile)
     # finds the first answer the same way, when recording the refusal.
+    def attempt() -> tuple[int, Any]:
+        with all_or_nothing():
+            answer = work()
+            status, payload = answer.status_code, _jsonable(answer.value)
+            remember(status, payload)
+        return status, payload
+
     try:
         try:
-            with all_or_nothing():
-                answer = work()
-                status, payload = answer.status_code, _jsonable(answer.value)
-                remember(status, payload)
+            # All or nothing: a serialization failure or deadlock left nothing behind, so
+            # the work is run again (``retry_on_conflict``).
+            status, payload = retry_on_conflict(attempt)
         except QuanziError as exc:
             # A refusal is an answer too: remember it so a retry sees the same.
             status, payload = exc.status, exc.as_dict()

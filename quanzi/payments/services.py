@@ -26,7 +26,7 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.transactions import service_atomic
+from quanzi.core.transactions import retry_on_conflict, service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
 from quanzi.orders.models import Order, Refund, RefundStatus
@@ -182,6 +182,12 @@ def notification_handle(*, gateway: str, headers: dict[str, str], body: bytes) -
 
 
 def payment_capture(*, gateway: str, note: Notification) -> Payment:
+    """Capture a payment the gateway reports (idempotent on its transaction id). A capture
+    the database aborts for a serialization failure or a deadlock is run again."""
+    return retry_on_conflict(lambda: _payment_capture(gateway=gateway, note=note))
+
+
+def _payment_capture(*, gateway: str, note: Notification) -> Payment:
     with transaction.atomic():
         # Lock order first, then payment: the same order as every other order change.
         paid_by = Payment.objects.filter(out_trade_no=note.out_trade_no, gateway=gateway)
@@ -252,19 +258,29 @@ def sandbox_complete(*, payment_id: int, user: User) -> dict:
     )
     if payment is None or (payment.order.user_id != user.pk and not user.is_operator):
         raise NotFound("payment_not_found", "no such payment")
-    txn_id = None
     if payment.status == Payment.SUCCEEDED:
         txn_id = payment.gateway_txn_id
     elif payment.status == Payment.CLOSED:
         raise Conflict("payment_closed", "this payment was closed; its order was cancelled")
     else:
-        gw.check_payable(params=payment.params)
+        try:
+            gw.check_payable(params=payment.params)
+        except Conflict:
+            if gw.charge_reference(out_trade_no=payment.out_trade_no) is None:
+                raise
+        # A trade the customer paid already (its notification not in yet) is not charged
+        # again: recording the charge answers the one taken first, and the gateway sends
+        # that charge's notification.
+        txn_id = gw.record_charge(
+            out_trade_no=payment.out_trade_no,
+            amount=payment.amount,
+            txn_id="SBX" + secrets.token_hex(10).upper(),
+        )
     notification = gw.build_notification(
         out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=txn_id
     )
     body = notification["body"].encode()
     parsed = gw.parse_notification(headers=notification["headers"], body=body)
-    gw.record_charge(out_trade_no=payment.out_trade_no, amount=payment.amount, txn_id=parsed.txn_id)
     payment_capture(gateway="sandbox", note=parsed)
     return notification
 

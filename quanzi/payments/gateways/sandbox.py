@@ -122,6 +122,16 @@ class SandboxGateway(Gateway):
             return QueryResult(paid=False)
         return QueryResult(paid=True, txn_id=record.reference, amount=record.amount)
 
+    def charge_reference(self, *, out_trade_no: str) -> str | None:
+        """The transaction id of the charge taken for ``out_trade_no``, if any."""
+        from quanzi.payments.models import SandboxRecord
+
+        return (
+            SandboxRecord.objects.filter(kind="charge", number=out_trade_no)
+            .values_list("reference", flat=True)
+            .first()
+        )
+
     def close(self, *, out_trade_no: str, expires_at: datetime) -> CloseResult:
         from quanzi.payments.models import SandboxRecord
 

@@ -1,0 +1,533 @@
+"""Who may call what: every API operation × every kind of caller × own / others' object.
+
+The operations are enumerated from the django-ninja routers (method + path), and each is
+declared once in ``RULES``; an operation without a declaration fails the suite, so a new
+endpoint cannot ship without saying who may call it. Callers: anonymous, the customer who
+owns the objects (``owner``), another customer (``other``, asking for the owner's objects),
+a shopkeeper (an approved distributor with a shop), and an operator. The code has no
+endpoint that checks the supplier or community-leader roles, so they are not callers here.
+
+Rules:
+* ``PUBLIC``: anyone, anonymous included.
+* ``USER``: any signed-in person, acting for themselves (``/me…``, placing, claiming).
+* ``owned(operator=…)``: the object in the path belongs to someone; its owner may, anyone
+  else gets 404 (someone else's object looks exactly like a missing one); the operator
+  either may (``ALLOW``) or is treated like anyone else (``HIDDEN``).
+* ``OPERATOR``: operators only; everyone else signed in gets 403.
+
+A caller "may" when the answer is neither 401, 403 nor a server error (and, for the owner,
+not 404 either): a business refusal (409, 422) comes after the permission check. Bodies
+are built from each operation's request schema (required fields only), so that they pass
+validation and reach the permission check.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import get_resolver
+from django.utils import timezone
+
+from conftest import Api
+
+ALLOW, HIDDEN = "allow", "hidden"
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # public | user | owned | operator
+    operator: str = ALLOW
+
+
+PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
+
+
+def owned(*, operator: str) -> Rule:
+    return Rule("owned", operator=operator)
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    # accounts
+    ("POST", "/auth/register"): PUBLIC,
+    ("POST", "/auth/login"): PUBLIC,
+    ("POST", "/auth/logout"): USER,
+    ("GET", "/me"): USER,
+    ("GET", "/me/addresses"): USER,
+    ("POST", "/me/addresses"): USER,
+    ("PUT", "/me/addresses/{address_id}"): owned(operator=HIDDEN),
+    ("DELETE", "/me/addresses/{address_id}"): owned(operator=HIDDEN),
+    # catalog
+    ("GET", "/products"): PUBLIC,
+    ("GET", "/products/{product_id}"): PUBLIC,
+    ("GET", "/categories"): PUBLIC,
+    ("POST", "/admin/categories"): OPERATOR,
+    ("GET", "/admin/suppliers"): OPERATOR,
+    ("POST", "/admin/suppliers"): OPERATOR,
+    ("POST", "/admin/products"): OPERATOR,
+    ("PATCH", "/admin/products/{product_id}"): OPERATOR,
+    ("GET", "/admin/products/{product_id}"): OPERATOR,
+    # orders
+    ("POST", "/orders"): USER,
+    ("GET", "/orders"): USER,
+    ("GET", "/orders/{order_id}"): owned(operator=ALLOW),
+    ("POST", "/orders/{order_id}/cancel"): owned(operator=ALLOW),
+    ("POST", "/orders/{order_id}/confirm-receipt"): owned(operator=HIDDEN),
+    ("POST", "/orders/{order_id}/refunds"): owned(operator=HIDDEN),
+    ("GET", "/orders/{order_id}/refunds"): owned(operator=ALLOW),
+    ("GET", "/admin/orders"): OPERATOR,
+    ("POST", "/admin/orders/{order_id}/ship"): OPERATOR,
+    ("POST", "/admin/orders/{order_id}/refunds"): OPERATOR,
+    ("GET", "/admin/refunds"): OPERATOR,
+    ("POST", "/admin/refunds/{refund_id}/approve"): OPERATOR,
+    ("POST", "/admin/refunds/{refund_id}/reject"): OPERATOR,
+    ("POST", "/admin/refunds/{refund_id}/complete-manually"): OPERATOR,
+    # payments
+    ("POST", "/orders/{order_id}/pay"): owned(operator=HIDDEN),
+    ("POST", "/payments/sandbox/{payment_id}/complete"): owned(operator=ALLOW),
+    # The gateway's callback: no user at all, the signature is the credential.
+    ("POST", "/payments/notify/{gateway}"): PUBLIC,
+    # notifications
+    ("GET", "/me/notifications"): USER,
+    ("POST", "/me/notifications/{notification_id}/read"): owned(operator=HIDDEN),
+    ("POST", "/me/notifications/read-all"): USER,
+    # social
+    ("POST", "/shares"): USER,
+    ("GET", "/me/shares"): USER,
+    ("GET", "/me/shares/stats"): USER,
+    ("GET", "/admin/shares/stats"): OPERATOR,
+    ("GET", "/admin/shares/{share_id}/tree"): OPERATOR,
+    # group buying
+    ("POST", "/admin/group-campaigns"): OPERATOR,
+    ("GET", "/admin/group-campaigns"): OPERATOR,
+    ("GET", "/admin/group-campaigns/{campaign_id}"): OPERATOR,
+    ("POST", "/admin/group-campaigns/{campaign_id}/end"): OPERATOR,
+    ("GET", "/group-campaigns"): PUBLIC,
+    ("GET", "/group-campaigns/{campaign_id}"): PUBLIC,
+    ("POST", "/groups"): USER,
+    ("POST", "/groups/{group_id}/join"): USER,
+    ("GET", "/groups/{group_id}"): PUBLIC,
+    ("GET", "/me/groups"): USER,
+    # distribution
+    ("GET", "/me/earnings"): USER,
+    ("GET", "/me/commissions"): USER,
+    ("GET", "/me/team"): USER,
+    ("GET", "/me/withdrawals"): USER,
+    ("POST", "/me/withdrawals"): USER,
+    ("GET", "/me/distributor"): USER,
+    ("POST", "/me/distributor-application"): USER,
+    ("PUT", "/me/distributor/payout-account"): USER,
+    ("POST", "/me/shop"): USER,
+    ("GET", "/me/shop"): USER,
+    ("PATCH", "/me/shop"): USER,
+    ("POST", "/me/shop/products"): USER,
+    ("DELETE", "/me/shop/products/{product_id}"): USER,
+    ("GET", "/shops/{shop_id}"): PUBLIC,
+    ("GET", "/admin/distributors"): OPERATOR,
+    ("POST", "/admin/distributors/{user_id}/approve"): OPERATOR,
+    ("POST", "/admin/distributors/{user_id}/reject"): OPERATOR,
+    ("PUT", "/admin/distributors/{user_id}/rank"): OPERATOR,
+    ("GET", "/admin/commissions"): OPERATOR,
+    ("POST", "/admin/commissions/{commission_id}/release"): OPERATOR,
+    ("POST", "/admin/commissions/{commission_id}/void"): OPERATOR,
+    ("GET", "/admin/withdrawals"): OPERATOR,
+    ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): OPERATOR,
+    ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): OPERATOR,
+    ("GET", "/admin/payout-funding"): OPERATOR,
+    ("POST", "/admin/payout-funding"): OPERATOR,
+    ("GET", "/admin/distributor-ranks"): OPERATOR,
+    ("POST", "/admin/distributor-ranks"): OPERATOR,
+    ("PATCH", "/admin/distributor-ranks/{rank_id}"): OPERATOR,
+    ("DELETE", "/admin/distributor-ranks/{rank_id}"): OPERATOR,
+    # membership
+    ("POST", "/admin/membership-plans"): OPERATOR,
+    ("GET", "/admin/membership-plans"): OPERATOR,
+    ("PATCH", "/admin/membership-plans/{plan_id}"): OPERATOR,
+    ("GET", "/admin/member-levels"): OPERATOR,
+    ("POST", "/admin/member-levels"): OPERATOR,
+    ("PATCH", "/admin/member-levels/{level_id}"): OPERATOR,
+    ("DELETE", "/admin/member-levels/{level_id}"): OPERATOR,
+    ("GET", "/membership-plans"): PUBLIC,
+    ("GET", "/member-levels"): PUBLIC,
+    ("POST", "/membership-plans/{plan_id}/buy"): USER,
+    ("GET", "/me/membership"): USER,
+    # marketing
+    ("POST", "/admin/coupon-templates"): OPERATOR,
+    ("GET", "/admin/coupon-templates"): OPERATOR,
+    ("GET", "/admin/coupon-templates/{template_id}"): OPERATOR,
+    ("PATCH", "/admin/coupon-templates/{template_id}"): OPERATOR,
+    ("POST", "/admin/coupon-templates/{template_id}/grant"): OPERATOR,
+    ("POST", "/admin/users/{user_id}/points"): OPERATOR,
+    ("GET", "/coupon-templates"): PUBLIC,
+    ("POST", "/coupon-templates/{template_id}/claim"): USER,
+    ("GET", "/me/coupons"): USER,
+    ("GET", "/me/points"): USER,
+    ("POST", "/me/sign-in"): USER,
+    # bargaining
+    ("POST", "/admin/bargain-campaigns"): OPERATOR,
+    ("GET", "/admin/bargain-campaigns"): OPERATOR,
+    ("POST", "/admin/bargain-campaigns/{campaign_id}/close"): OPERATOR,
+    ("GET", "/bargain-campaigns"): USER,
+    ("POST", "/bargains"): USER,
+    ("GET", "/me/bargains"): USER,
+    # A bargain is shown to the friends asked to help it.
+    ("GET", "/bargains/{bargain_id}"): USER,
+    ("POST", "/bargains/{bargain_id}/help"): USER,
+    ("POST", "/bargains/{bargain_id}/buy"): owned(operator=HIDDEN),
+    # risk
+    ("GET", "/admin/risk-events"): OPERATOR,
+    # rewards
+    ("POST", "/admin/lotteries"): OPERATOR,
+    ("POST", "/admin/lotteries/{lottery_id}/close"): OPERATOR,
+    ("GET", "/lotteries/{lottery_id}"): USER,
+    ("POST", "/lotteries/{lottery_id}/draw"): USER,
+    ("GET", "/me/lottery-draws"): USER,
+    ("POST", "/lottery-draws/{draw_id}/claim"): owned(operator=HIDDEN),
+    ("GET", "/admin/lottery-draws/{draw_id}"): OPERATOR,
+    ("POST", "/admin/reward-campaigns"): OPERATOR,
+    ("GET", "/admin/reward-campaigns"): OPERATOR,
+    ("POST", "/admin/reward-campaigns/{campaign_id}/close"): OPERATOR,
+    ("GET", "/reward-campaigns"): USER,
+    ("GET", "/me/rewards"): USER,
+    ("POST", "/admin/reward-referrals/{referral_id}/review"): OPERATOR,
+    ("POST", "/admin/reward-grants/{grant_id}/review"): OPERATOR,
+    # platform settings
+    ("GET", "/admin/settings"): OPERATOR,
+    ("PUT", "/admin/settings"): OPERATOR,
+}
+
+
+def _routers():
+    from quanzi.core.api import api
+
+    assert get_resolver().url_patterns  # loading the URLconf mounts every app's router
+    return api._routers
+
+
+def api_operations() -> list[tuple[str, str]]:
+    """Every (method, path) the API serves, from its routers."""
+    found = set()
+    for prefix, router in _routers():
+        for path, view in router.path_operations.items():
+            for operation in view.operations:
+                for method in operation.methods:
+                    found.add((method.upper(), "/" + f"{prefix}/{path}".strip("/")))
+    return sorted(found)
+
+
+def test_every_api_operation_declares_who_may_call_it():
+    undeclared = sorted(set(api_operations()) - set(RULES))
+    gone = sorted(set(RULES) - set(api_operations()))
+    assert not undeclared, f"declare these operations in RULES: {undeclared}"
+    assert not gone, f"these declared operations no longer exist: {gone}"
+
+
+# --- request bodies from the schema -------------------------------------------------------
+
+
+def _operation(method: str, path: str):
+    for prefix, router in _routers():
+        for route, view in router.path_operations.items():
+            if "/" + f"{prefix}/{route}".strip("/") != path:
+                continue
+            for operation in view.operations:
+                if method in operation.methods:
+                    return operation
+    raise LookupError(f"{method} {path}")
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def example(schema: dict, root: dict):
+    """The smallest value that passes ``schema`` (required fields only)."""
+    schema = _resolve(schema, root)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if _resolve(o, root).get("type") != "null"]
+            return example(options[0], root)
+    if "allOf" in schema:
+        return example(schema["allOf"][0], root)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: example(schema["properties"][name], root) for name in schema.get("required", [])
+        }
+    if kind == "array":
+        return [example(schema.get("items", {}), root) for _ in range(schema.get("minItems", 0))]
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        if schema.get("format") == "date-time":
+            return (timezone.now() + timedelta(days=1)).isoformat()
+        if schema.get("format") == "date":
+            return timezone.localdate().isoformat()
+        return "x" * max(schema.get("minLength", 1), 1)
+    return {}
+
+
+def body_for(method: str, path: str):
+    """A body that passes the operation's own request model (its parameters named
+    ``body``), or None when it takes no body."""
+    models = [
+        model
+        for model in _operation(method, path).models
+        if getattr(model, "__ninja_param_source__", "") == "body"
+    ]
+    if not models:
+        return None
+    schema = models[0].model_json_schema()
+    properties = schema.get("properties", {})
+    if len(properties) == 1:  # one body parameter: the body is that parameter itself
+        return example(next(iter(properties.values())), schema)
+    return example(schema, schema)
+
+
+# --- the shop the callers meet ----------------------------------------------------------
+
+MISSING = 987_654
+
+
+def own_address(user):
+    from quanzi.accounts.services import address_create
+
+    return address_create(
+        user=user,
+        data={
+            "name": user.nickname,
+            "phone": f"137{user.pk:08d}",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "detail": f"文三路 {user.pk} 号",
+        },
+    )
+
+
+# Operations whose smallest valid body would be refused for another reason than who calls.
+BODIES = {
+    # Signing in with the right password (a wrong one is a 401 by design, not a refusal).
+    ("POST", "/auth/login"): lambda shop: {"phone": shop["owner_phone"], "password": "secret123"},
+}
+
+
+@pytest.fixture
+def shop(make_user, make_product):
+    """Objects owned by ``owner`` (order, payment, refund, group, bargain, prize draw…)
+    and the campaigns, plans and templates everyone can see."""
+    from quanzi.bargain.services import bargain_start
+    from quanzi.bargain.services import campaign_create as bargain_campaign
+    from quanzi.distribution.distributors import distributor_apply, distributor_decide
+    from quanzi.distribution.shops import shop_create
+    from quanzi.groupbuy.services import campaign_create as group_campaign
+    from quanzi.groupbuy.services import group_open
+    from quanzi.marketing.services import coupon_template_create
+    from quanzi.membership.services import plan_create
+    from quanzi.notifications.services import notify
+    from quanzi.orders.refunds import refund_request
+    from quanzi.orders.services import order_place
+    from quanzi.payments.services import payment_create, sandbox_complete
+    from quanzi.rewards.lottery import lottery_create, lottery_draw
+    from quanzi.social.services import share_create
+
+    owner = make_user(nickname="主人")
+    other = make_user(nickname="别人")
+    keeper = make_user(nickname="店主")
+    operator = make_user(roles=("operator",), nickname="运营")
+    distributor_apply(user=keeper)
+    distributor_decide(user_id=keeper.pk, operator=operator, approve=True)
+    keeper_shop = shop_create(owner=keeper, name="小店")
+    # Each person lives somewhere else (risk control relates accounts sharing a phone).
+    address = own_address(owner)
+    for person in (other, keeper, operator):
+        own_address(person)
+    product = make_product(price=3000, supply_price=1000, stock=50)
+    sku = product.skus.get()
+
+    def paid_order():
+        order = order_place(user=owner, items=[{"sku_id": sku.pk, "qty": 2}], address_id=address.pk)
+        payment = payment_create(order_id=order.pk, user=owner, gateway="sandbox")
+        sandbox_complete(payment_id=payment.pk, user=owner)
+        return order
+
+    refunded = paid_order()
+    refund = refund_request(order_id=refunded.pk, user=owner, lines=None, reason="不要了")
+    open_order = paid_order()
+    unpaid = order_place(user=owner, items=[{"sku_id": sku.pk, "qty": 1}], address_id=address.pk)
+    payment = payment_create(order_id=unpaid.pk, user=owner, gateway="sandbox")
+
+    group_sku = make_product(price=3000, supply_price=1000, stock=20, title="团购").skus.get()
+    campaign = group_campaign(
+        title="2人团",
+        skus=[{"sku_id": group_sku.pk, "group_price": 2500}],
+        group_size=2,
+        group_ttl_seconds=3600,
+        per_user_limit=5,
+        stock=10,
+    )
+    group_order = group_open(
+        user=owner, campaign_id=campaign.pk, sku_id=group_sku.pk, qty=1, address_id=address.pk
+    )
+    sandbox_complete(
+        payment_id=payment_create(order_id=group_order.pk, user=owner, gateway="sandbox").pk,
+        user=owner,
+    )
+    group_id = group_order.group_member.group_id
+
+    bargain_sku = make_product(price=5000, supply_price=1000, stock=20, title="砍价").skus.get()
+    bargain_campaign_ = bargain_campaign(
+        sku_id=bargain_sku.pk,
+        start_price=5000,
+        floor_price=1000,
+        helpers_min=2,
+        helpers_max=3,
+        ttl_seconds=3600,
+        per_user_limit=1,
+        stock=5,
+    )
+    bargain = bargain_start(user=owner, campaign_id=bargain_campaign_.pk)
+
+    prize_sku = make_product(price=5000, supply_price=1000, stock=5, title="奖品").skus.get()
+    lottery = lottery_create(
+        title="转盘",
+        cost_points=0,
+        free_draws_per_day=1,
+        prizes=[
+            {"name": "奖品", "kind": "product", "weight": 1, "stock": 2, "sku_id": prize_sku.pk}
+        ],
+    )
+    draw = lottery_draw(user=owner, lottery_id=lottery.pk)
+    plan = plan_create(name="月卡", price=990, duration_days=30)
+    template = coupon_template_create(
+        data={
+            "name": "满30减5",
+            "kind": "amount_off",
+            "amount": 500,
+            "threshold": 3000,
+            "scope": "all",
+            "valid_days": 5,
+            "total": 100,
+            "per_user_limit": 5,
+        }
+    )
+    note = notify(user_id=owner.pk, kind="test", title="你好", body="")
+    share = share_create(sharer=owner, target="product", target_id=product.pk)
+    ids = {
+        "address_id": address.pk,
+        "order_id": open_order.pk,
+        "refund_id": refund.pk,
+        "payment_id": payment.pk,
+        "notification_id": note.pk,
+        "share_id": share.pk,
+        "product_id": product.pk,
+        "campaign_id": campaign.pk,
+        "group_id": group_id,
+        "bargain_id": bargain.pk,
+        "lottery_id": lottery.pk,
+        "draw_id": draw.pk,
+        "plan_id": plan.pk,
+        "template_id": template.pk,
+        "shop_id": keeper_shop.pk,
+        "user_id": keeper.pk,
+        "gateway": "sandbox",
+    }
+    per_path = {
+        "/admin/bargain-campaigns/{campaign_id}/close": bargain_campaign_.pk,
+        "/orders/{order_id}/pay": unpaid.pk,
+        "/orders/{order_id}/cancel": unpaid.pk,
+        "/orders/{order_id}/refunds": refunded.pk,
+    }
+    return {
+        "callers": {
+            "anonymous": Api(),
+            "owner": owner.api,
+            "other": other.api,
+            "shopkeeper": keeper.api,
+            "operator": operator.api,
+        },
+        "ids": ids,
+        "owner_phone": owner.phone,
+        "per_path": per_path,
+    }
+
+
+def _url(path: str, shop: dict) -> str:
+    def fill(name: str) -> str:
+        if name == "order_id" and path in shop["per_path"]:
+            return str(shop["per_path"][path])
+        return str(shop["ids"].get(name, MISSING))
+
+    parts = []
+    for part in path.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            part = fill(part[1:-1])
+        parts.append(part)
+    return "/".join(parts)
+
+
+def expected(rule: Rule, caller: str) -> str:
+    """``may``, ``may_own`` (and the object is visible), ``hidden`` (404), ``forbidden``
+    (403) or ``unauthenticated`` (401)."""
+    if caller == "anonymous":
+        return "may" if rule.kind == "public" else "unauthenticated"
+    if rule.kind == "operator":
+        return "may" if caller == "operator" else "forbidden"
+    if rule.kind == "owned":
+        if caller == "owner":
+            return "may_own"
+        if caller == "operator":
+            return "may" if rule.operator == ALLOW else "hidden"
+        return "hidden"
+    return "may"
+
+
+def verdict(method: str, status: int, want: str) -> bool:
+    if status >= 500:
+        return False
+    if want == "may":
+        return status not in (401, 403)
+    if want == "may_own":
+        return status not in (401, 403, 404)
+    if want == "hidden":
+        return status == 404
+    if want == "forbidden":
+        return status == 403
+    # Unauthenticated: 401. An unsafe method without a token may still meet the session
+    # authenticator's CSRF check first and answer 403; the request path is being changed to
+    # answer 401 there too. Until then both count, for unsafe methods only.
+    return status == 401 or (status == 403 and method not in ("GET", "HEAD", "OPTIONS"))
+
+
+# Callers in this order: the owner last, so that what the others do (a refused cancel…)
+# happens before the owner's own calls change the objects.
+CALLERS = ["anonymous", "other", "shopkeeper", "operator", "owner"]
+
+
+@pytest.mark.parametrize("method,path", sorted(RULES))
+def test_each_caller_gets_the_declared_answer(method, path, shop):
+    rule = RULES[(method, path)]
+    body = BODIES[(method, path)](shop) if (method, path) in BODIES else body_for(method, path)
+    wrong = []
+    for caller in CALLERS:
+        want = expected(rule, caller)
+        client = shop["callers"][caller]
+        response = client.call(method.lower(), _url(path, shop), body)
+        if not verdict(method, response.status_code, want):
+            wrong.append(
+                f"{caller}: expected {want}, got {response.status_code} "
+                f"{response.content[:200].decode(errors='replace')}"
+            )
+    assert not wrong, (
+        f"{method} {path} (body {json.dumps(body, ensure_ascii=False)}):\n" + "\n".join(wrong)
+    )

@@ -1,0 +1,5 @@
+import sys
+
+from quanzi.simulation.command import main
+
+sys.exit(main())
