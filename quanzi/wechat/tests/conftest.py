@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from quanzi.wechat.tests.standin import FakeWechat
+
+MINI_APPID, MINI_SECRET = "wxmini0000000001", "mini-secret-1234"
+MP_APPID, MP_SECRET = "wxmp000000000001", "mp-secret-5678"
+
+
+def _port() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return 18440 + index % 10
+
+
+@pytest.fixture(scope="session")
+def _wechat_server():
+    fake = FakeWechat(_port())
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def wx(_wechat_server, settings, monkeypatch):
+    """The stand-in, fresh, with the mini-program and the 公众号 configured."""
+    from quanzi.wechat import client
+
+    fake = _wechat_server
+    fake.reset()
+    fake.oauth_person = None
+    fake.add_app(MINI_APPID, MINI_SECRET)
+    fake.add_app(MP_APPID, MP_SECRET)
+    settings.QUANZI_WECHAT_API_URL = fake.url
+    settings.QUANZI_WECHAT_OPEN_URL = fake.url
+    settings.QUANZI_WECHAT_MINI_APPID = MINI_APPID
+    settings.QUANZI_WECHAT_MINI_SECRET = MINI_SECRET
+    settings.QUANZI_WECHAT_MP_APPID = MP_APPID
+    settings.QUANZI_WECHAT_MP_SECRET = MP_SECRET
+    monkeypatch.setattr(client, "TIMEOUT", (1, 0.5))
+    fake.state.slow_seconds = 1.5
+    return fake
