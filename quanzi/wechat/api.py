@@ -67,3 +67,18 @@ def phone_bind(request, payload: PhoneIn):
         iv=payload.iv or "",
     )
     return {"user_id": user.pk, "phone": user.phone}
+
+
+class JssdkConfigOut(Schema):
+    app_id: str
+    timestamp: int
+    nonce_str: str
+    signature: str
+
+
+@router.get("/wechat/jssdk-config", auth=None, response={200: JssdkConfigOut, **_ERRORS})
+def jssdk_config(request, url: str):
+    """``wx.config`` for the page at ``url`` (this shop's pages only)."""
+    from quanzi.wechat.jssdk import jssdk_config as config
+
+    return config(url=url)

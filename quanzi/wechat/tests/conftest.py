@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from quanzi.storefront.tests.browser import browser  # noqa: F401 - fixture
+from quanzi.storefront.tests.test_deals import bargain_campaign, deal  # noqa: F401 - fixtures
 from quanzi.wechat.tests.standin import FakeWechat
 
 MINI_APPID, MINI_SECRET = "wxmini0000000001", "mini-secret-1234"
