@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from ninja import Router, Schema
 from pydantic import Field
 
+from quanzi.core.auth import require_operator
+from quanzi.core.pagination import paginate
+from quanzi.core.platform_settings import get_settings
 from quanzi.core.ratelimit import rate_limit_request
 from quanzi.core.schemas import ErrorOut
-from quanzi.wechat import identities
+from quanzi.wechat import identities, subscribe
 from quanzi.wechat.identities import Signup
+from quanzi.wechat.models import SubscribeSend
 
 router = Router(tags=["wechat"])
 
@@ -82,3 +89,70 @@ def jssdk_config(request, url: str):
     from quanzi.wechat.jssdk import jssdk_config as config
 
     return config(url=url)
+
+
+class ConsentIn(Schema):
+    results: dict[str, Literal["accept", "reject", "ban", "filter"]] = Field(
+        description="wx.requestSubscribeMessage's answer: template id → accept / reject / ban",
+        max_length=20,
+    )
+    long_term: bool = Field(default=False, description="a long-term subscription (长期订阅)")
+
+
+class ConsentOut(Schema):
+    remaining: dict[str, int] = Field(
+        description="messages still allowed per template (-1: long-term, no limit)"
+    )
+
+
+class TemplatesOut(Schema):
+    templates: dict[str, str] = Field(description="topic → template id to ask consent for")
+
+
+@router.get("/wechat/subscribe-templates", auth=None, response=TemplatesOut)
+def subscribe_templates(request):
+    """The templates the mini-program asks consent for (wx.requestSubscribeMessage)."""
+    configured = get_settings().wechat.subscribe_templates
+    return {"templates": {topic: t.template_id for topic, t in configured.items() if t.template_id}}
+
+
+@router.post("/me/wechat/subscriptions", response={200: ConsentOut, 422: ErrorOut})
+def consents(request, payload: ConsentIn):
+    remaining = subscribe.consents_record(
+        user=request.auth, results=payload.results, long_term=payload.long_term
+    )
+    return {"remaining": remaining}
+
+
+class SendOut(Schema):
+    id: int
+    user_id: int
+    topic: str
+    template_id: str
+    status: str
+    reason: str
+    attempts: int
+    errcode: int | None
+    answer: dict
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class SendPage(Schema):
+    items: list[SendOut]
+    next_cursor: str | None
+
+
+@router.get("/admin/wechat/subscribe-sends", response={200: SendPage, 403: ErrorOut, 422: ErrorOut})
+def sends(
+    request,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+):
+    """Every subscribe message with WeChat's answer (operator)."""
+    require_operator(request)
+    rows = SubscribeSend.objects.all()
+    if status:
+        rows = rows.filter(status=status)
+    return paginate(rows, cursor=cursor, limit=limit, serialize=lambda row: row)

@@ -6,6 +6,8 @@ are put in them.
 
 from __future__ import annotations
 
+from quanzi.core.tasks import enqueue
+from quanzi.orders.channels import OrderObserver
 from quanzi.wechat.config import app_for, configured_app_ids
 from quanzi.wechat.models import PROVIDERS, Identity
 
@@ -23,6 +25,20 @@ def payer_for(*, user, gateway: str, client: str) -> tuple[str, str] | None:
     return f"openid:{identity.openid}", app.app_id
 
 
+class WechatOrderObserver(OrderObserver):
+    """Subscribe messages for shipped orders and for commissions made available at
+    settlement. Both only schedule the work after commit: no query in the order's
+    transaction."""
+
+    def on_shipped(self, order) -> None:
+        enqueue("quanzi.wechat.subscribe.order_shipped_push", order_id=order.pk)
+
+    def on_settled_many(self, orders) -> None:
+        ids = [order.pk for order in orders]
+        if ids:
+            enqueue("quanzi.wechat.subscribe.commissions_available_push", order_ids=ids)
+
+
 def register() -> None:
     from quanzi.core.moderation import register_text_checker
     from quanzi.payments.gateways import wechatpay
@@ -34,3 +50,10 @@ def register() -> None:
     if configured_app_ids not in wechatpay.accepted_app_ids:
         wechatpay.accepted_app_ids.append(configured_app_ids)
     register_text_checker(WechatTextChecker())
+    from quanzi.notifications.services import push_channels
+    from quanzi.orders.channels import register_observer
+    from quanzi.wechat.subscribe import push_notification
+
+    if push_notification not in push_channels:
+        push_channels.append(push_notification)
+    register_observer(WechatOrderObserver())
