@@ -182,6 +182,9 @@ class WechatSettings(_Section):
     mp: WechatApp = WechatApp()
     # Check nicknames (and later notes, comments) with WeChat's text security API.
     content_check: bool = False
+    # The mini-program page a poster's code opens (its ``scene`` is the share token);
+    # empty: the mini-program's home page.
+    share_page: str = Field(default="", max_length=120, pattern=r"^([a-z0-9_/-]+)?$")
     # Topic → template: order_shipped, group_succeeded, group_failed, bargain_done,
     # commission_available.
     subscribe_templates: dict[

@@ -150,6 +150,16 @@ def share_link(request, *, user, target: str, target_id: int, path: str, channel
     return request.build_absolute_uri(f"/s/{link.token}")
 
 
+def mini_program_code(*, link: str) -> bytes | None:
+    """The WeChat mini-program code for a share link (``…/s/<token>``), or None when the
+    shop has no mini-program (the poster then prints the link's QR code)."""
+    if "/s/" not in link:
+        return None
+    from quanzi.wechat.wxacode import share_code
+
+    return share_code(share_token=link.rsplit("/s/", 1)[1])
+
+
 def has_shop(*, user) -> bool:
     if user is None:
         return False

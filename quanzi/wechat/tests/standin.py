@@ -18,12 +18,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
-# The smallest valid PNG (1×1), the "小程序码" the stand-in draws.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000005000158d1aa4e00"
-    "00000049454e44ae426082"
-)
+# The colour of the "小程序码" the stand-in draws (a plain square, easy to find).
+CODE_GREEN = (7, 193, 96)
+
+
+def code_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (280, 280), CODE_GREEN).save(out, format="PNG")
+    return out.getvalue()
 
 
 @dataclass
@@ -228,7 +234,7 @@ def _wxacode(fake: FakeWechat, q: dict, body: dict):
     scene = str(body.get("scene", ""))
     if not scene or len(scene) > 32:
         return _err(40169, "invalid length for scene")
-    return 200, "image/jpeg", PNG + scene.encode(), {}
+    return 200, "image/png", code_png(), {}
 
 
 def _subscribe_send(fake: FakeWechat, q: dict, body: dict):
