@@ -160,6 +160,30 @@ def mini_program_code(*, link: str) -> bytes | None:
     return share_code(share_token=link.rsplit("/s/", 1)[1])
 
 
+def wechat_pay_available() -> bool:
+    """WeChat Pay is configured (the cashier then offers it)."""
+    from quanzi.core.errors import QuanziError
+    from quanzi.payments.gateways import get_gateway
+
+    try:
+        get_gateway("wechatpay")
+    except QuanziError:
+        return False
+    return True
+
+
+def wechat_pay_client(request) -> str:
+    """``wechat_mp`` when the cashier is open in WeChat's browser and the shopper has an
+    openid in the 公众号 (WeChat Pay then takes a JSAPI payment), else "" (a QR code)."""
+    from quanzi.wechat.hooks import payer_for
+    from quanzi.wechat.jssdk import in_wechat
+
+    if not in_wechat(request):
+        return ""
+    found = payer_for(user=request.user, gateway="wechatpay", client="wechat_mp")
+    return "wechat_mp" if found else ""
+
+
 def has_shop(*, user) -> bool:
     if user is None:
         return False

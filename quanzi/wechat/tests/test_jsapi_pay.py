@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+from django.test import Client
 
 from conftest import Api
 from quanzi.accounts.services import token_issue
@@ -19,6 +23,7 @@ from quanzi.payments.tests.test_wechatpay import (  # noqa: F401 - fixtures
 from quanzi.wechat.identities import identity_login
 from quanzi.wechat.models import WECHAT_MINI, WECHAT_MP
 from quanzi.wechat.tests.conftest import MINI_APPID, MP_APPID
+from quanzi.wechat.tests.test_web import WECHAT_UA
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +114,30 @@ def test_a_client_the_shopper_never_logged_in_to_is_a_clear_422(
         f"/orders/{order['id']}/pay", {"gateway": "wechatpay", "client": "alipay_app"}
     )
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+
+
+def test_the_cashier_in_wechat_pays_with_the_official_account_openid(
+    wechatpay, make_address, make_product
+):
+    user, _ = identity_login(provider=WECHAT_MP, app_id=MP_APPID, openid="o-mp-cashier")
+    user.api = Api(token_issue(user=user))
+    order = _order(user, make_product().skus.get(), make_address)
+    inside = Client(HTTP_USER_AGENT=WECHAT_UA)
+    inside.force_login(user)
+    page = inside.get(f"/orders/{order['id']}/pay/")
+    assert b'value="wechatpay"' in page.content
+    answer = inside.post(f"/orders/{order['id']}/pay/", {"gateway": "wechatpay"})
+    found = re.search(
+        rb'<script id="wechat-pay" type="application/json">(.*?)</script>', answer.content
+    )
+    params = json.loads(found.group(1))
+    payment = Payment.objects.get(order_id=order["id"])
+    trade = wechatpay.trades[payment.out_trade_no]
+    assert trade["openid"] == "o-mp-cashier" and params["appId"] == MP_APPID
+    assert _verify(params, MP_APPID)
+    # The same shopper in an ordinary browser gets WeChat Pay's QR code.
+    outside = Client()
+    outside.force_login(user)
+    answer = outside.post(f"/orders/{order['id']}/pay/", {"gateway": "wechatpay"})
+    assert b'id="wechat-pay-qr"' in answer.content and b"data:image/png;base64," in answer.content
+    assert b'id="wechat-pay"' not in answer.content
