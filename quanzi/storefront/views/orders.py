@@ -148,7 +148,7 @@ def order_refund(request, order_id: int):
 def _gateways() -> list[tuple[str, str]]:
     options = []
     if features.wechat_pay_available():
-        options.append(("wechatpay", _("WeChat Pay")))
+        options.append(("wechatpay", _("Pay with WeChat")))
     if settings.SANDBOX_ENABLED:
         options.append(("sandbox", _("Sandbox pay (test money)")))
     return options
