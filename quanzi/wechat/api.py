@@ -156,3 +156,26 @@ def sends(
     if status:
         rows = rows.filter(status=status)
     return paginate(rows, cursor=cursor, limit=limit, serialize=lambda row: row)
+
+
+class MergeIn(Schema):
+    from_user_id: int = Field(description="the account WeChat made (no phone)")
+    to_user_id: int = Field(description="the account that has the phone number")
+
+
+class MergeOut(Schema):
+    moved: int
+
+
+@router.post(
+    "/admin/wechat/merges",
+    response={200: MergeOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def merge(request, payload: MergeIn):
+    """Move a WeChat-made account's identities onto the account with the phone
+    (operator): the shopper then logs in with WeChat as that account."""
+    require_operator(request)
+    moved = identities.identities_move(
+        from_user_id=payload.from_user_id, to_user_id=payload.to_user_id
+    )
+    return {"moved": moved}

@@ -260,3 +260,54 @@ def _mainland(info: dict) -> str:
 
 def b64(text: bytes) -> str:
     return base64.b64encode(text).decode()
+
+
+# -- the operator's merge ---------------------------------------------------------------
+
+
+def identities_move(*, from_user_id: int, to_user_id: int) -> int:
+    """Move a WeChat-made account's identities (and unionids) onto another account, for
+    a shopper whose phone was already on that one (``409 phone_taken``). The source must
+    be an account WeChat made and that never bound a phone; it is deactivated and its
+    sign-ins revoked. Its orders stay where they are. Returns how many identities moved."""
+    from quanzi.accounts.models import AuthToken
+    from quanzi.accounts.services import phone_is_placeholder
+
+    if from_user_id == to_user_id:
+        raise Invalid("same_account", "choose two different accounts")
+    with transaction.atomic():
+        users = {
+            u.pk: u
+            for u in User.objects.select_for_update()
+            .filter(pk__in=[from_user_id, to_user_id])
+            .order_by("pk")
+        }
+        source, target = users.get(from_user_id), users.get(to_user_id)
+        if source is None or target is None:
+            raise NotFound("user_not_found", "no such account")
+        if not phone_is_placeholder(source.phone):
+            raise Conflict(
+                "not_a_wechat_account", "only an account WeChat made (without a phone) is merged"
+            )
+        moving = list(Identity.objects.select_for_update().filter(user=source))
+        taken = set(Identity.objects.filter(user=target).values_list("provider", "app_id")) & {
+            (i.provider, i.app_id) for i in moving
+        }
+        if taken:
+            raise Conflict(
+                "identity_conflict",
+                "the target account already has an identity in the same WeChat app",
+                {"apps": sorted(app for _provider, app in taken)},
+            )
+        Identity.objects.filter(user=source).update(user=target)
+        UnionAccount.objects.filter(user=source).update(user=target)
+        source.is_active = False
+        source.save(update_fields=["is_active"])
+        AuthToken.objects.filter(user=source, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    log.info(
+        "wechat identities moved",
+        extra={"from_user_id": from_user_id, "to_user_id": to_user_id, "count": len(moving)},
+    )
+    return len(moving)

@@ -96,3 +96,20 @@ def test_a_phone_on_another_account_is_a_409_not_a_takeover(wx, make_user):
     assert response.json()["detail"] == {"other_user_id": owner.pk, "merge": "operator"}
     assert User.objects.get(pk=user_id).phone.startswith("x")
     assert User.objects.get(pk=owner.pk).phone == "13700000001"
+
+
+def test_the_operator_merges_the_wechat_account_into_the_phone_account(wx, make_user, operator):
+    owner = make_user(phone="13700000002")
+    api, wechat_user_id, person = _logged_in(wx, "o-merge-1")
+    body = {"from_user_id": wechat_user_id, "to_user_id": owner.pk}
+    assert api.post("/admin/wechat/merges", body).status_code == 403
+    merged = operator.api.post("/admin/wechat/merges", body)
+    assert merged.status_code == 200 and merged.json() == {"moved": 1}
+    assert api.get("/me").status_code == 401  # the WeChat-made account is closed
+    again = Api().post("/auth/wechat/mini", {"code": wx.code_for(MINI_APPID, person)}).json()
+    assert again["user_id"] == owner.pk and again["is_new"] is False
+    # A phone account is never merged away.
+    back = operator.api.post(
+        "/admin/wechat/merges", {"from_user_id": owner.pk, "to_user_id": wechat_user_id}
+    )
+    assert back.status_code == 409 and back.json()["code"] == "not_a_wechat_account"
