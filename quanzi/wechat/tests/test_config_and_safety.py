@@ -71,3 +71,21 @@ def test_a_refused_nickname_from_wechat_is_replaced(wx):
     )
     user.refresh_from_db()
     assert user.nickname == "微信用户"
+
+
+def test_a_nickname_change_in_the_shop_goes_through_wechats_check(wx):
+    from django.test import Client
+
+    wx.state.words = {"赌博": "risky", "代购": "review"}
+    settings_update(patch={"wechat": {"content_check": True}})
+    user, _ = identity_login(provider=WECHAT_MINI, app_id=MINI_APPID, openid="o-safe-3")
+    browser = Client()
+    browser.force_login(user)
+    for refused in ("赌博大神", "正品代购"):
+        page = browser.post("/me/profile/?lang=en", {"nickname": refused})
+        assert page.status_code == 200 and b"This nickname cannot be used." in page.content
+    user.refresh_from_db()
+    assert user.nickname == "微信用户"
+    assert browser.post("/me/profile/", {"nickname": "小红"}).status_code == 302
+    user.refresh_from_db()
+    assert user.nickname == "小红"
