@@ -82,3 +82,43 @@ def test_parallel_processes_refresh_the_token_once(wx):
     tokens = race([lambda: client.access_token(app) for _ in range(8)])
     assert len(set(tokens)) == 1 and tokens[0].startswith("tok-"), tokens
     assert wx.state.calls["/cgi-bin/token"] == 1
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=0.5).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_the_refresh_is_held_by_a_redis_lock(wx, settings):
+    if connection.vendor != "postgresql" or not _redis_up():
+        pytest.skip("needs PostgreSQL and Redis")
+    settings.REDIS_URL = REDIS_TEST_URL
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+            "KEY_PREFIX": "quanzi-wechat-test",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.delete_pattern("quanzi:wechat:*")  # only this test's keys: the server is shared
+    wx.state.delay = 0.2
+    app = mini_app()
+    try:
+        tokens = race([lambda: client.access_token(app) for _ in range(8)])
+        assert len(set(tokens)) == 1 and tokens[0].startswith("tok-"), tokens
+        assert wx.state.calls["/cgi-bin/token"] == 1
+        assert cache.get(f"quanzi:wechat:access_token:{MINI_APPID}")[0] == tokens[0]
+    finally:
+        cache.delete_pattern("quanzi:wechat:*")
