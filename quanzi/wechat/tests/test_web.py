@@ -144,3 +144,19 @@ def test_without_an_official_account_nothing_wechat_shows(wx, settings, make_pro
 def test_the_login_page_in_wechat_offers_the_wechat_button(wx):
     page = _wechat_browser().get("/login/?next=/cart/")
     assert b"/wechat/oauth/?scope=base&amp;next=/cart/" in page.content
+
+
+def test_old_oauth_states_are_pruned(wx):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from quanzi.wechat.jobs import wechat_oauth_states_prune
+    from quanzi.wechat.models import OAuthState
+
+    _wechat_browser().get("/wechat/oauth/")
+    _wechat_browser().get("/wechat/oauth/")
+    OAuthState.objects.filter(pk=OAuthState.objects.first().pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    assert wechat_oauth_states_prune() == 1 and OAuthState.objects.count() == 1
