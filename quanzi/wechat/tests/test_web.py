@@ -160,3 +160,16 @@ def test_old_oauth_states_are_pruned(wx):
         created_at=timezone.now() - timedelta(days=2)
     )
     assert wechat_oauth_states_prune() == 1 and OAuthState.objects.count() == 1
+
+
+def test_a_share_link_opened_before_the_oauth_login_binds_the_sharer(wx, make_user, make_product):
+    sharer = make_user(nickname="分享者")
+    product = make_product()
+    token = sharer.api.post("/shares", {"target": "product", "target_id": product.pk}).json()
+    wx.oauth_person = Person(openid="o-mp-shared", unionid="u-shared")
+    browser = _wechat_browser()
+    assert browser.get(f"/s/{token['token']}").status_code == 302
+    done, _ = _round_trip(wx, browser, next_url=f"/p/{product.pk}")
+    assert done.status_code == 302 and done["Location"] == f"/p/{product.pk}"
+    user = User.objects.get(wechat_identities__openid="o-mp-shared")
+    assert user.referrer_id == sharer.pk
