@@ -12,15 +12,25 @@ MINI_APPID, MINI_SECRET = "wxmini0000000001", "mini-secret-1234"
 MP_APPID, MP_SECRET = "wxmp000000000001", "mp-secret-5678"
 
 
-def _port() -> int:
+PORTS = range(18440, 18450)  # the ports these tests may listen on
+
+
+def _start() -> FakeWechat:
+    """The stand-in on a free port of ``PORTS``, starting from this worker's own."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return 18440 + index % 10
+    for step in range(len(PORTS)):
+        port = PORTS[(index + step) % len(PORTS)]
+        try:
+            return FakeWechat(port)
+        except OSError:  # taken by another test run
+            continue
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the stand-in")
 
 
 @pytest.fixture(scope="session")
 def _wechat_server():
-    fake = FakeWechat(_port())
+    fake = _start()
     yield fake
     fake.stop()
 
