@@ -11,7 +11,6 @@ token, takes a fresh one (once) and repeats the call once.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -219,7 +218,3 @@ def _refresh_lock(app_id: str, kind: str) -> Iterator[None]:
         # SQLite, so the read that follows sees what the previous holder wrote.
         AppToken.objects.filter(app_id=app_id, kind=kind).update(refreshes=F("refreshes"))
         yield
-
-
-def now_seconds() -> int:
-    return int(time.time())

@@ -9,7 +9,6 @@ user it made) rolls back and it takes the winner's user on its next attempt.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from dataclasses import dataclass
@@ -256,10 +255,6 @@ def _mainland(info: dict) -> str:
     if country != "86" or not phone:
         raise Invalid("phone_not_supported", "only mainland China mobile numbers can be bound")
     return phone
-
-
-def b64(text: bytes) -> str:
-    return base64.b64encode(text).decode()
 
 
 # -- the operator's merge ---------------------------------------------------------------
