@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "quanzi.bargain",
     "quanzi.risk",
     "quanzi.rewards",
+    "quanzi.wechat",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
@@ -194,6 +195,16 @@ QUANZI_WECHATPAY_NOTIFY_URL = env_str(
 )
 QUANZI_WECHATPAY_GATEWAY_URL = env_str("QUANZI_WECHATPAY_GATEWAY_URL", "")
 QUANZI_WECHATPAY_TRANSFER_SCENE_ID = env_str("QUANZI_WECHATPAY_TRANSFER_SCENE_ID", "")
+# WeChat apps (docs/wechat.md); these take precedence over the operator's settings.
+QUANZI_WECHAT_MINI_APPID = env_str("QUANZI_WECHAT_MINI_APPID", "")
+QUANZI_WECHAT_MINI_SECRET = env_str("QUANZI_WECHAT_MINI_SECRET", "")
+QUANZI_WECHAT_MP_APPID = env_str("QUANZI_WECHAT_MP_APPID", "")
+QUANZI_WECHAT_MP_SECRET = env_str("QUANZI_WECHAT_MP_SECRET", "")
+QUANZI_WECHAT_API_URL = env_str("QUANZI_WECHAT_API_URL", "https://api.weixin.qq.com")
+QUANZI_WECHAT_OPEN_URL = env_str("QUANZI_WECHAT_OPEN_URL", "https://open.weixin.qq.com")
+QUANZI_WECHAT_JSSDK_URL = env_str(
+    "QUANZI_WECHAT_JSSDK_URL", "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
+)
 QUANZI_ALIPAY_APP_ID = env_str("QUANZI_ALIPAY_APP_ID", "")
 QUANZI_ALIPAY_PRIVATE_KEY = env_str("QUANZI_ALIPAY_PRIVATE_KEY", "")
 QUANZI_ALIPAY_PUBLIC_KEY = env_str("QUANZI_ALIPAY_PUBLIC_KEY", "")

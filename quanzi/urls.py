@@ -13,5 +13,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("dashboard/", include("quanzi.dashboard.urls")),
     path("s/<str:token>", social_views.share_open, name="share_open"),
+    path("wechat/", include("quanzi.wechat.urls")),
     path("", include("quanzi.storefront.urls")),
 ]

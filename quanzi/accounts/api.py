@@ -107,7 +107,7 @@ def me(request):
     user = request.auth
     return {
         "id": user.pk,
-        "phone": user.phone,
+        "phone": "" if services.phone_is_placeholder(user.phone) else user.phone,
         "nickname": user.nickname,
         "avatar": user.avatar,
         "roles": user.roles,

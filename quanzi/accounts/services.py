@@ -18,11 +18,15 @@ from django.utils import timezone
 from quanzi.accounts.models import ROLES, Address, AuthToken, User
 from quanzi.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from quanzi.core.logging import get_logger
+from quanzi.core.moderation import ContentRefused, text_require_publishable
 
 log = get_logger("quanzi.accounts")
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# The phone of an account made through another provider before a number is bound
+# (``x`` + 18 hex digits: never a mobile number, unique like one).
+PLACEHOLDER_PHONE_PREFIX = "x"
 
 # Called with the new user at the end of ``user_register``, in its transaction (new-user
 # coupons, invite rewards…). Feature apps append to it from ``AppConfig.ready()``, so
@@ -65,6 +69,7 @@ def user_create(
     nickname = (nickname or "").strip() or f"用户{phone[-4:]}"
     if len(nickname) > 40:
         raise Invalid("invalid_nickname", "a nickname has at most 40 characters")
+    text_require_publishable(nickname, kind="nickname", field_name="nickname")
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise Invalid("invalid_role", f"unknown role: {', '.join(sorted(unknown))}")
@@ -88,6 +93,25 @@ def user_create(
             if User.objects.filter(phone=phone).exists():
                 raise Conflict("phone_taken", "this phone number is already registered") from exc
     raise Conflict("invite_code_exhausted", "could not allot an invite code; try again")
+
+
+def user_nickname_set(*, user: User, nickname: str) -> User:
+    """Change the nickname; the moderation checkers see it first (a nickname shows at
+    once, so one they would hold for review is refused like one they refuse)."""
+    nickname = (nickname or "").strip()
+    if not nickname or len(nickname) > 40:
+        raise Invalid("invalid_nickname", "a nickname has 1 to 40 characters")
+    verdict = text_require_publishable(
+        nickname, kind="nickname", user_id=user.pk, field_name="nickname"
+    )
+    if verdict.held:
+        raise ContentRefused(
+            message="this nickname cannot be used",
+            detail={"field": "nickname", "reasons": list(verdict.reasons)},
+        )
+    user.nickname = nickname
+    user.save(update_fields=["nickname"])
+    return user
 
 
 def user_roles_set(*, user: User, roles: tuple[str, ...]) -> User:
@@ -188,27 +212,103 @@ def user_register(
     ignored: a deleted link must not stop a sign-up); ``session_key``: the anonymous
     web session whose share visits become the new user's."""
     with transaction.atomic():
-        referrer = None
-        if invite_code:
-            referrer = User.objects.filter(invite_code=invite_code.strip().upper()).first()
-            if referrer is None:
-                raise Invalid("invalid_invite_code", "no one has this invite code")
+        referrer = _referrer_by_invite_code(invite_code)
         user = user_create(phone=phone, password=password, nickname=nickname, device_id=device_id)
-        if referrer is not None:
-            from quanzi.core.platform_settings import get_settings
-
-            referrer_bind(
-                user=user,
-                referrer=referrer,
-                source="invite_code",
-                bind_days=get_settings().distribution.bind_days,
-            )
-        if share_token or session_key:
-            for hook in on_registered_from_share:
-                hook(user=user, token=share_token, session_key=session_key)
-        for hook in on_registered:
-            hook(user)
+        _signed_up(user, referrer=referrer, share_token=share_token, session_key=session_key)
         return user, token_issue(user=user)
+
+
+def phone_is_placeholder(phone: str) -> bool:
+    """True for the stand-in number of someone who signed up without a phone."""
+    return phone.startswith(PLACEHOLDER_PHONE_PREFIX)
+
+
+def user_register_external(
+    *,
+    nickname: str = "",
+    avatar: str = "",
+    invite_code: str = "",
+    device_id: str = "",
+    share_token: str = "",
+    session_key: str = "",
+) -> User:
+    """Sign up someone who logs in through another provider (a WeChat app), in the
+    caller's transaction: no password, no phone yet (a placeholder until one is bound
+    with ``user_phone_bind``), the invite code and share link applied exactly as on a
+    phone sign-up."""
+    referrer = _referrer_by_invite_code(invite_code)
+    nickname = (nickname or "").strip()[:40]
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    PLACEHOLDER_PHONE_PREFIX + secrets.token_hex(9),
+                    None,
+                    nickname=nickname or "微信用户",
+                    avatar=avatar[:300],
+                    invite_code=_new_invite_code(),
+                    device_id=device_id[:64],
+                )
+                break
+        except IntegrityError:
+            continue
+    else:
+        raise Conflict("invite_code_exhausted", "could not allot an invite code; try again")
+    _signed_up(user, referrer=referrer, share_token=share_token, session_key=session_key)
+    return user
+
+
+def user_phone_bind(*, user: User, phone: str) -> User:
+    """Give the user a (verified) phone number; one already on another account is a
+    ``409 phone_taken`` for the operator to merge, never taken over."""
+    phone = phone_validate(phone)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.phone == phone:
+            return locked
+        other = User.objects.filter(phone=phone).exclude(pk=user.pk).values_list("pk", flat=True)
+        if other:
+            raise Conflict(
+                "phone_taken",
+                "this phone number belongs to another account; the operator can merge them",
+                {"other_user_id": other[0], "merge": "operator"},
+            )
+        locked.phone = phone
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["phone"])
+        except IntegrityError as exc:
+            raise Conflict(
+                "phone_taken", "this phone number belongs to another account", {}
+            ) from exc
+    user.phone = phone
+    return locked
+
+
+def _referrer_by_invite_code(invite_code: str) -> User | None:
+    if not invite_code:
+        return None
+    referrer = User.objects.filter(invite_code=invite_code.strip().upper()).first()
+    if referrer is None:
+        raise Invalid("invalid_invite_code", "no one has this invite code")
+    return referrer
+
+
+def _signed_up(user: User, *, referrer: User | None, share_token: str, session_key: str) -> None:
+    if referrer is not None:
+        from quanzi.core.platform_settings import get_settings
+
+        referrer_bind(
+            user=user,
+            referrer=referrer,
+            source="invite_code",
+            bind_days=get_settings().distribution.bind_days,
+        )
+    if share_token or session_key:
+        for hook in on_registered_from_share:
+            hook(user=user, token=share_token, session_key=session_key)
+    for hook in on_registered:
+        hook(user)
 
 
 def user_login(*, phone: str, password: str) -> tuple[User, str]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from quanzi.accounts.models import User
 from quanzi.bargain.channel import BargainChannel, bargain_lock
@@ -23,6 +24,8 @@ from quanzi.catalog.models import SKU
 from quanzi.catalog.services import OutOfStock
 from quanzi.core.errors import Conflict, Forbidden, Invalid, NotFound
 from quanzi.core.logging import get_logger
+from quanzi.core.money import yuan
+from quanzi.notifications.services import notify
 from quanzi.orders.models import Order
 from quanzi.risk.services import DENY, RiskInput, risk_check
 
@@ -270,6 +273,19 @@ def bargain_help(*, bargain_id: int, helper: User) -> BargainHelp:
             bargain.floor_reached_at = now
             fields += ["status", "floor_reached_at"]
         bargain.save(update_fields=fields)
+        if bargain.status == B.FLOOR_REACHED:
+            notify(
+                user_id=bargain.user_id,
+                kind="bargain_floor_reached",
+                title=_("Your bargain reached the lowest price"),
+                body=_("Friends cut it to ¥%(price)s: buy it before it expires.")
+                % {"price": yuan(bargain.current_price)},
+                data={
+                    "bargain_id": bargain.pk,
+                    "url": f"/b/{bargain.pk}",
+                    "price": bargain.current_price,
+                },
+            )
         help_ = BargainHelp.objects.create(
             bargain=bargain,
             helper=helper,

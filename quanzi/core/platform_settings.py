@@ -23,7 +23,14 @@ from pydantic import ValidationError
 
 from quanzi.core.errors import Invalid
 from quanzi.core.models import PlatformSettings
-from quanzi.core.settings_schema import Settings, error_code, unlawful_of, validate_settings
+from quanzi.core.settings_schema import (
+    SECRET_FIELDS,
+    SECRET_MASK,
+    Settings,
+    error_code,
+    unlawful_of,
+    validate_settings,
+)
 
 CACHE_SECONDS = 5.0
 GENERATION_CHECK_SECONDS = 1.0
@@ -86,6 +93,8 @@ def settings_cache_clear() -> None:
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in patch.items():
+        if key in SECRET_FIELDS and isinstance(value, str) and value.startswith(SECRET_MASK):
+            continue  # a secret shown masked and sent back unchanged: keep the stored one
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:

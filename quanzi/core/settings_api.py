@@ -14,10 +14,10 @@ router = Router(tags=["operator settings"])
 @router.get("/admin/settings", response={200: dict[str, Any], 403: ErrorOut})
 def settings_read(request):
     require_operator(request)
-    return get_settings().model_dump()
+    return get_settings().model_dump(context={"mask_secrets": True})
 
 
 @router.put("/admin/settings", response={200: dict[str, Any], 403: ErrorOut, 422: ErrorOut})
 def settings_write(request, payload: dict[str, Any] = Body(...)):
     require_operator(request)
-    return settings_update(patch=payload).model_dump()
+    return settings_update(patch=payload).model_dump(context={"mask_secrets": True})

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 
 DAY = 86_400
 
@@ -129,6 +137,68 @@ class RateLimitSettings(_Section):
     bargain_help_per_user: RateLimit = RateLimit(limit=20, window_seconds=60)
 
 
+# A secret is never shown back: the settings API masks it (``****`` and its last four
+# characters) and a masked value written back keeps the stored secret.
+SECRET_MASK = "****"
+SECRET_FIELDS = ("app_secret",)
+
+
+def mask_secret(value: str) -> str:
+    return f"{SECRET_MASK}{value[-4:]}" if value else ""
+
+
+class WechatApp(_Section):
+    """One WeChat app: the mini-program (小程序) or the official account (公众号)."""
+
+    app_id: str = Field(default="", max_length=32, pattern=r"^(wx[0-9A-Za-z]{6,30})?$")
+    app_secret: str = Field(default="", max_length=64)
+
+    @field_serializer("app_secret")
+    def _masked(self, value: str, info: SerializationInfo) -> str:
+        if info.context and info.context.get("mask_secrets"):
+            return mask_secret(value)
+        return value
+
+
+class SubscribeTemplate(_Section):
+    """A subscribe-message (订阅消息) template chosen in the mini-program console.
+
+    ``fields`` maps the template's keywords (``thing1``, ``character_string2``…) to what
+    Quanzi fills in: ``title``, ``body``, ``order_id``, ``amount``, ``time``.
+    """
+
+    template_id: str = Field(default="", max_length=64)
+    page: str = Field(default="", max_length=200)
+    fields: dict[str, Literal["title", "body", "order_id", "amount", "time"]] = Field(
+        default_factory=dict, max_length=10
+    )
+
+
+class WechatSettings(_Section):
+    """WeChat (see docs/wechat.md). Anything left empty is off; ``QUANZI_WECHAT_*``
+    environment variables take precedence over the app ids and secrets set here."""
+
+    mini: WechatApp = WechatApp()
+    mp: WechatApp = WechatApp()
+    # Check nicknames (and later notes, comments) with WeChat's text security API.
+    content_check: bool = False
+    # The mini-program page a poster's code opens (its ``scene`` is the share token);
+    # empty: the mini-program's home page.
+    share_page: str = Field(default="", max_length=120, pattern=r"^([a-z0-9_/-]+)?$")
+    # Topic → template: order_shipped, group_succeeded, group_failed, bargain_done,
+    # commission_available.
+    subscribe_templates: dict[
+        Literal[
+            "order_shipped",
+            "group_succeeded",
+            "group_failed",
+            "bargain_done",
+            "commission_available",
+        ],
+        SubscribeTemplate,
+    ] = Field(default_factory=dict)
+
+
 class Settings(_Section):
     payment_timeout_seconds: int = Field(default=900, ge=60, le=7 * DAY)
     auto_confirm_seconds: int = Field(default=7 * DAY, ge=60, le=60 * DAY)
@@ -140,6 +210,7 @@ class Settings(_Section):
     risk: RiskSettings = RiskSettings()
     storefront: StorefrontSettings = StorefrontSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    wechat: WechatSettings = WechatSettings()
 
 
 def validate_settings(data: dict) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -12,6 +13,12 @@ from quanzi.core.logging import get_logger
 from quanzi.notifications.models import Notification
 
 log = get_logger("quanzi.notifications")
+
+# Push channels (WeChat subscribe messages, SMS…), registered from apps' ``ready()``:
+# each is called with every new inbox message, in the writer's transaction, and decides
+# itself whether to push it (by ``kind`` and the person's consent). A channel schedules
+# its sending after commit; it must not fail the caller.
+push_channels: list[Callable[[Notification], None]] = []
 
 
 def notify(
@@ -26,6 +33,11 @@ def notify(
         data=data or {},
     )
     log.info("notified", extra={"user_id": user_id, "kind": kind, "notification_id": note.pk})
+    for channel in push_channels:
+        try:
+            channel(note)
+        except Exception:  # noqa: BLE001 - the inbox message stands without the push
+            log.exception("push channel failed", extra={"notification_id": note.pk})
     return note
 
 

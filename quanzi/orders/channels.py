@@ -107,6 +107,9 @@ class OrderObserver:
 
     def on_completed(self, order: Order) -> None: ...
 
+    def on_shipped(self, order: Order) -> None:
+        """The order left the warehouse (in the shipping transaction)."""
+
     def settlement_legs(self, order: Order, net_lines: Sequence[dict[str, int]]) -> list[Leg]:
         """Legs paid out of the order's money at settlement (credits, e.g. commissions).
 

@@ -347,6 +347,8 @@ def order_ship(
         raise InvalidTransition("not_shippable", "this order may not ship yet")
     order.carrier, order.tracking_no = carrier[:40], tracking_no[:60]
     transition(order, S.SHIPPED, actor_id=actor.pk if actor else None)
+    for observer in observers():
+        observer.on_shipped(order)
     return order
 
 

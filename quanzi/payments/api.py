@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import Router, Status
+from pydantic import Field
 
 from quanzi.core.errors import Invalid
 from quanzi.core.idempotency import run_idempotent
@@ -20,6 +21,11 @@ log = get_logger("quanzi.payments")
 
 class PayIn(Schema):
     gateway: Literal["sandbox", "wechatpay", "alipay"] = "sandbox"
+    client: Literal["wechat_mini", "wechat_mp"] | None = Field(
+        default=None,
+        description="the WeChat app the cashier opens in: WeChat Pay then charges the"
+        " shopper's openid in that app (JSAPI); omitted for a browser (H5 / QR code)",
+    )
 
 
 class PayOut(Schema):
@@ -47,11 +53,19 @@ def order_pay(request, order_id: int, payload: PayIn):
     if not get_gateway(payload.gateway).starts_offline:
         # The provider is asked before the Idempotency-Key's transaction opens, so no
         # row stays locked during the call; ``work`` then finds the payment started.
-        services.payment_prepare(order_id=order_id, user=request.auth, gateway=payload.gateway)
+        services.payment_prepare(
+            order_id=order_id,
+            user=request.auth,
+            gateway=payload.gateway,
+            client=payload.client or "",
+        )
 
     def work():
         payment = services.payment_create(
-            order_id=order_id, user=request.auth, gateway=payload.gateway
+            order_id=order_id,
+            user=request.auth,
+            gateway=payload.gateway,
+            client=payload.client or "",
         )
         return Status(200, payment_out(payment))
 

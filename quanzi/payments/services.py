@@ -15,6 +15,7 @@ See docs/architecture.md, "Payments at the gateway".
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -40,11 +41,32 @@ from quanzi.payments.models import Payment, PaymentEvent
 log = get_logger("quanzi.payments")
 
 
+# Who pays, as a gateway knows them, for a payment made from a client app:
+# ``lookup(user=, gateway=, client=)`` returns ``(user_ref, payer_app_id)`` or None.
+# The WeChat app answers for ``client`` "wechat_mini" / "wechat_mp" with the shopper's
+# openid in that app, so WeChat Pay starts a JSAPI payment; payments never imports it.
+payer_lookups: list[Callable[..., tuple[str, str] | None]] = []
+
+
+def _payer(*, user: User, gateway: str, client: str) -> tuple[str, str]:
+    if not client:
+        return str(user.pk), ""
+    for lookup in payer_lookups:
+        found = lookup(user=user, gateway=gateway, client=client)
+        if found is not None:
+            return found
+    raise Invalid(
+        "payer_unknown",
+        f"{gateway} cannot take a payment from {client} for this account (log in there first)",
+        {"gateway": gateway, "client": client},
+    )
+
+
 def _trade_no() -> str:
     return "QZ" + timezone.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(6).upper()
 
 
-def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
+def payment_create(*, order_id: int, user: User, gateway: str, client: str = "") -> Payment:
     """Start paying an order; asking again for the same gateway resumes the same payment.
 
     A gateway that signs locally starts the payment under the order's lock. A gateway
@@ -53,6 +75,9 @@ def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
     gateway is asked with no transaction open, and its answer is stored afterwards. Two
     requests racing for one order share one record and one ``out_trade_no``, which the
     gateway treats as one trade.
+
+    ``client``: the app the cashier opens in ("wechat_mini", "wechat_mp"), whose payer
+    the gateway charges (``payer_lookups``); empty for a browser or a QR code.
     """
     gw = get_gateway(gateway)
     if gw.starts_offline:
@@ -62,10 +87,10 @@ def payment_create(*, order_id: int, user: User, gateway: str) -> Payment:
             if existing is not None:
                 return existing
             return _payment_insert(order=order, gw=gw, user=user)
-    return payment_prepare(order_id=order_id, user=user, gateway=gateway)
+    return payment_prepare(order_id=order_id, user=user, gateway=gateway, client=client)
 
 
-def payment_prepare(*, order_id: int, user: User, gateway: str) -> Payment:
+def payment_prepare(*, order_id: int, user: User, gateway: str, client: str = "") -> Payment:
     """Start a payment through a gateway that must be asked over the network: record,
     commit, ask with no row locked, store the answer. Idempotent: a payment that has its
     answer already is returned as it is, without a call.
@@ -75,21 +100,29 @@ def payment_prepare(*, order_id: int, user: User, gateway: str) -> Payment:
     (``payments.api.order_pay``), so that the wrapped ``payment_create`` finds the answer.
     """
     gw = get_gateway(gateway)
+    user_ref, payer_app_id = _payer(user=user, gateway=gateway, client=client)
     with transaction.atomic():
         order = _lock_payable(order_id, user)
         payment = _open_payment(order, gateway)
+        if payment is not None and payment.params:
+            if payment.params.get("payer_app_id", "") == payer_app_id:
+                return payment
+            # Started for another app (a QR code, the other WeChat app): that trade
+            # cannot be paid from here; a new one is made, the old one left to expire.
+            payment = None
         if payment is None:
             payment = _payment_record(order=order, gateway=gateway)
-        elif payment.params:
-            return payment
         expires_at = order.expires_at
     params = gw.create(
         out_trade_no=payment.out_trade_no,
         amount=payment.amount,
         description=f"Quanzi order {order.pk}",
-        user_ref=str(user.pk),
+        user_ref=user_ref,
         expires_at=expires_at,
+        payer_app_id=payer_app_id,
     )
+    if payer_app_id:
+        params = {**params, "payer_app_id": payer_app_id}
     Payment.objects.filter(pk=payment.pk, status=Payment.CREATED).update(params=params)
     payment.params = params
     return payment

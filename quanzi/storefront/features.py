@@ -150,6 +150,40 @@ def share_link(request, *, user, target: str, target_id: int, path: str, channel
     return request.build_absolute_uri(f"/s/{link.token}")
 
 
+def mini_program_code(*, link: str) -> bytes | None:
+    """The WeChat mini-program code for a share link (``…/s/<token>``), or None when the
+    shop has no mini-program (the poster then prints the link's QR code)."""
+    if "/s/" not in link:
+        return None
+    from quanzi.wechat.wxacode import share_code
+
+    return share_code(share_token=link.rsplit("/s/", 1)[1])
+
+
+def wechat_pay_available() -> bool:
+    """WeChat Pay is configured (the cashier then offers it)."""
+    from quanzi.core.errors import QuanziError
+    from quanzi.payments.gateways import get_gateway
+
+    try:
+        get_gateway("wechatpay")
+    except QuanziError:
+        return False
+    return True
+
+
+def wechat_pay_client(request) -> str:
+    """``wechat_mp`` when the cashier is open in WeChat's browser and the shopper has an
+    openid in the 公众号 (WeChat Pay then takes a JSAPI payment), else "" (a QR code)."""
+    from quanzi.wechat.hooks import payer_for
+    from quanzi.wechat.jssdk import in_wechat
+
+    if not in_wechat(request):
+        return ""
+    found = payer_for(user=request.user, gateway="wechatpay", client="wechat_mp")
+    return "wechat_mp" if found else ""
+
+
 def has_shop(*, user) -> bool:
     if user is None:
         return False

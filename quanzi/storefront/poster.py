@@ -125,6 +125,17 @@ def qr_image(data: str, size: int) -> Image.Image:
     return image.resize((size, size), Image.NEAREST)
 
 
+def _code(data: bytes | None, size: int) -> Image.Image | None:
+    """The mini-program code's image, or None when there is none or it does not open."""
+    if not data:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            return opened.convert("RGB").resize((size, size), Image.LANCZOS)
+    except (OSError, ValueError):
+        return None
+
+
 def poster_render(
     *,
     title: str,
@@ -135,9 +146,11 @@ def poster_render(
     link: str,
     texts: dict[str, str],
     original_price: int | None = None,
+    code_image: bytes | None = None,
 ) -> bytes:
     """Draw the poster and return PNG bytes. ``texts`` holds the translated captions:
-    ``recommends``, ``price_label``, ``scan``, ``scan_hint``, ``shop``."""
+    ``recommends``, ``price_label``, ``scan``, ``scan_hint``, ``shop``. ``code_image``:
+    a mini-program code to print instead of the link's QR code."""
     canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(canvas)
 
@@ -186,7 +199,7 @@ def poster_render(
     # The QR code of the share link, its caption below it, the hint at the bottom left.
     qr_size = 200
     qr_x, qr_y = WIDTH - 40 - qr_size, y + 84
-    canvas.paste(qr_image(link, qr_size), (qr_x, qr_y))
+    canvas.paste(_code(code_image, qr_size) or qr_image(link, qr_size), (qr_x, qr_y))
     draw.text(
         (qr_x + qr_size / 2, qr_y + qr_size + 22),
         texts["scan"],

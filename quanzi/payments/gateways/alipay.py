@@ -157,6 +157,7 @@ class AlipayGateway(Gateway):
         description: str,
         user_ref: str,
         expires_at: datetime,
+        payer_app_id: str = "",
     ) -> dict[str, Any]:
         try:
             client = self.client()

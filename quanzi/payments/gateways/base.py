@@ -73,10 +73,13 @@ class Gateway:
         description: str,
         user_ref: str,
         expires_at: datetime,
+        payer_app_id: str = "",
     ) -> dict[str, Any]:
         """Start a payment that the gateway refuses to take after ``expires_at`` (the
         order's payment deadline); returns what the client needs to pay (URL, JSAPI
-        params…)."""
+        params…). ``user_ref`` is who pays as the gateway knows them ("openid:<id>" for
+        WeChat Pay's JSAPI) and ``payer_app_id`` the app they pay from (the WeChat
+        mini-program or official account the openid belongs to), when there is one."""
         raise NotImplementedError
 
     def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:

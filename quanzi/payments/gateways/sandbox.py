@@ -53,6 +53,7 @@ class SandboxGateway(Gateway):
         description: str,
         user_ref: str,
         expires_at: datetime,
+        payer_app_id: str = "",
     ) -> dict[str, Any]:
         return {
             "pay_url": f"/pay/sandbox/{out_trade_no}",

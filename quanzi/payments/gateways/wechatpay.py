@@ -1,8 +1,11 @@
 """WeChat Pay (API v3) through the ``wechatpayv3`` package.
 
 * ``create``: a NATIVE order (``code_url`` for a QR code), or a JSAPI order with the
-  signed parameters for ``wx.requestPayment`` when the payer's openid is known
-  (``user_ref="openid:<openid>"``; Quanzi does not store openids itself yet).
+  signed parameters for ``wx.requestPayment`` / ``WeixinJSBridge`` when the payer's
+  openid is known (``user_ref="openid:<openid>"``, ``payer_app_id`` the WeChat app it
+  belongs to: the mini-program or the official account the cashier opens in).
+  Notifications are accepted for the merchant's app id and for the app ids
+  ``accepted_app_ids`` lists (the WeChat app registers its configured apps).
 * ``parse_notification``: the SDK verifies the platform signature and decrypts the
   resource with the APIv3 key; anything that does not verify is ``InvalidNotification``.
 * ``refund`` looks the refund number up first and submits it only if WeChat Pay has never
@@ -21,6 +24,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,18 @@ BEIJING = timezone(timedelta(hours=8))
 def time_expire(expires_at: datetime) -> str:
     """WeChat Pay's ``time_expire``: RFC 3339 with the offset, to the second."""
     return expires_at.astimezone(BEIJING).isoformat(timespec="seconds")
+
+
+# Callables answering more app ids whose payments this merchant takes (registered by the
+# WeChat app: its mini-program and official account), besides ``QUANZI_WECHATPAY_APPID``.
+accepted_app_ids: list[Callable[[], Iterable[str]]] = []
+
+
+def _app_ids() -> set[str]:
+    ids = {_setting("APPID")}
+    for source in accepted_app_ids:
+        ids.update(source())
+    return ids
 
 
 def _setting(name: str) -> str:
@@ -201,11 +217,14 @@ class WechatPayGateway(Gateway):
         description: str,
         user_ref: str,
         expires_at: datetime,
+        payer_app_id: str = "",
     ) -> dict[str, Any]:
         openid = _openid(user_ref)
+        appid = (payer_app_id if openid else "") or _setting("APPID")
         try:
             client = self.client()
             code, text = client.pay(
+                appid=appid,
                 description=description[:127],
                 out_trade_no=out_trade_no,
                 amount={"total": amount, "currency": "CNY"},
@@ -227,7 +246,7 @@ class WechatPayGateway(Gateway):
             return {"trade_type": "NATIVE", "code_url": data["code_url"]}
         if not data.get("prepay_id"):
             raise _fail("WeChat Pay answered without a prepay_id")
-        appid, timestamp, nonce = _setting("APPID"), str(int(time.time())), secrets.token_hex(16)
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
         package = f"prepay_id={data['prepay_id']}"
         return {
             "trade_type": "JSAPI",
@@ -259,7 +278,7 @@ class WechatPayGateway(Gateway):
             raise InvalidNotification("malformed notification")
         # Refund notifications carry no appid; payment notifications must carry ours.
         appid = resource.get("appid", _setting("APPID"))
-        if resource.get("mchid") != _setting("MCHID") or appid != _setting("APPID"):
+        if resource.get("mchid") != _setting("MCHID") or appid not in _app_ids():
             raise InvalidNotification("notification for another merchant")
         try:
             amount = resource["amount"]["total"]

@@ -122,10 +122,13 @@ def profile(request):
         initial={"nickname": request.user.nickname},
     )
     if request.method == "POST" and form.is_valid():
-        request.user.nickname = form.cleaned_data["nickname"].strip()
-        request.user.save(update_fields=["nickname"])
-        messages.success(request, _("Saved."))
-        return redirect("/me/")
+        try:
+            accounts.user_nickname_set(user=request.user, nickname=form.cleaned_data["nickname"])
+        except QuanziError:
+            form.add_error("nickname", _("This nickname cannot be used."))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("/me/")
     return render(request, "storefront/profile.html", {"form": form})
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +22,9 @@ from quanzi.orders.refunds import OPEN
 from quanzi.orders.states import AFTER_PAYMENT
 from quanzi.payments import services as payments
 from quanzi.payments.models import Payment
+from quanzi.storefront import features
 from quanzi.storefront.forms import RefundForm
+from quanzi.storefront.poster import qr_image
 from quanzi.storefront.web import domain_errors, error_text, form_add_domain_error
 
 TABS = [
@@ -142,9 +147,17 @@ def order_refund(request, order_id: int):
 
 def _gateways() -> list[tuple[str, str]]:
     options = []
+    if features.wechat_pay_available():
+        options.append(("wechatpay", _("Pay with WeChat")))
     if settings.SANDBOX_ENABLED:
         options.append(("sandbox", _("Sandbox pay (test money)")))
     return options
+
+
+def _qr_data_uri(text: str) -> str:
+    out = io.BytesIO()
+    qr_image(text, 360).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 @login_required
@@ -156,27 +169,41 @@ def order_pay(request, order_id: int):
         return redirect(f"/orders/{order.pk}/")
     gateways = _gateways()
     error = ""
+    wechat: dict = {}
     if request.method == "POST":
         gateway = request.POST.get("gateway") or ""
         if gateway not in dict(gateways):
             error = _("Choose a payment method.")
         else:
+            # Inside WeChat's browser, WeChat Pay charges the shopper's 公众号 openid
+            # (JSAPI); elsewhere it shows a QR code to scan (NATIVE).
+            client = features.wechat_pay_client(request) if gateway == "wechatpay" else ""
             try:
                 payment = payments.payment_create(
-                    order_id=order.pk, user=request.user, gateway=gateway
+                    order_id=order.pk, user=request.user, gateway=gateway, client=client
                 )
             except QuanziError as exc:
                 error = error_text(exc)
             else:
-                pay_url = payment.params.get("pay_url") or ""
+                params = payment.params
+                pay_url = params.get("pay_url") or ""
                 if pay_url.startswith("/") and not pay_url.startswith("//"):
                     return redirect(pay_url)
-                error = _("This payment method cannot be used in the browser.")
+                if params.get("trade_type") == "JSAPI":
+                    wechat = {"jsapi": {k: params[k] for k in _JSAPI_KEYS if k in params}}
+                elif params.get("code_url"):
+                    wechat = {"qr": _qr_data_uri(params["code_url"])}
+                else:
+                    error = _("This payment method cannot be used in the browser.")
     return render(
         request,
         "storefront/cashier.html",
-        {"order": order, "gateways": gateways, "error": error},
+        {"order": order, "gateways": gateways, "error": error, "wechat": wechat},
     )
+
+
+# What WeixinJSBridge's getBrandWCPayRequest takes.
+_JSAPI_KEYS = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
 
 
 def _sandbox_payment(request, out_trade_no: str) -> Payment:

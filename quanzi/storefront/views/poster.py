@@ -69,6 +69,7 @@ def product_poster(request, product_id: int):
             sharer_avatar=user.avatar,
             link=link,
             texts=texts,
+            code_image=features.mini_program_code(link=link),
         )
 
     parts = [str(product.pk), str(product.updated_at), str(user.pk), user.nickname, link]
@@ -109,6 +110,7 @@ def group_poster(request, group_id: int):
             sharer_avatar=user.avatar,
             link=link,
             texts=texts,
+            code_image=features.mini_program_code(link=link),
         )
 
     parts = ["group", str(group_id), str(user.pk), user.nickname, link, get_language() or ""]
