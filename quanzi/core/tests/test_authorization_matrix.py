@@ -53,6 +53,14 @@ RULES: dict[tuple[str, str], Rule] = {
     # accounts
     ("POST", "/auth/register"): PUBLIC,
     ("POST", "/auth/login"): PUBLIC,
+    # wechat
+    ("POST", "/auth/wechat/mini"): PUBLIC,
+    ("GET", "/wechat/jssdk-config"): PUBLIC,
+    ("GET", "/wechat/subscribe-templates"): PUBLIC,
+    ("POST", "/me/phone/wechat"): USER,
+    ("POST", "/me/wechat/subscriptions"): USER,
+    ("GET", "/admin/wechat/subscribe-sends"): OPERATOR,
+    ("POST", "/admin/wechat/merges"): OPERATOR,
     ("POST", "/auth/logout"): USER,
     ("GET", "/me"): USER,
     ("GET", "/me/addresses"): USER,
