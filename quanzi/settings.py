@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "quanzi.bargain",
     "quanzi.risk",
     "quanzi.rewards",
+    "quanzi.community",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
