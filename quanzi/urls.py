@@ -10,7 +10,9 @@ urlpatterns = [
     path("healthz", core_views.healthz),
     path("readyz", core_views.readyz),
     path("django-admin/", admin.site.urls),
+    path("dashboard/community/", include("quanzi.community.dashboard_urls")),
     path("dashboard/", include("quanzi.dashboard.urls")),
+    path("community/", include("quanzi.community.urls")),
     path("s/<str:token>", social_views.share_open, name="share_open"),
     path("", include("quanzi.storefront.urls")),
 ]

@@ -145,7 +145,12 @@ def orders_unpicked(*, now=None) -> int:
     done = 0
     candidates = (
         CommunityOrder.objects.select_related("wave")
-        .filter(order__status=S.TO_SHIP, picked_up_at__isnull=True, wave__status=WaveStatus.CLOSED)
+        .filter(
+            order__status=S.TO_SHIP,
+            picked_up_at__isnull=True,
+            wave__status=WaveStatus.CLOSED,
+            wave__pickup_date__lte=timezone.localdate(now) - timedelta(days=settings.unpicked_days),
+        )
         .order_by("order_id")
     )
     for co in candidates[:500]:
