@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from quanzi.storefront.tests.browser import browser, new_phone  # noqa: F401 - fixtures
+
 # Hangzhou: two points a few hundred metres apart, one across town.
 XIHU = (30.2780, 120.1330)
 CUIYUAN = (30.2890, 120.1260)

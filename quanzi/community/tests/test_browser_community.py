@@ -11,7 +11,7 @@ import pytest
 from quanzi.community import sweeps
 from quanzi.community.tests.conftest import BINJIANG, XIHU
 from quanzi.orders.models import Order
-from quanzi.storefront.tests.browser import accessible, browser, new_phone, shot  # noqa: F401
+from quanzi.storefront.tests.browser import accessible, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
