@@ -10,7 +10,6 @@ from django.utils import timezone
 
 def demo_step(ctx: dict) -> None:
     from quanzi.accounts.services import user_create
-    from quanzi.catalog.services import product_create
     from quanzi.community.leaders import application_approve, application_create
     from quanzi.community.waves import wave_create
 
@@ -50,22 +49,23 @@ def demo_step(ctx: dict) -> None:
             },
         )
         application_approve(application_id=app.pk, operator=operator)
-    produce = [
-        ("本地小青菜 500g", 390, 200),
-        ("土鸡蛋 10 枚", 1290, 700),
-        ("麒麟西瓜 约 4kg", 2590, 1500),
-        ("小黄鱼 冰鲜 500g", 1990, 1200),
-    ]
+    # Fresh produce and daily staples from the demo catalog, a little below retail.
+    by_title = {product.title: product for product in ctx["products"]}
     items = []
-    for title, price, supply in produce:
-        product = product_create(
-            title=title,
-            category="生鲜水果",
-            supplier_id=ctx["suppliers"]["生鲜"].pk,
-            skus=[{"name": "默认", "price": price + 300, "supply_price": supply, "stock": 1000}],
-        )
+    for title in (
+        "阿克苏冰糖心苹果",
+        "赣南脐橙 现摘现发",
+        "手工空心挂面",
+        "五常稻花香大米 当季新米",
+    ):
+        sku = by_title[title].skus.order_by("id").first()
         items.append(
-            {"sku_id": product.skus.get().pk, "price": price, "stock": 300, "per_user_limit": 5}
+            {
+                "sku_id": sku.pk,
+                "price": max(sku.supply_price, sku.price * 85 // 100),
+                "stock": min(100, sku.stock // 2),
+                "per_user_limit": 5,
+            }
         )
     today = timezone.localdate()
     cutoff = timezone.make_aware(datetime.combine(today, time(23, 0)))

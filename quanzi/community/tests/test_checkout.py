@@ -104,3 +104,44 @@ def test_current_wave_shows_items_and_countdown(anon, wave, veg):
 def test_wave_price_above_retail_is_refused(make_wave, veg):
     refused = make_wave([{"sku_id": veg.pk, "price": 9999, "stock": 1}], expect=422)
     assert refused["code"] == "invalid_price"
+
+
+def test_refund_while_open_returns_units_to_the_wave(leader, customer, operator, wave, veg, shop):
+    order = shop.order(customer, wave, leader.point_id, [(veg, 4)])
+    refund = operator.api.post(f"/admin/orders/{order['id']}/refunds", {"reason": "不要了"})
+    assert refund.status_code == 201, refund.content
+    item = WaveItem.objects.get(wave_id=wave["id"], sku=veg)
+    assert (item.remaining, item.sold, item.written_off) == (20, 0, 0)
+    shop.order(customer, wave, leader.point_id, [(veg, 5)])  # the limit came back too
+
+
+def test_same_idempotency_key_places_one_community_order(leader, customer, wave, veg):
+    from quanzi.orders.models import Order
+
+    body = {
+        "channel": "community",
+        "wave_id": wave["id"],
+        "pickup_point_id": leader.point_id,
+        "items": [{"sku_id": veg.pk, "qty": 1}],
+    }
+    headers = {"Idempotency-Key": "community-1"}
+    first = customer.api.post("/orders", body, headers=headers)
+    second = customer.api.post("/orders", body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert Order.objects.filter(channel="community").count() == 1
+    assert WaveItem.objects.get(wave_id=wave["id"], sku=veg).sold == 1
+
+
+def test_checkout_in_one_request_with_pay(leader, customer, wave, veg):
+    body = {
+        "channel": "community",
+        "wave_id": wave["id"],
+        "pickup_point_id": leader.point_id,
+        "items": [{"sku_id": veg.pk, "qty": 1}],
+        "pay": {"gateway": "sandbox"},
+    }
+    response = customer.api.post("/orders", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["payment"]["gateway"] == "sandbox"
+    assert response.json()["pickup"]["point_id"] == leader.point_id
