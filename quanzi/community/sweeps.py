@@ -134,8 +134,9 @@ def pickup_deadline(wave: Wave, days: int) -> datetime:
 
 
 def orders_unpicked(*, now=None) -> int:
-    """Orders not collected ``unpicked_days`` after their pickup date: refunded in full
-    (``unpicked_action`` = refund) or reminded once a day (remind)."""
+    """Orders not collected by their deadline (``unpicked_days`` after the pickup date):
+    refunded in full (``unpicked_action`` = refund) or reminded once a day (remind).
+    A day before the deadline the customer is reminded once."""
     from quanzi.notifications.services import notify
     from quanzi.orders.models import Refund
     from quanzi.orders.refunds import OPEN, refund_create_auto
@@ -143,18 +144,30 @@ def orders_unpicked(*, now=None) -> int:
     now = now or clock.now()
     settings = CommunitySettings.current()
     done = 0
+    last_day = timezone.localdate(now) - timedelta(days=max(settings.unpicked_days - 1, 0))
     candidates = (
         CommunityOrder.objects.select_related("wave")
         .filter(
             order__status=S.TO_SHIP,
             picked_up_at__isnull=True,
             wave__status=WaveStatus.CLOSED,
-            wave__pickup_date__lte=timezone.localdate(now) - timedelta(days=settings.unpicked_days),
+            wave__pickup_date__lte=last_day,
         )
         .order_by("order_id")
     )
     for co in candidates[:500]:
-        if now < pickup_deadline(co.wave, settings.unpicked_days):
+        deadline = pickup_deadline(co.wave, settings.unpicked_days)
+        if now < deadline:
+            if co.reminded_at is None and now >= deadline - timedelta(days=1):
+                CommunityOrder.objects.filter(pk=co.pk).update(reminded_at=now)
+                notify(
+                    user_id=co.user_id,
+                    kind="community_pickup_deadline",
+                    title="Pick up your order by tomorrow",
+                    body=f"Your goods wait at {co.point_snapshot.get('name', '')}; code {co.code}.",
+                    data={"order_id": co.order_id, "deadline": deadline.isoformat()},
+                )
+                done += 1
             continue
         try:
             with transaction.atomic():

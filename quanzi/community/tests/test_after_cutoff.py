@@ -173,8 +173,13 @@ def test_unpicked_orders_refunded_or_reminded(action, leader, customer, wave, ve
     _close(wave, clock)
     leader.api.post(f"/community/points/{leader.point_id}/arrivals", {"wave_id": wave["id"]})
     pickup_date = datetime.fromisoformat(wave["pickup_date"])
-    clock.at = timezone.make_aware(pickup_date) + timedelta(days=1)
+    clock.at = timezone.make_aware(pickup_date) + timedelta(hours=12)
     assert sweeps.orders_unpicked() == 0
+    clock.at = timezone.make_aware(pickup_date) + timedelta(days=1)
+    assert sweeps.orders_unpicked() == 1  # a day before the deadline: a reminder, once
+    assert sweeps.orders_unpicked() == 0
+    assert Notification.objects.filter(user=customer, kind="community_pickup_deadline").count() == 1
+    assert customer.api.get(f"/orders/{order['id']}").json()["status"] == "to_ship"
     clock.at = timezone.make_aware(pickup_date) + timedelta(days=2, minutes=1)
     assert sweeps.orders_unpicked() == 1
     status = customer.api.get(f"/orders/{order['id']}").json()["status"]
