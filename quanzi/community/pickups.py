@@ -31,18 +31,24 @@ FAILURE_WINDOW = 600
 
 
 def _short_plan(point_id: int, wave_id: int, shortages: dict[int, int]) -> dict[int, list[dict]]:
-    """Which orders give up which units: the most recent paid orders first."""
+    """Which orders give up which units: the most recent paid orders first. Units that a
+    refund in progress already takes back are not counted twice."""
+    from quanzi.orders.refunds import OPEN
+
     plan: dict[int, list[dict]] = defaultdict(list)
+    order_ids = CommunityOrder.objects.filter(point_id=point_id, wave_id=wave_id).values("order_id")
+    pending: dict[int, int] = defaultdict(int)
+    for lines in Refund.objects.filter(order_id__in=order_ids, status__in=OPEN).values_list(
+        "lines", flat=True
+    ):
+        for part in lines:
+            pending[part["line_id"]] += part["qty"]
     for sku_id, short in sorted(shortages.items()):
         lines = (
             OrderLine.objects.filter(
                 sku_id=sku_id,
-                order__channel="community",
-                order__channel_ref=str(wave_id),
-                order__status=S.TO_SHIP,
-                order_id__in=CommunityOrder.objects.filter(
-                    point_id=point_id, wave_id=wave_id
-                ).values("order_id"),
+                order__status__in=(S.TO_SHIP, S.REFUNDING),
+                order_id__in=order_ids,
             )
             .order_by("-order_id")
             .values_list("id", "order_id", "qty", "refunded_qty")
@@ -51,7 +57,7 @@ def _short_plan(point_id: int, wave_id: int, shortages: dict[int, int]) -> dict[
         for line_id, order_id, qty, refunded in lines:
             if left <= 0:
                 break
-            take = min(left, qty - refunded)
+            take = min(left, qty - refunded - pending[line_id])
             if take > 0:
                 plan[order_id].append({"line_id": line_id, "qty": take})
                 left -= take

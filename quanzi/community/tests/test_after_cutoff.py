@@ -238,3 +238,59 @@ def test_no_commission_to_the_distribution_chain(make_user, leader, wave, veg, e
     ]
     leader_rows = leader.api.get("/me/commissions").json()["items"]
     assert [(c["order_id"], c["level"]) for c in leader_rows] == [(community["id"], 1)]
+
+
+def test_unpaid_order_cancelled_after_the_cutoff_returns_units_to_the_shelf(
+    leader, customer, wave, veg, shop, clock
+):
+    order = shop.order(customer, wave, leader.point_id, [(veg, 4)], pay=False)
+    clock.at = datetime.fromisoformat(wave["cutoff_at"])
+    sweeps.waves_close_due()
+    assert SKU.objects.get(pk=veg.pk).stock == 100 - 4
+    customer.api.post(f"/orders/{order['id']}/cancel")
+    assert SKU.objects.get(pk=veg.pk).stock == 100
+    item = WaveItem.objects.get(wave_id=wave["id"], sku=veg)
+    assert (item.sold, item.returned) == (0, 20)
+
+
+def test_shortage_waits_for_a_refund_in_progress(
+    leader, customer, operator, wave, veg, shop, clock
+):
+    from quanzi.community.pickups import shortage_refunds_run
+
+    order = shop.order(customer, wave, leader.point_id, [(veg, 3)])
+    line = order["lines"][0]
+    asked = customer.api.post(
+        f"/orders/{order['id']}/refunds", {"lines": [{"line_id": line["id"], "qty": 1}]}
+    )
+    assert asked.status_code == 201
+    _close(wave, clock)
+    arrived = leader.api.post(
+        f"/community/points/{leader.point_id}/arrivals",
+        {"wave_id": wave["id"], "shortages": [{"sku_id": veg.pk, "qty": 1}]},
+    )
+    assert arrived.json()["refunds"] == [
+        {"order_id": order["id"], "lines": [{"line_id": line["id"], "qty": 1}], "refund_id": None}
+    ]
+    rejected = operator.api.post(f"/admin/refunds/{asked.json()['id']}/reject", {"reason": "no"})
+    assert rejected.status_code == 200
+    assert shortage_refunds_run() == 1
+    assert shortage_refunds_run() == 0
+    done = customer.api.get(f"/orders/{order['id']}").json()
+    assert done["lines"][0]["refunded_qty"] == 1 and done["refunded_amount"] == 390
+
+
+def test_closing_a_leader_closes_its_points_and_a_leader_may_run_several(
+    leader, operator, customer, wave, veg, shop
+):
+    body = {"point": {"name": "第二个点", "address": "文一路 2 号", "lat": 30.29, "lng": 120.12}}
+    second = leader.api.post("/community/leader-applications", body).json()
+    approved = operator.api.post(f"/admin/community/leader-applications/{second['id']}/approve")
+    assert approved.json()["leader_id"] == leader.leader_id
+    assert len(leader.api.get("/community/leader/me").json()["points"]) == 2
+    operator.api.post(f"/admin/community/leaders/{leader.leader_id}/close")
+    assert customer.api.get("/community/points").json()["items"] == []
+    refused = shop.order(customer, wave, approved.json()["point_id"], [(veg, 1)], expect=409)
+    assert refused["code"] == "point_unavailable"
+    reopen = operator.api.post(f"/admin/community/leaders/{leader.leader_id}/reinstate")
+    assert reopen.status_code == 409

@@ -77,3 +77,22 @@ def test_orders_racing_the_cutoff_sweep(leader, make_user, make_wave, veg, monke
     assert (item.remaining, item.sold, item.returned) == (0, placed, 30 - placed)
     assert SKU.objects.get(pk=veg.pk).stock == 100 - placed
     assert Order.objects.filter(channel="community").count() == placed
+
+
+def test_one_code_verified_twice_at_once_completes_once(leader, customer, make_wave, veg, shop):
+    from quanzi.community import pickups
+    from quanzi.community.models import Wave
+
+    wave = make_wave([{"sku_id": veg.pk, "price": 390, "stock": 5}])
+    order = shop.order(customer, wave, leader.point_id, [(veg, 1)])
+    Wave.objects.filter(pk=wave["id"]).update(cutoff_at=timezone.now() - timedelta(seconds=1))
+    sweeps.waves_close_due()
+    leader.api.post(f"/community/points/{leader.point_id}/arrivals", {"wave_id": wave["id"]})
+    code = order["pickup"]["code"]
+
+    def verify():
+        return pickups.pickup_verify(user=leader, point_id=leader.point_id, code=code).status
+
+    results = race([verify, verify, verify])
+    assert sorted(results) == ["completed", "pickup_code_used", "pickup_code_used"]
+    assert Order.objects.get(pk=order["id"]).status == "completed"
