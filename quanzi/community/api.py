@@ -224,6 +224,11 @@ class SettingsIO(Schema):
     unpicked_days: int = Field(ge=0, le=60)
     unpicked_action: Literal["refund", "remind"]
     pickup_attempts_per_10min: int = Field(ge=1, le=1000)
+    leader_upline_level2: bool = Field(
+        default=False,
+        description="the leader's own referrer earns level 2 on community orders"
+        " (distribution's level-2 rate); off: the leader alone earns",
+    )
 
 
 # --- customers ------------------------------------------------------------------
@@ -544,6 +549,7 @@ def _settings_out(s: CommunitySettings) -> dict:
         "unpicked_days": s.unpicked_days,
         "unpicked_action": s.unpicked_action,
         "pickup_attempts_per_10min": s.pickup_attempts_per_10min,
+        "leader_upline_level2": s.leader_upline_level2,
     }
 
 

@@ -27,6 +27,7 @@ from quanzi.community.models import (
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.money import apply_bp
+from quanzi.core.platform_settings import get_settings
 from quanzi.orders.channels import Channel, OrderObserver, PlaceContext
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.models import Status as S
@@ -265,6 +266,21 @@ def pickup_out(co: CommunityOrder) -> dict[str, Any]:
     }
 
 
+def _leader_upline(leader_user_id: int, buyer_id: int, distribution) -> int | None:
+    """The leader's valid referrer, who may earn level 2: never the buyer, and only a
+    qualified distributor (distribution's own rule for level 2)."""
+    from quanzi.accounts.models import User
+    from quanzi.accounts.services import referrer_is_valid
+    from quanzi.distribution.distributors import distributor_is_qualified
+
+    leader = User.objects.only("id", "referrer_id", "referrer_expires_at").get(pk=leader_user_id)
+    if not referrer_is_valid(leader) or leader.referrer_id in (None, buyer_id, leader_user_id):
+        return None
+    if not distributor_is_qualified(user_id=leader.referrer_id, settings=distribution):
+        return None
+    return leader.referrer_id
+
+
 class LeaderCommission(OrderObserver):
     """The point's leader earns a level-1 commission (source ``leader``) on community
     orders; distribution's observer settles, reverses and claws it back like any other."""
@@ -279,31 +295,44 @@ class LeaderCommission(OrderObserver):
             return  # a leader buying at its own point earns nothing on it
         if Commission.objects.filter(order_id=order.pk).exists():
             return  # the same payment seen twice
-        default_bp = CommunitySettings.current().leader_rate_bp
+        community = CommunitySettings.current()
+        distribution = get_settings().distribution
+        upline = None
+        if community.leader_upline_level2 and distribution.enabled and distribution.levels >= 2:
+            upline = _leader_upline(co.leader.user_id, order.user_id, distribution)
         rates = dict(
             WaveItem.objects.filter(wave_id=co.wave_id).values_list("sku_id", "leader_rate_bp")
         )
         rows = []
         for line in order.lines.order_by("id"):
             rate = rates.get(line.sku_id)
-            rate = default_bp if rate is None else rate
-            amount = apply_bp(line.paid, rate)
-            if amount <= 0:
-                continue
-            rows.append(
-                Commission(
-                    order=order,
-                    line=line,
-                    level=1,
-                    beneficiary_id=co.leader.user_id,
-                    buyer_id=order.user_id,
-                    source="leader",
-                    base=line.paid,
-                    qty=line.qty,
-                    rate_bp=rate,
-                    amount=amount,
+            rate = community.leader_rate_bp if rate is None else rate
+            shares = [(1, co.leader.user_id, "leader", rate, apply_bp(line.paid, rate))]
+            if upline is not None:
+                level2 = distribution.level2_rate_bp
+                shares.append((2, upline, "referrer", level2, apply_bp(line.paid, level2)))
+                cap = apply_bp(line.paid, max(distribution.max_commission_share_bp, rate))
+                if sum(share[4] for share in shares) > cap:
+                    # The leader keeps its rate; level 2 gets what the cap leaves.
+                    shares[1] = (*shares[1][:4], max(0, cap - shares[0][4]))
+            for level, beneficiary, source, rate_bp, amount in shares:
+                if amount <= 0:
+                    continue
+                rows.append(
+                    Commission(
+                        order=order,
+                        line=line,
+                        level=level,
+                        beneficiary_id=beneficiary,
+                        buyer_id=order.user_id,
+                        source=source,
+                        base=line.paid,
+                        qty=line.qty,
+                        rate_bp=rate_bp,
+                        amount=amount,
+                        capped=level == 2 and amount < apply_bp(line.paid, rate_bp),
+                    )
                 )
-            )
         Commission.objects.bulk_create(rows)
         if rows:
             log.info(
@@ -311,6 +340,6 @@ class LeaderCommission(OrderObserver):
                 extra={
                     "order_id": order.pk,
                     "leader_id": co.leader_id,
-                    "amount": sum(r.amount for r in rows),
+                    "commissions": [(r.level, r.beneficiary_id, r.amount) for r in rows],
                 },
             )

@@ -282,6 +282,9 @@ class CommunitySettings(models.Model):
     unpicked_days = models.PositiveIntegerField(default=3)
     unpicked_action = models.CharField(max_length=10, default="refund")  # refund | remind
     pickup_attempts_per_10min = models.PositiveIntegerField(default=10)
+    # Off: the leader alone earns on community orders (level 1). On: the leader's own
+    # valid referrer earns level 2 at distribution's level-2 rate. Never a third level.
+    leader_upline_level2 = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -294,3 +294,26 @@ def test_closing_a_leader_closes_its_points_and_a_leader_may_run_several(
     assert refused["code"] == "point_unavailable"
     reopen = operator.api.post(f"/admin/community/leaders/{leader.leader_id}/reinstate")
     assert reopen.status_code == 409
+
+
+def test_leader_upline_earns_level_2_only_when_the_operator_chooses(
+    make_user, make_leader, customer, operator, wave, veg, eggs, shop
+):
+    from quanzi.accounts.services import referrer_bind
+
+    upline = make_user(nickname="团长的上级")
+    leader = make_leader()
+    referrer_bind(user=leader, referrer=upline, source="invite")
+    shop.order(customer, wave, leader.point_id, [(veg, 1)])
+    assert upline.api.get("/me/commissions").json()["items"] == []
+
+    settings = operator.api.get("/admin/community/settings").json()
+    r = operator.api.put("/admin/community/settings", {**settings, "leader_upline_level2": True})
+    assert r.status_code == 200 and r.json()["leader_upline_level2"] is True
+    order = shop.order(customer, wave, leader.point_id, [(eggs, 2)])
+    earned = upline.api.get("/me/commissions").json()["items"]
+    assert [(c["order_id"], c["level"], c["amount"]) for c in earned] == [
+        (order["id"], 2, 2580 * 500 // 10_000)
+    ]
+    leader_rows = leader.api.get("/me/commissions").json()["items"]
+    assert {(c["order_id"], c["level"]) for c in leader_rows} >= {(order["id"], 1)}
