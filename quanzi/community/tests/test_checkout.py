@@ -145,3 +145,18 @@ def test_checkout_in_one_request_with_pay(leader, customer, wave, veg):
     assert response.status_code == 201, response.content
     assert response.json()["payment"]["gateway"] == "sandbox"
     assert response.json()["pickup"]["point_id"] == leader.point_id
+
+
+def test_hot_reads_take_a_fixed_number_of_queries(
+    make_leader, anon, make_wave, make_product, django_assert_max_num_queries
+):
+    from quanzi.community.tests.conftest import BINJIANG, CUIYUAN, XIHU
+
+    for name, at in (("一", XIHU), ("二", CUIYUAN), ("三", BINJIANG)):
+        make_leader(name=name, at=at)
+    skus = [make_product(title=f"菜 {n}", price=500, supply_price=200).skus.get() for n in range(6)]
+    make_wave([{"sku_id": s.pk, "price": 400, "stock": 5} for s in skus])
+    with django_assert_max_num_queries(4):
+        assert len(anon.get("/community/waves/current").json()["items"]) == 6
+    with django_assert_max_num_queries(2):
+        assert len(anon.get(f"/community/points?lat={XIHU[0]}&lng={XIHU[1]}").json()["items"]) == 3
