@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "quanzi.risk",
     "quanzi.rewards",
     "quanzi.wechat",
+    "quanzi.community",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

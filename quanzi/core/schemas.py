@@ -5,7 +5,7 @@ Every API schema derives from ``Schema`` here, never from ``ninja.Schema`` direc
 * **Strict types.** An ``int`` field takes a JSON integer and nothing else: not ``true``,
   not ``1.0``, not ``" 1"``. A ``bool`` takes ``true`` / ``false`` only, a ``str`` only a
   string. Money, quantities and ids are therefore never guessed from a lookalike.
-  Dates and times are the one exception: JSON has no date type, so ``Datetime`` / ``Date``
+  Dates and times are the one exception: JSON has no date type, so ``Datetime`` / ``Date`` / ``Time``
   take ISO 8601 strings.
 * **Unknown fields are ignored** (not refused): a client built against a newer schema
   keeps working against an older server, and a field the server does not know never
@@ -17,7 +17,7 @@ Every API schema derives from ``Schema`` here, never from ``ninja.Schema`` direc
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from ninja import Schema as NinjaSchema
@@ -39,6 +39,7 @@ Qty = Annotated[int, Field(ge=1, le=MAX_QTY)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
 Datetime = Annotated[datetime, Field(strict=False)]
 Date = Annotated[date, Field(strict=False)]
+Time = Annotated[time, Field(strict=False)]
 
 
 class ErrorOut(Schema):

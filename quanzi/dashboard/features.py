@@ -19,4 +19,6 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/coupons/", str(_("Coupons"))),
         ("/dashboard/plans/", str(_("Membership"))),
         ("/dashboard/withdrawals/", str(_("Withdrawals"))),
+        ("/dashboard/community/", str(_("Community leaders"))),
+        ("/dashboard/community/waves/", str(_("Community waves"))),
     ]

@@ -6,10 +6,12 @@ from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
+from quanzi.core.errors import Invalid
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.orders import refunds, refunds_offline, selectors, services
+from quanzi.orders.channels import channel_for
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.selectors import order_out, refund_out
 from quanzi.payments.api import PayIn, PayOut
@@ -26,6 +28,14 @@ class ItemIn(Schema):
 
 class OrderIn(Schema):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
+    channel: str = Field(
+        default="normal",
+        max_length=20,
+        description="the selling channel: `normal`, or `community` (with `wave_id` and"
+        " `pickup_point_id`, no address)",
+    )
+    wave_id: Id | None = None
+    pickup_point_id: Id | None = None
     address_id: Id | None = None
     coupon_id: Id | None = None
     points: int = Field(default=0, ge=0, le=100_000_000)
@@ -76,6 +86,11 @@ class OrderOut(Schema):
     completed_at: Datetime | None
     after_sales_ends_at: Datetime | None
     lines: list[LineOut]
+    pickup: dict[str, Any] | None = Field(
+        default=None,
+        description="community orders: `{point_id, wave_id, point, pickup_date, code, ...}`;"
+        " the code is given once the order is paid",
+    )
 
 
 class CheckoutOut(OrderOut):
@@ -134,17 +149,32 @@ class RejectIn(Schema):
     reason: str = Field(default="", max_length=200)
 
 
+def _described(order: Order, answer: dict) -> dict:
+    """The order's channel adds its own fields (a community order's pickup)."""
+    if order.channel != "normal":
+        answer.update(channel_for(order.channel).describe(order))
+    return answer
+
+
 def _order_answer(order_id: int) -> dict:
     order = Order.objects.prefetch_related("lines").get(pk=order_id)
-    return order_out(order)
+    return _described(order, order_out(order))
 
 
 @router.post("/orders", response={201: CheckoutOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def order_create(request, payload: OrderIn):
     body = payload.dict()
-    # A body without ``pay`` hashes as before the field existed: keys stay valid.
+    # A body without ``pay`` (or a channel) hashes as before the field existed: keys
+    # stay valid.
     if body.get("pay") is None:
         body.pop("pay", None)
+    if payload.channel == "normal":
+        for key in ("channel", "wave_id", "pickup_point_id"):
+            body.pop(key, None)
+    elif not getattr(channel_for(payload.channel), "public_checkout", False):
+        raise Invalid(
+            "unknown_channel", f"orders of channel {payload.channel} have their own endpoint"
+        )
     place = {
         "user": request.auth,
         "items": [item.dict() for item in payload.items],
@@ -154,6 +184,9 @@ def order_create(request, payload: OrderIn):
         "share_token": payload.share_token or "",
         "note": payload.note or "",
     }
+    if payload.channel != "normal":
+        place["channel"] = payload.channel
+        place["extra"] = {"wave_id": payload.wave_id, "pickup_point_id": payload.pickup_point_id}
 
     def work():
         payment = None
@@ -161,7 +194,7 @@ def order_create(request, payload: OrderIn):
             order = services.order_place(**place)
         else:
             order, payment = order_checkout(gateway=payload.pay.gateway, **place)
-        answer = order_out(order, lines=order.placed_lines)
+        answer = _described(order, order_out(order, lines=order.placed_lines))
         answer["payment"] = payment_out(payment) if payment is not None else None
         return Status(201, answer)
 

@@ -60,6 +60,9 @@ class Channel:
     """The normal checkout; subclasses override what their mechanic changes."""
 
     name = "normal"
+    # Whether ``POST /orders`` may name this channel (``channel`` with its own keys, such
+    # as ``wave_id``); channels with their own endpoints (groups, bargains…) say no.
+    public_checkout = False
 
     def price(self, ctx: PlaceContext) -> None:
         """Fill ``unit_price`` of each line (retail or member price by default)."""
@@ -86,6 +89,10 @@ class Channel:
 
     def may_ship(self, order: Order) -> bool:
         return True
+
+    def describe(self, order: Order) -> dict[str, Any]:
+        """What the channel adds to the API's view of its order (e.g. ``pickup``)."""
+        return {}
 
     def sku_units_held(self) -> dict[int, int]:
         """Units this channel took from SKU stock outside its orders' lines, by SKU id

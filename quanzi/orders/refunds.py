@@ -142,13 +142,16 @@ def _refund_open(order: Order, *, lines, reason: str, kind: str) -> Refund:
     return refund
 
 
-def refund_create_auto(*, order: Order, reason: str) -> Refund:
-    """A full refund the platform owes without asking (failed group, lost slot…).
+def refund_create_auto(
+    *, order: Order, reason: str, lines: list[dict[str, Any]] | None = None
+) -> Refund:
+    """A refund the platform owes without asking (failed group, lost slot, goods short at
+    a pickup point…): in full, or of ``lines`` (``[{line_id, qty}]``).
 
     Runs in the caller's transaction with ``order`` locked; it is approved at once and
     executed after commit.
     """
-    refund = _refund_open(order, lines=None, reason=reason, kind="auto")
+    refund = _refund_open(order, lines=lines, reason=reason, kind="auto")
     _approve(refund)
     return refund
 

@@ -121,6 +121,15 @@ ERROR_TEXT: dict[str, Any] = {
     "already_claimed": _("You have claimed this coupon already."),
     "sold_out": _("All gone, sorry."),
     "already_signed_in": _("You have signed in today already."),
+    # community group buying
+    "wave_closed": _("Ordering for this wave has closed."),
+    "point_paused": _("The leader of this point is away on the pickup day; choose another point."),
+    "point_unavailable": _("This pickup point is not taking orders."),
+    "sku_not_in_wave": _("This item is not sold in this wave."),
+    "invalid_pickup_code": _("No order at this point has this code."),
+    "pickup_code_used": _("This code was used already."),
+    "not_arrived": _("Confirm the arrival of this wave's goods first."),
+    "shortage_exceeds_orders": _("More units were reported short than were ordered here."),
 }
 
 

@@ -4,8 +4,8 @@ The operations are enumerated from the django-ninja routers (method + path), and
 declared once in ``RULES``; an operation without a declaration fails the suite, so a new
 endpoint cannot ship without saying who may call it. Callers: anonymous, the customer who
 owns the objects (``owner``), another customer (``other``, asking for the owner's objects),
-a shopkeeper (an approved distributor with a shop), and an operator. The code has no
-endpoint that checks the supplier or community-leader roles, so they are not callers here.
+a shopkeeper (an approved distributor with a shop), a community leader (with a pickup
+point), and an operator. No endpoint checks the supplier role, so it is not a caller here.
 
 Rules:
 * ``PUBLIC``: anyone, anonymous included.
@@ -14,6 +14,7 @@ Rules:
   else gets 404 (someone else's object looks exactly like a missing one); the operator
   either may (``ALLOW``) or is treated like anyone else (``HIDDEN``).
 * ``OPERATOR``: operators only; everyone else signed in gets 403.
+* ``LEADER``: community leaders only, on their own point; everyone else signed in gets 403.
 
 A caller "may" when the answer is neither 401, 403 nor a server error (and, for the owner,
 not 404 either): a business refusal (409, 422) comes after the permission check. Bodies
@@ -43,6 +44,7 @@ class Rule:
 
 
 PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
+LEADER = Rule("leader")
 
 
 def owned(*, operator: str) -> Rule:
@@ -204,6 +206,35 @@ RULES: dict[tuple[str, str], Rule] = {
     # platform settings
     ("GET", "/admin/settings"): OPERATOR,
     ("PUT", "/admin/settings"): OPERATOR,
+    # community group buying
+    ("POST", "/community/leader-applications"): USER,
+    ("GET", "/community/points"): PUBLIC,
+    ("GET", "/community/waves/current"): PUBLIC,
+    ("GET", "/community/waves/{wave_id}"): PUBLIC,
+    ("GET", "/community/me/point"): USER,
+    ("PUT", "/community/me/point"): USER,
+    ("POST", "/community/leaders/{share_code}/bind"): USER,
+    ("GET", "/community/me/pickups"): USER,
+    ("GET", "/community/leader/me"): LEADER,
+    ("GET", "/community/leader/orders"): LEADER,
+    ("POST", "/community/points/{point_id}/arrivals"): LEADER,
+    ("POST", "/community/points/{point_id}/pickups"): LEADER,
+    ("POST", "/community/points/{point_id}/pauses"): LEADER,
+    ("GET", "/community/points/{point_id}/sorting-list"): LEADER,
+    ("GET", "/admin/community/leader-applications"): OPERATOR,
+    ("POST", "/admin/community/leader-applications/{application_id}/approve"): OPERATOR,
+    ("POST", "/admin/community/leader-applications/{application_id}/reject"): OPERATOR,
+    ("GET", "/admin/community/leaders"): OPERATOR,
+    ("POST", "/admin/community/leaders/{leader_id}/{action}"): OPERATOR,
+    ("POST", "/admin/community/points/{point_id}/status"): OPERATOR,
+    ("POST", "/admin/community/waves"): OPERATOR,
+    ("GET", "/admin/community/waves"): OPERATOR,
+    ("GET", "/admin/community/waves/{wave_id}/purchase-orders"): OPERATOR,
+    ("GET", "/admin/community/waves/{wave_id}/sorting-lists"): OPERATOR,
+    ("GET", "/admin/community/waves/{wave_id}/routes"): OPERATOR,
+    ("POST", "/admin/community/sweep"): OPERATOR,
+    ("GET", "/admin/community/settings"): OPERATOR,
+    ("PUT", "/admin/community/settings"): OPERATOR,
 }
 
 
@@ -330,6 +361,41 @@ BODIES = {
 }
 
 
+def community_objects(operator, make_user, make_product):
+    """A leader with an approved point, an open wave, and a pending application."""
+    from quanzi.community.leaders import application_approve, application_create
+    from quanzi.community.waves import wave_create
+
+    def apply(nickname: str):
+        person = make_user(nickname=nickname)
+        point = {"name": f"{nickname}的店", "address": "文三路 88 号", "lat": 30.27, "lng": 120.13}
+        return person, application_create(user=person, point=point)
+
+    leader, application = apply("团长")
+    application = application_approve(application_id=application.pk, operator=operator)
+    leader.refresh_from_db()
+    point = application.created_point
+    _, pending = apply("申请人")
+    now = timezone.now()
+    veg = make_product(price=590, supply_price=200, stock=100, title="小青菜").skus.get()
+    wave = wave_create(
+        title="明日达",
+        sale_date=timezone.localdate(),
+        cutoff_at=now + timedelta(hours=6),
+        pickup_date=timezone.localdate() + timedelta(days=1),
+        items=[{"sku_id": veg.pk, "price": 490, "stock": 20}],
+    )
+    return leader, point, wave, pending
+
+
+# Operations with a required query parameter.
+QUERIES = {
+    ("GET", "/community/points/{point_id}/sorting-list"): lambda shop: (
+        f"?wave_id={shop['ids']['wave_id']}"
+    ),
+}
+
+
 @pytest.fixture
 def shop(make_user, make_product):
     """Objects owned by ``owner`` (order, payment, refund, group, bargain, prize draw…)
@@ -430,6 +496,7 @@ def shop(make_user, make_product):
         }
     )
     note = notify(user_id=owner.pk, kind="test", title="你好", body="")
+    leader, point, wave, application = community_objects(operator, make_user, make_product)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     ids = {
         "address_id": address.pk,
@@ -449,6 +516,12 @@ def shop(make_user, make_product):
         "shop_id": keeper_shop.pk,
         "user_id": keeper.pk,
         "gateway": "sandbox",
+        "point_id": point.pk,
+        "wave_id": wave.pk,
+        "application_id": application.pk,
+        "leader_id": point.leader_id,
+        "share_code": point.leader.share_code,
+        "action": "reinstate",
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": bargain_campaign_.pk,
@@ -462,6 +535,7 @@ def shop(make_user, make_product):
             "owner": owner.api,
             "other": other.api,
             "shopkeeper": keeper.api,
+            "leader": leader.api,
             "operator": operator.api,
         },
         "ids": ids,
@@ -491,6 +565,8 @@ def expected(rule: Rule, caller: str) -> str:
         return "may" if rule.kind == "public" else "unauthenticated"
     if rule.kind == "operator":
         return "may" if caller == "operator" else "forbidden"
+    if rule.kind == "leader":
+        return "may" if caller == "leader" else "forbidden"
     if rule.kind == "owned":
         if caller == "owner":
             return "may_own"
@@ -519,7 +595,7 @@ def verdict(method: str, status: int, want: str) -> bool:
 
 # Callers in this order: the owner last, so that what the others do (a refused cancel…)
 # happens before the owner's own calls change the objects.
-CALLERS = ["anonymous", "other", "shopkeeper", "operator", "owner"]
+CALLERS = ["anonymous", "other", "shopkeeper", "leader", "operator", "owner"]
 
 
 @pytest.mark.parametrize("method,path", sorted(RULES))
@@ -530,7 +606,8 @@ def test_each_caller_gets_the_declared_answer(method, path, shop):
     for caller in CALLERS:
         want = expected(rule, caller)
         client = shop["callers"][caller]
-        response = client.call(method.lower(), _url(path, shop), body)
+        query = QUERIES[(method, path)](shop) if (method, path) in QUERIES else ""
+        response = client.call(method.lower(), _url(path, shop) + query, body)
         if not verdict(method, response.status_code, want):
             wrong.append(
                 f"{caller}: expected {want}, got {response.status_code} "

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quanzi.core.errors import NotFound, QuanziError
 from quanzi.orders import refunds, selectors, services
+from quanzi.orders.channels import channel_for
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.refunds import OPEN
 from quanzi.orders.states import AFTER_PAYMENT
@@ -97,6 +98,12 @@ def order_detail(request, order_id: int):
             Refund.objects.filter(order=order).exclude(kind="unapplied").order_by("-id")
         ),
         "actions": _actions(order),
+        # What the order's channel adds (a community order's pickup point and code).
+        "pickup": (
+            channel_for(order.channel).describe(order).get("pickup")
+            if order.channel != "normal"
+            else None
+        ),
     }
     return render(request, "storefront/order_detail.html", context)
 
