@@ -95,7 +95,9 @@ def check_text(text: str, *, kind: str = "other", user_id: int | None = None) ->
             continue
         if verdict is not None:
             if verdict.action not in _RANK:
-                log.error("moderation checker gave an unknown action", extra={"checker": checker.name})
+                log.error(
+                    "moderation checker gave an unknown action", extra={"checker": checker.name}
+                )
                 continue
             verdicts.append(
                 Verdict(verdict.action, verdict.reasons, verdict.checkers or (checker.name,))
