@@ -13,7 +13,9 @@ if it is an approved creator and not the buyer.
 creator's commission is not a level and is never passed up (the creator's referrer earns
 nothing on it). It fits in what the line's distribution commissions (levels 1 and 2,
 computed first) leave of ``distribution.max_commission_share_bp``; a creator who already
-earns a distribution commission on the same line gets no creator commission there. So an
+earns a distribution commission on the same line (the buyer is bound to it) gets only
+what tops that up to the creator rate. The attributed line is recorded even when the
+creator commission is 0, so the creator centre counts the sale. So an
 order line pays at most: the buyer's referrer (level 1), that referrer's referrer
 (level 2), and the creator — never a third level of any chain, and never more than the
 cap together. Orders with ``commission_enabled`` off and membership fees pay nothing.
@@ -115,29 +117,28 @@ def creator_commissions_create(*, order) -> list[CreatorCommission]:
             best[product_id] = candidate
     if not best:
         return []
-    distribution = defaultdict(int)
-    earners: dict[int, set[int]] = defaultdict(set)
+    distribution: dict[int, int] = defaultdict(int)
+    earned: dict[tuple[int, int], int] = defaultdict(int)
     for line_id, beneficiary_id, amount in Commission.objects.filter(order=order).values_list(
         "line_id", "beneficiary_id", "amount"
     ):
         distribution[line_id] += amount
-        earners[line_id].add(beneficiary_id)
+        earned[(line_id, beneficiary_id)] += amount
     created = []
     for line in lines:
         if line.product_id not in best:
             continue
         touched_at, note_id, creator_id = best[line.product_id]
-        if creator_id in earners[line.pk]:
-            continue  # one person, one commission per line
-        amount = apply_bp(line.paid, rate)
+        # A creator already paid on this line as a distributor (the friend it brought
+        # is bound to it) only gets what tops that up to the creator rate.
+        amount = max(0, apply_bp(line.paid, rate) - earned[(line.pk, creator_id)])
         room = (
             apply_bp(line.paid, settings.distribution.max_commission_share_bp)
             - distribution[line.pk]
         )
         capped = amount > room
         amount = max(0, min(amount, room))
-        if amount <= 0:
-            continue
+        # Recorded even at 0: the sale is the note's (the creator centre counts it).
         created.append(
             CreatorCommission(
                 order=order,

@@ -295,6 +295,8 @@ class CreatorCommission(models.Model):
 
     @property
     def status(self) -> str:
+        if self.amount == 0:
+            return "no_commission"  # attributed, but nothing left to pay the creator
         if self.net <= 0:
             return "reversed"
         return "available" if self.settled_at else "frozen"
