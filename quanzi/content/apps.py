@@ -34,3 +34,8 @@ class ContentConfig(AppConfig):
 
         register_share_target("note", note_shareable)
         register_product_extra(lambda product, user: {"rating": rating_of(product.pk)})
+
+        from quanzi.catalog.extensions import register_product_section
+        from quanzi.content.views import product_section
+
+        register_product_section(product_section)

@@ -19,4 +19,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/coupons/", str(_("Coupons"))),
         ("/dashboard/plans/", str(_("Membership"))),
         ("/dashboard/withdrawals/", str(_("Withdrawals"))),
+        ("/dashboard/content/", str(_("Content"))),
     ]
