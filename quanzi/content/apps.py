@@ -39,3 +39,8 @@ class ContentConfig(AppConfig):
         from quanzi.content.views import product_section
 
         register_product_section(product_section)
+
+        from quanzi.content.demo import demo_step
+        from quanzi.core.demo import register_demo_step
+
+        register_demo_step(demo_step)

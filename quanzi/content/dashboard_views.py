@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 
 from quanzi.core.errors import QuanziError
 from quanzi.dashboard.access import operator_required
-from quanzi.storefront.web import PageOf, error_text
+from quanzi.storefront.web import PageOf
 
 from . import moderation, services
 from .models import Creator, SensitiveWord
+from .views import error_text
 
 
 @operator_required

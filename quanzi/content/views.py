@@ -10,15 +10,36 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from quanzi.catalog.models import Product
 from quanzi.core.errors import NotFound, QuanziError
-from quanzi.storefront.web import error_text
+from quanzi.storefront.web import error_text as _shop_error_text
 
 from . import centre, reviews, selectors, services
 from .media import media_upload, media_url
 from .models import Creator, CreatorStatus, Favourite, Like, Note, NoteStatus, Review
+
+# What content's error codes mean to a person (others fall back to the shop's texts).
+ERROR_TEXT = {
+    "content_refused": gettext_lazy("This text cannot be published. Please change it."),
+    "note_needs_image": gettext_lazy("Add at least one photo."),
+    "unsupported_media_type": gettext_lazy("Only JPEG, PNG and WebP photos can be uploaded."),
+    "file_too_large": gettext_lazy("This photo is too large."),
+    "image_too_large": gettext_lazy("This photo has too many pixels."),
+    "invalid_image": gettext_lazy("This photo cannot be read."),
+    "too_many_images": gettext_lazy("At most 9 photos."),
+    "follow_self": gettext_lazy("You cannot follow yourself."),
+    "not_reviewable": gettext_lazy("You can review an item once you have received it."),
+    "already_reviewed": gettext_lazy("You have reviewed this item."),
+    "already_applied": gettext_lazy("You have applied already."),
+}
+
+
+def error_text(exc: QuanziError) -> str:
+    text = ERROR_TEXT.get(exc.code)
+    return str(text) if text is not None else _shop_error_text(exc)
 
 
 def _user(request):
