@@ -98,16 +98,28 @@ def creator_centre(*, user, days: int = 30) -> dict[str, Any]:
     settled = commissions.filter(settled_at__isnull=False).aggregate(
         c=Sum(F("amount") - F("reversed_amount"))
     )["c"]
+    recent = list(commissions.select_related("line").order_by("-id")[:20])
+    from quanzi.distribution.models import Commission
+
+    # On a line the creator also earns as the buyer's distributor, show both.
+    as_distributor = dict(
+        Commission.objects.filter(beneficiary=user, line_id__in=[c.line_id for c in recent])
+        .values_list("line_id")
+        .annotate(net=Sum(F("amount") - F("reversed_amount")))
+        .values_list("line_id", "net")
+    )
     recent_orders = [
         {
             "order_id": c.order_id,
             "note_id": c.note_id,
             "product": c.line.title,
             "amount": c.net,
+            "distribution": int(as_distributor.get(c.line_id) or 0),
+            "earned": c.net + int(as_distributor.get(c.line_id) or 0),
             "status": c.status,
             "created_at": c.created_at,
         }
-        for c in commissions.select_related("line").order_by("-id")[:20]
+        for c in recent
     ]
     return {
         "notes": items,

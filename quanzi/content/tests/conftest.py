@@ -68,3 +68,6 @@ def post_note(photo):
         return response.json()
 
     return make
+
+
+from quanzi.storefront.tests.browser import browser, new_phone  # noqa: E402, F401 - fixtures
