@@ -49,6 +49,22 @@ def phone_validate(phone: str) -> str:
     return phone
 
 
+def nickname_check(nickname: str, *, user_id: int | None = None) -> None:
+    """Ask the moderation checkers (``quanzi.core.moderation``) about a nickname. A name
+    is shown everywhere at once and cannot wait in a queue, so one a checker would hold
+    for review is refused like a refused one (``422 content_refused``)."""
+    from quanzi.core.moderation import ContentRefused, text_require_publishable
+
+    verdict = text_require_publishable(
+        nickname, kind="nickname", user_id=user_id, field_name="nickname"
+    )
+    if verdict.held:
+        raise ContentRefused(
+            message="this nickname cannot be used",
+            detail={"field": "nickname", "reasons": list(verdict.reasons)},
+        )
+
+
 def user_create(
     *,
     phone: str,
@@ -62,9 +78,12 @@ def user_create(
         validate_password(password)
     except ValidationError as exc:
         raise Invalid("weak_password", " ".join(exc.messages)) from exc
-    nickname = (nickname or "").strip() or f"用户{phone[-4:]}"
+    given = (nickname or "").strip()
+    nickname = given or f"用户{phone[-4:]}"
     if len(nickname) > 40:
         raise Invalid("invalid_nickname", "a nickname has at most 40 characters")
+    if given:
+        nickname_check(given)
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise Invalid("invalid_role", f"unknown role: {', '.join(sorted(unknown))}")

@@ -137,3 +137,21 @@ def test_moderate_restores_and_hides_reviews_too(db, operator, make_user):
 
     with pytest.raises(NotFound):
         moderate(operator=operator, target="review", target_id=12345, action="hide")
+
+
+def test_a_nickname_with_a_listed_word_is_refused_at_sign_up_and_on_the_profile(anon, customer):
+    from django.test import Client
+
+    word_add(word="客服", action="hold")
+
+    response = anon.post(
+        "/auth/register",
+        {"phone": "13955556666", "password": "secret123", "nickname": "官方客服小王"},
+    )
+    assert response.status_code == 422 and response.json()["code"] == "content_refused"
+
+    client = Client()
+    client.force_login(customer)
+    page = client.post("/me/profile/", {"nickname": "在线客服"})
+    customer.refresh_from_db()
+    assert page.status_code == 200 and customer.nickname == "小红"

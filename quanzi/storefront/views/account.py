@@ -122,10 +122,16 @@ def profile(request):
         initial={"nickname": request.user.nickname},
     )
     if request.method == "POST" and form.is_valid():
-        request.user.nickname = form.cleaned_data["nickname"].strip()
-        request.user.save(update_fields=["nickname"])
-        messages.success(request, _("Saved."))
-        return redirect("/me/")
+        nickname = form.cleaned_data["nickname"].strip()
+        try:
+            accounts.nickname_check(nickname, user_id=request.user.pk)
+        except QuanziError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            request.user.nickname = nickname
+            request.user.save(update_fields=["nickname"])
+            messages.success(request, _("Saved."))
+            return redirect("/me/")
     return render(request, "storefront/profile.html", {"form": form})
 
 
