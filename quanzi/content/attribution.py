@@ -40,6 +40,7 @@ from django.utils import timezone
 from quanzi.core.logging import get_logger
 from quanzi.core.money import apply_bp
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.sql import rows_update
 from quanzi.distribution import books
 from quanzi.distribution.distributors import MEMBERSHIP_CHANNEL
 from quanzi.distribution.models import Commission
@@ -240,11 +241,16 @@ def settlement_legs_for(orders: Sequence) -> dict[int, list[Leg]]:
 
 
 def creator_commissions_settle(*, orders: Sequence) -> None:
+    """Mark the chunk's commissions settled: one read and one write, whatever its size."""
     now = timezone.now()
-    for order in orders:
-        CreatorCommission.objects.filter(order_id=order.pk, settled_at__isnull=True).update(
-            settled_at=order.settled_at or now
-        )
+    settled_at = {order.pk: order.settled_at or now for order in orders}
+    rows = [
+        (pk, settled_at[order_id])
+        for pk, order_id in CreatorCommission.objects.filter(
+            order_id__in=list(settled_at), settled_at__isnull=True
+        ).values_list("pk", "order_id")
+    ]
+    rows_update(CreatorCommission, fields=["settled_at"], rows=rows)
 
 
 def settled_net_by_creator() -> dict[int, int]:
