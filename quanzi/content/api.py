@@ -52,6 +52,20 @@ def media_create(request, file: UploadedFile = File(None)):
     return Status(201, media_out(media_upload(owner=request.auth, upload=file)))
 
 
+class AvatarIn(Schema):
+    media_id: int
+
+
+class AvatarOut(Schema):
+    avatar: str
+
+
+@router.put("/me/avatar", response={200: AvatarOut, 422: ErrorOut})
+def avatar_set(request, body: AvatarIn):
+    """Use one of your uploads (``POST /media``) as your avatar (its thumbnail)."""
+    return {"avatar": services.avatar_set(user=request.auth, media_id=body.media_id)}
+
+
 # ---------------------------------------------------------------- notes
 
 

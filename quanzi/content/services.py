@@ -406,6 +406,19 @@ def unfollow(*, follower: User, followee_id: int) -> bool:
     return bool(deleted)
 
 
+# ---------------------------------------------------------------- avatars
+
+
+def avatar_set(*, user: User, media_id: int) -> str:
+    """Use one of the user's uploads as its avatar (the thumbnail: small, no EXIF)."""
+    from .media import media_url
+
+    (media,) = media_owned(owner=user, media_ids=[media_id], limit=1)
+    user.avatar = media_url(media.thumb_path)[:300]
+    user.save(update_fields=["avatar"])
+    return user.avatar
+
+
 # ---------------------------------------------------------------- creators
 
 

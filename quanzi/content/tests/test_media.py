@@ -127,3 +127,16 @@ def test_an_upload_without_a_file_and_without_login(customer, anon):
     assert response.status_code == 422
     assert response.json()["code"] == "file_missing"
     assert anon.client.post("/api/v1/media", {}).status_code == 401
+
+
+def test_an_upload_becomes_the_avatar_but_not_someone_elses(customer, make_user, photo):
+    mine = photo(customer)
+    response = customer.api.put("/me/avatar", {"media_id": mine})
+    assert response.status_code == 200 and response.json()["avatar"].endswith("_thumb.jpg")
+    assert (
+        make_user().api.get(f"/users/{customer.pk}/profile").json()["avatar"]
+        == response.json()["avatar"]
+    )
+
+    theirs = photo(make_user())
+    assert customer.api.put("/me/avatar", {"media_id": theirs}).status_code == 422
