@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "quanzi.rewards",
     "quanzi.wechat",
     "quanzi.community",
+    "quanzi.content",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
@@ -153,6 +154,38 @@ if PRODUCTION:
             "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
         },
     }
+
+# Uploaded media (notes, reviews, avatars) go through Django's storage API: the
+# filesystem under MEDIA_ROOT by default, any S3-compatible store (AWS S3, MinIO,
+# Aliyun OSS, Tencent COS…) when QUANZI_MEDIA_S3_BUCKET is set (needs the ``s3`` extra:
+# django-storages). See docs/content.md.
+QUANZI_MEDIA_S3_BUCKET = env_str("QUANZI_MEDIA_S3_BUCKET", "")
+if QUANZI_MEDIA_S3_BUCKET:
+    STORAGES = {
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": QUANZI_MEDIA_S3_BUCKET,
+                "endpoint_url": env_str("QUANZI_MEDIA_S3_ENDPOINT_URL", "") or None,
+                "region_name": env_str("QUANZI_MEDIA_S3_REGION", "") or None,
+                "access_key": env_str("QUANZI_MEDIA_S3_ACCESS_KEY", "") or None,
+                "secret_key": env_str("QUANZI_MEDIA_S3_SECRET_KEY", "") or None,
+                "custom_domain": env_str("QUANZI_MEDIA_S3_CUSTOM_DOMAIN", "") or None,
+                "querystring_auth": env_bool("QUANZI_MEDIA_S3_SIGNED_URLS", False),
+                "default_acl": None,
+                "file_overwrite": False,
+            },
+        },
+    }
+# Upload limits: bytes per file and pixels per image (a decompression bomb is refused
+# before it is decoded).
+QUANZI_MEDIA_MAX_BYTES = int(env_str("QUANZI_MEDIA_MAX_BYTES", str(10 * 1024 * 1024)))
+QUANZI_MEDIA_MAX_PIXELS = int(env_str("QUANZI_MEDIA_MAX_PIXELS", str(40_000_000)))
 
 REDIS_URL = env_str("QUANZI_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -53,6 +53,20 @@ def phone_validate(phone: str) -> str:
     return phone
 
 
+def nickname_check(nickname: str, *, user_id: int | None = None) -> None:
+    """Ask the moderation checkers (``quanzi.core.moderation``) about a nickname. A name
+    is shown everywhere at once and cannot wait in a queue, so one a checker would hold
+    for review is refused like a refused one (``422 content_refused``)."""
+    verdict = text_require_publishable(
+        nickname, kind="nickname", user_id=user_id, field_name="nickname"
+    )
+    if verdict.held:
+        raise ContentRefused(
+            message="this nickname cannot be used",
+            detail={"field": "nickname", "reasons": list(verdict.reasons)},
+        )
+
+
 def user_create(
     *,
     phone: str,
@@ -66,10 +80,12 @@ def user_create(
         validate_password(password)
     except ValidationError as exc:
         raise Invalid("weak_password", " ".join(exc.messages)) from exc
-    nickname = (nickname or "").strip() or f"用户{phone[-4:]}"
+    given = (nickname or "").strip()
+    nickname = given or f"用户{phone[-4:]}"
     if len(nickname) > 40:
         raise Invalid("invalid_nickname", "a nickname has at most 40 characters")
-    text_require_publishable(nickname, kind="nickname", field_name="nickname")
+    if given:
+        nickname_check(given)
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise Invalid("invalid_role", f"unknown role: {', '.join(sorted(unknown))}")
@@ -101,14 +117,7 @@ def user_nickname_set(*, user: User, nickname: str) -> User:
     nickname = (nickname or "").strip()
     if not nickname or len(nickname) > 40:
         raise Invalid("invalid_nickname", "a nickname has 1 to 40 characters")
-    verdict = text_require_publishable(
-        nickname, kind="nickname", user_id=user.pk, field_name="nickname"
-    )
-    if verdict.held:
-        raise ContentRefused(
-            message="this nickname cannot be used",
-            detail={"field": "nickname", "reasons": list(verdict.reasons)},
-        )
+    nickname_check(nickname, user_id=user.pk)
     user.nickname = nickname
     user.save(update_fields=["nickname"])
     return user

@@ -92,6 +92,8 @@ class ProductOut(Schema):
     sales: int
     skus: list[SkuOut]
     open_groups: list[dict[str, Any]] = []
+    # Reviews' average and count, when an app provides them (content's verified reviews).
+    rating: dict[str, Any] | None = None
     extras: dict[str, Any] = {}
 
 
@@ -167,6 +169,7 @@ def product(request, product_id: int):
         "sales": item.sales,
         "skus": list(item.skus.all()),
         "open_groups": extras.pop("open_groups", []),
+        "rating": extras.pop("rating", None),
         "extras": extras,
     }
 

@@ -113,6 +113,19 @@ class StorefrontSettings(_Section):
     banners: list[str] = Field(default_factory=list, max_length=8)  # image URLs on this server
 
 
+class ContentSettings(_Section):
+    """Content commerce (种草): creator commission on attributed sales, review points, feeds."""
+
+    # A purchase this many days after the buyer last opened a note tagging the product
+    # credits the note's approved creator (last touch wins).
+    attribution_days: int = Field(default=7, ge=1, le=90)
+    # The creator's commission: a share of what the line paid (a single payment to the
+    # note's author, never passed up any chain; see docs/content.md).
+    creator_rate_bp: int = Field(default=500, ge=0, le=10_000)
+    review_points: int = Field(default=10, ge=0, le=100_000)
+    discover_window_days: int = Field(default=7, ge=1, le=365)
+
+
 class RateLimit(_Section):
     """At most ``limit`` attempts per ``window_seconds`` (a fixed window)."""
 
@@ -211,6 +224,7 @@ class Settings(_Section):
     storefront: StorefrontSettings = StorefrontSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     wechat: WechatSettings = WechatSettings()
+    content: ContentSettings = ContentSettings()
 
 
 def validate_settings(data: dict) -> Settings:

@@ -21,4 +21,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/withdrawals/", str(_("Withdrawals"))),
         ("/dashboard/community/", str(_("Community leaders"))),
         ("/dashboard/community/waves/", str(_("Community waves"))),
+        ("/dashboard/content/", str(_("Content"))),
     ]

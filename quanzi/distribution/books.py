@@ -22,6 +22,8 @@ carry the commitment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.models import Account
 from quanzi.ledger.services import Leg
@@ -56,3 +58,20 @@ def available_of(user_id: int) -> int:
         .first()
     )
     return -(balance or 0)
+
+
+# Other earnings paid into ``commission_available`` (content's creator commissions):
+# ``settled_net()`` says, per user, what that app's records settled net of reversals,
+# and ``debit_kinds`` are the entry kinds with which it may take money back. ``quanzi
+# ledger check`` counts them with distribution's own records. Registered from ``ready()``.
+_earning_sources: dict[str, tuple[Callable[[], dict[int, int]], tuple[str, ...]]] = {}
+
+
+def earnings_source_register(
+    name: str, *, settled_net: Callable[[], dict[int, int]], debit_kinds: tuple[str, ...] = ()
+) -> None:
+    _earning_sources[name] = (settled_net, tuple(debit_kinds))
+
+
+def earnings_sources() -> list[tuple[Callable[[], dict[int, int]], tuple[str, ...]]]:
+    return list(_earning_sources.values())

@@ -96,6 +96,9 @@ def _records_match_ledger() -> Iterator[str]:
         .values_list("beneficiary_id", "total")
     ):
         earned[user_id] += int(total or 0)
+    for settled_net, _kinds in books.earnings_sources():
+        for user_id, total in settled_net().items():
+            earned[user_id] += int(total or 0)
     for user_id, total in (
         Withdrawal.objects.exclude(status=WithdrawalStatus.REJECTED)
         .values_list("user_id")
@@ -133,6 +136,9 @@ def _records_match_ledger() -> Iterator[str]:
 @invariant("withdrawals never overdraw a commission balance")
 def _no_overdraw() -> Iterator[str]:
     running: dict[int, int] = defaultdict(int)
+    debit_kinds = set(AVAILABLE_DEBITS)
+    for _settled, kinds in books.earnings_sources():
+        debit_kinds.update(kinds)
     rows = (
         _available_postings()
         .order_by("account_id", "entry_id", "id")
@@ -140,7 +146,7 @@ def _no_overdraw() -> Iterator[str]:
     )
     for account_id, code, amount, kind, key in rows.iterator():
         running[account_id] -= amount  # user-facing: credits add
-        if amount > 0 and kind not in AVAILABLE_DEBITS:
+        if amount > 0 and kind not in debit_kinds:
             yield f"{code}: entry {key} ({kind}) takes money out of a commission balance"
         if kind == "withdrawal_request" and running[account_id] < 0:
             yield f"{code}: withdrawal {key} took the balance to {running[account_id]}"

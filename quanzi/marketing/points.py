@@ -275,6 +275,32 @@ def points_debit(*, user_id: int, amount: int, reason: str, key: str) -> PointsT
         return _debit(wallet, kind=K.DEBIT, amount=amount, reason=reason, key=key)
 
 
+def points_clawback(*, user_id: int, amount: int, reason: str, key: str) -> int:
+    """Take back points credited earlier whose reason went away (a review's points when
+    its order is refunded in full). What the user spent meanwhile is owed and repaid from
+    the next credits, as for orders' claw-backs. Idempotent on ``key``; returns the claim."""
+    _validate(amount, key)
+    with transaction.atomic():
+        wallet = _wallet(user_id)
+        if PointsTxn.objects.filter(key=key).exists():
+            return 0
+        _expire_due(user_id, timezone.now())
+        take = min(amount, _available(user_id))
+        _book(
+            user_id=user_id,
+            kind=K.CLAWBACK,
+            amount=-take,
+            reason=reason,
+            key=key,
+            claimed=amount,
+            lots=_consume(user_id, take) if take else [],
+        )
+        if amount > take:
+            wallet.owed += amount - take
+            wallet.save(update_fields=["owed"])
+        return amount
+
+
 def sign_in_credit(*, user_id: int, points: int, day) -> PointsTxn | None:
     """The daily sign-in's points (the caller records the sign-in in the same transaction)."""
     if points <= 0:

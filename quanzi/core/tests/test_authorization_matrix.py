@@ -13,6 +13,9 @@ Rules:
 * ``owned(operator=…)``: the object in the path belongs to someone; its owner may, anyone
   else gets 404 (someone else's object looks exactly like a missing one); the operator
   either may (``ALLOW``) or is treated like anyone else (``HIDDEN``).
+* ``authored(…)``: public content (a note, a comment) that only its author may change;
+  anyone else signed in sees it and gets 403, the operator included (operators moderate
+  through their own endpoints).
 * ``OPERATOR``: operators only; everyone else signed in gets 403.
 * ``LEADER``: community leaders only, on their own point; everyone else signed in gets 403.
 
@@ -45,6 +48,7 @@ class Rule:
 
 PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
 LEADER = Rule("leader")
+AUTHORED = Rule("authored")
 
 
 def owned(*, operator: str) -> Rule:
@@ -235,6 +239,44 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/community/sweep"): OPERATOR,
     ("GET", "/admin/community/settings"): OPERATOR,
     ("PUT", "/admin/community/settings"): OPERATOR,
+    # content commerce
+    ("POST", "/media"): USER,
+    ("PUT", "/me/avatar"): USER,
+    ("POST", "/notes"): USER,
+    ("GET", "/notes/{note_id}"): PUBLIC,
+    ("PATCH", "/notes/{note_id}"): AUTHORED,
+    ("DELETE", "/notes/{note_id}"): AUTHORED,
+    ("POST", "/notes/{note_id}/like"): USER,
+    ("DELETE", "/notes/{note_id}/like"): USER,
+    ("POST", "/notes/{note_id}/favourite"): USER,
+    ("DELETE", "/notes/{note_id}/favourite"): USER,
+    ("POST", "/notes/{note_id}/clicks"): PUBLIC,
+    ("POST", "/notes/{note_id}/comments"): USER,
+    ("GET", "/notes/{note_id}/comments"): PUBLIC,
+    ("DELETE", "/comments/{comment_id}"): AUTHORED,
+    ("GET", "/feed"): PUBLIC,
+    ("GET", "/me/notes"): USER,
+    ("GET", "/products/{product_id}/notes"): PUBLIC,
+    ("GET", "/products/{product_id}/reviews"): PUBLIC,
+    ("GET", "/users/{user_id}/profile"): PUBLIC,
+    ("GET", "/users/{user_id}/notes"): PUBLIC,
+    ("GET", "/users/{user_id}/followers"): PUBLIC,
+    ("GET", "/users/{user_id}/following"): PUBLIC,
+    ("POST", "/users/{user_id}/follow"): USER,
+    ("DELETE", "/users/{user_id}/follow"): USER,
+    ("POST", "/orders/{order_id}/lines/{line_id}/review"): owned(operator=HIDDEN),
+    ("POST", "/me/creator"): USER,
+    ("GET", "/me/creator"): USER,
+    ("GET", "/me/creator/centre"): USER,
+    ("GET", "/admin/creators"): OPERATOR,
+    ("POST", "/admin/creators/{user_id}/approve"): OPERATOR,
+    ("POST", "/admin/creators/{user_id}/reject"): OPERATOR,
+    ("POST", "/reports"): USER,
+    ("GET", "/admin/moderation/queue"): OPERATOR,
+    ("POST", "/admin/moderation/{target}/{target_id}/{action}"): OPERATOR,
+    ("GET", "/admin/sensitive-words"): OPERATOR,
+    ("POST", "/admin/sensitive-words"): OPERATOR,
+    ("DELETE", "/admin/sensitive-words/{word_id}"): OPERATOR,
 }
 
 
@@ -388,6 +430,27 @@ def community_objects(operator, make_user, make_product):
     return leader, point, wave, pending
 
 
+def content_objects(owner):
+    """The owner's published note (with a photo) and a comment on it, and a sensitive word."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from quanzi.content.media import media_upload
+    from quanzi.content.moderation import word_add
+    from quanzi.content.services import comment_create, note_create
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(jpeg, "JPEG")
+    photo = media_upload(
+        owner=owner, upload=SimpleUploadedFile("a.jpg", jpeg.getvalue(), content_type="image/jpeg")
+    )
+    note = note_create(author=owner, title="好物分享", body="每天都在用", media_ids=[photo.pk])
+    comment = comment_create(author=owner, note_id=note.pk, body="补充一句")
+    return note, comment, word_add(word="违禁词", action="hold")
+
+
 # Operations with a required query parameter.
 QUERIES = {
     ("GET", "/community/points/{point_id}/sorting-list"): lambda shop: (
@@ -397,7 +460,7 @@ QUERIES = {
 
 
 @pytest.fixture
-def shop(make_user, make_product):
+def shop(make_user, make_product, settings, tmp_path):
     """Objects owned by ``owner`` (order, payment, refund, group, bargain, prize draw…)
     and the campaigns, plans and templates everyone can see."""
     from quanzi.bargain.services import bargain_start
@@ -415,6 +478,7 @@ def shop(make_user, make_product):
     from quanzi.rewards.lottery import lottery_create, lottery_draw
     from quanzi.social.services import share_create
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     owner = make_user(nickname="主人")
     other = make_user(nickname="别人")
     keeper = make_user(nickname="店主")
@@ -497,6 +561,7 @@ def shop(make_user, make_product):
     )
     note = notify(user_id=owner.pk, kind="test", title="你好", body="")
     leader, point, wave, application = community_objects(operator, make_user, make_product)
+    note, comment, word = content_objects(owner)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     ids = {
         "address_id": address.pk,
@@ -521,13 +586,22 @@ def shop(make_user, make_product):
         "application_id": application.pk,
         "leader_id": point.leader_id,
         "share_code": point.leader.share_code,
-        "action": "reinstate",
+        "note_id": note.pk,
+        "comment_id": comment.pk,
+        "word_id": word.pk,
+        "line_id": open_order.lines.first().pk,
     }
     per_path = {
-        "/admin/bargain-campaigns/{campaign_id}/close": bargain_campaign_.pk,
-        "/orders/{order_id}/pay": unpaid.pk,
-        "/orders/{order_id}/cancel": unpaid.pk,
-        "/orders/{order_id}/refunds": refunded.pk,
+        "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},
+        "/orders/{order_id}/pay": {"order_id": unpaid.pk},
+        "/orders/{order_id}/cancel": {"order_id": unpaid.pk},
+        "/orders/{order_id}/refunds": {"order_id": refunded.pk},
+        "/admin/community/leaders/{leader_id}/{action}": {"action": "reinstate"},
+        "/admin/moderation/{target}/{target_id}/{action}": {
+            "target": "note",
+            "target_id": note.pk,
+            "action": "restore",
+        },
     }
     return {
         "callers": {
@@ -546,8 +620,8 @@ def shop(make_user, make_product):
 
 def _url(path: str, shop: dict) -> str:
     def fill(name: str) -> str:
-        if name == "order_id" and path in shop["per_path"]:
-            return str(shop["per_path"][path])
+        if name in shop["per_path"].get(path, {}):
+            return str(shop["per_path"][path][name])
         return str(shop["ids"].get(name, MISSING))
 
     parts = []
@@ -567,6 +641,8 @@ def expected(rule: Rule, caller: str) -> str:
         return "may" if caller == "operator" else "forbidden"
     if rule.kind == "leader":
         return "may" if caller == "leader" else "forbidden"
+    if rule.kind == "authored":
+        return "may_own" if caller == "owner" else "forbidden"
     if rule.kind == "owned":
         if caller == "owner":
             return "may_own"

@@ -124,8 +124,11 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         try:
             accounts.user_nickname_set(user=request.user, nickname=form.cleaned_data["nickname"])
-        except QuanziError:
-            form.add_error("nickname", _("This nickname cannot be used."))
+        except QuanziError as exc:
+            if exc.code == "content_refused":
+                form.add_error("nickname", _("This nickname cannot be used."))
+            else:
+                form_add_domain_error(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("/me/")

@@ -162,7 +162,13 @@ def bargain_buy(request, bargain_id: int):
     return redirect("/checkout/")
 
 
-SHARE_PATHS = {"product": "/p/{id}", "group": "/g/{id}", "bargain": "/b/{id}", "shop": "/shop/{id}"}
+SHARE_PATHS = {
+    "product": "/p/{id}",
+    "group": "/g/{id}",
+    "bargain": "/b/{id}",
+    "shop": "/shop/{id}",
+    "note": "/n/{id}",
+}
 
 
 @require_POST

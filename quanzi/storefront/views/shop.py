@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from quanzi.catalog import selectors as catalog
-from quanzi.catalog.extensions import product_extras
+from quanzi.catalog.extensions import product_extras, product_sections
 from quanzi.core.errors import NotFound
 from quanzi.core.platform_settings import get_settings
 from quanzi.orders.hooks import pricing_hooks
@@ -119,5 +119,6 @@ def product(request, product_id: int):
         else [],
         "poster_url": f"/poster/p/{item.pk}.png",
         "has_shop": features.has_shop(user=user),
+        "sections": product_sections(request, item, user),
     }
     return render(request, "storefront/product.html", context)
