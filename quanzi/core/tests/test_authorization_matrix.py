@@ -561,7 +561,7 @@ def shop(make_user, make_product, settings, tmp_path):
     )
     note = notify(user_id=owner.pk, kind="test", title="你好", body="")
     leader, point, wave, application = community_objects(operator, make_user, make_product)
-    note, comment, word = content_objects(owner)
+    owner_note, comment, word = content_objects(owner)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     ids = {
         "address_id": address.pk,
@@ -586,7 +586,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "application_id": application.pk,
         "leader_id": point.leader_id,
         "share_code": point.leader.share_code,
-        "note_id": note.pk,
+        "note_id": owner_note.pk,
         "comment_id": comment.pk,
         "word_id": word.pk,
         "line_id": open_order.lines.first().pk,
@@ -599,7 +599,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "/admin/community/leaders/{leader_id}/{action}": {"action": "reinstate"},
         "/admin/moderation/{target}/{target_id}/{action}": {
             "target": "note",
-            "target_id": note.pk,
+            "target_id": owner_note.pk,
             "action": "restore",
         },
     }
