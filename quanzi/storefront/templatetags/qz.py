@@ -58,6 +58,17 @@ def yuan(amount) -> str:
         return ""
 
 
+@register.filter
+def growth(amount, rounding: str = "down") -> int:
+    """Growth value as a shopper reads it: one point per yuan spent (it is kept in fen).
+    ``growth:"up"`` rounds up (what is still needed to reach a level)."""
+    try:
+        amount = int(amount or 0)
+        return -(-amount // 100) if rounding == "up" else amount // 100
+    except (TypeError, ValueError):
+        return 0
+
+
 @register.simple_tag
 def price(amount, size: str = "") -> str:
     """A shop price: a small ¥, the big whole yuan, small fen."""
