@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quanzi.accounts.services import PHONE_RE
 
@@ -134,7 +135,10 @@ class RefundForm(forms.Form):
     ]
     reason = forms.ChoiceField(label=_("Reason"), choices=REASONS)
     detail = forms.CharField(
-        label=_("Details"), max_length=150, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=pgettext_lazy("refund", "Details"),
+        max_length=150,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def reason_text(self) -> str:

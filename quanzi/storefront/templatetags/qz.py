@@ -10,41 +10,17 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
 
+from quanzi.core.labels import LABELS
+from quanzi.core.labels import label as _label
 from quanzi.core.money import yuan as _yuan
+from quanzi.orders.numbers import order_number
 
 register = template.Library()
 
-ORDER_STATUS = {
-    "pending_payment": _("Awaiting payment"),
-    "paid": _("Paid"),
-    "grouping": _("Group forming"),
-    "to_ship": _("To ship"),
-    "shipped": _("Shipped"),
-    "delivered": _("Delivered"),
-    "picked_up": _("Picked up"),
-    "completed": _("Completed"),
-    "cancelled": _("Cancelled"),
-    "refunding": _("Refunding"),
-    "refunded": _("Refunded"),
-}
-
-REFUND_STATUS = {
-    "requested": _("Awaiting review"),
-    "approved": _("Approved"),
-    "processing": _("Refunding"),
-    "succeeded": _("Refunded"),
-    "rejected": _("Rejected"),
-}
-
-CHANNEL = {
-    "normal": _("Regular"),
-    "group": _("Group buy"),
-    "bargain": _("Bargain"),
-    "membership": _("Membership"),
-    "lottery": _("Lottery prize"),
-}
+ORDER_STATUS = LABELS["order_status"]
+REFUND_STATUS = LABELS["refund_status"]
+CHANNEL = LABELS["channel"]
 
 _AVATAR_COLOURS = ["#c2410c", "#b91c1c", "#0f766e", "#1d4ed8", "#7e22ce", "#a16207", "#be185d"]
 
@@ -77,6 +53,22 @@ def price(amount, size: str = "") -> str:
     return format_html(
         '<span class="price {}"><small>¥</small>{}<small>.{}</small></span>', size, whole, cents
     )
+
+
+@register.filter
+def label(code, kind: str) -> str:
+    """``{{ w.status|label:"withdrawal_status" }}``: the words for a stored code."""
+    return _label(kind, code)
+
+
+@register.filter
+def order_no(order) -> str:
+    """An order number as shoppers know them: the day it was placed and its id."""
+    created = getattr(order, "created_at", None)
+    pk = getattr(order, "pk", None) or getattr(order, "id", None)
+    if created is None or pk is None:
+        return str(pk or "")
+    return order_number(order_id=pk, created_at=created)
 
 
 @register.filter
