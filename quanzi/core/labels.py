@@ -80,7 +80,7 @@ LABELS: dict[str, dict[str, object]] = {
         "cancelled": _("Cancelled"),
     },
     "bargain_status": {
-        "open": _("Bargaining"),
+        "open": _("Bargain in progress"),
         "floor_reached": _("Lowest price reached"),
         "ordered": _("Awaiting payment"),
         "bought": _("Bought"),

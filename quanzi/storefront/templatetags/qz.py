@@ -206,6 +206,9 @@ ICONS = {
     "clock": '<circle cx="12" cy="12" r="8"/><path d="M12 7.5V12l3 2"/>',
     "scissors": '<circle cx="6" cy="7" r="2.5"/><circle cx="6" cy="17" r="2.5"/><path '
     'd="M8 8.5L20 17M8 15.5L20 7"/>',
+    "smile": '<circle cx="12" cy="12" r="8.5"/><path d="M8.5 14.5c1.8 2 5.2 2 7 0"/>'
+    '<path d="M9 9.5h.01M15 9.5h.01"/>',
+    "chat": '<path d="M4 5h16v11H9l-5 4z"/><path d="M8 10h8M8 13h5"/>',
 }
 
 

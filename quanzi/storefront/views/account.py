@@ -110,6 +110,7 @@ def me(request):
         "membership": features.membership_of(user=user),
         "earnings": features.earnings_of(user=user),
         "coupon_count": features.coupon_count(user=user),
+        "prize_count": features.prizes_to_claim(user=user),
     }
     return render(request, "storefront/me.html", context)
 

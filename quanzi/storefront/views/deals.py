@@ -99,7 +99,15 @@ def bargain_start(request):
             return redirect(f"/b/{running}")
         messages.error(request, error_text(exc))
         return back(request, "/")
-    messages.success(request, _("Bargain started: ask friends to help you cut the price!"))
+    own = bargain.bargain_self_cut(bargain_id=started.pk, user=request.user)
+    if own is not None:
+        messages.success(
+            request,
+            _("You cut ¥%(cut)s off yourself. Ask friends to cut the rest!")
+            % {"cut": yuan(own.cut)},
+        )
+    else:
+        messages.success(request, _("Bargain started: ask friends to help you cut the price!"))
     return redirect(f"/b/{started.pk}")
 
 
