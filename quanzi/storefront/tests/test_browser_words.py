@@ -69,7 +69,13 @@ def seed_activity():
         payment = payment_create(order_id=order.pk, user=customer, gateway="sandbox")
         sandbox_complete(payment_id=payment.pk, user=customer)
     bargain = bargain_start(user=customer, campaign_id=BargainCampaign.objects.first().pk)
-    return {"order": normal, "group_order": grouped, "bargain": bargain}
+    return {
+        "order": normal,
+        "group_order": grouped,
+        "bargain": bargain,
+        "campaign_id": campaign.pk,
+        "lottery_id": lottery.pk if lottery else 0,
+    }
 
 
 STOREFRONT = [
@@ -91,6 +97,11 @@ STOREFRONT = [
     "/me/invite/",
     "/me/shop/",
     "/orders/",
+    "/lottery/",
+    "/me/prizes/",
+    "/rewards/",
+    "/me/bargains/",
+    "/me/groups/",
 ]
 
 DASHBOARD = [
@@ -109,6 +120,10 @@ DASHBOARD = [
     "/dashboard/plans/new/",
     "/dashboard/withdrawals/",
     "/dashboard/settings/",
+    "/dashboard/lotteries/",
+    "/dashboard/lotteries/new/",
+    "/dashboard/rewards/",
+    "/dashboard/rewards/new/",
 ]
 
 
@@ -165,6 +180,8 @@ def test_every_page_speaks_chinese_to_a_shopper_and_an_operator(
         *settings_pages,
         f"/dashboard/orders/{order.pk}/",
         f"/dashboard/products/{product_id}/",
+        f"/dashboard/groups/{seeded['campaign_id']}/edit/",
+        f"/dashboard/lotteries/{seeded['lottery_id']}/",
     ]
     problems |= walk(operator, pages, "operator")
     assert problems == {}, "English or raw codes on screen:\n" + "\n".join(
