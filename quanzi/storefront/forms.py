@@ -71,6 +71,12 @@ class RegisterForm(forms.Form):
         help_text=_("Optional: the code of the friend who invited you."),
         widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
     )
+    agree = forms.BooleanField(
+        label=_("I have read and accept the user agreement and the privacy policy"),
+        error_messages={
+            "required": _("Read and accept the user agreement and the privacy policy first.")
+        },
+    )
 
     def clean_phone(self):
         return _phone(self.cleaned_data["phone"])

@@ -537,3 +537,30 @@ def test_settings_are_shown_in_days_yuan_and_percent_and_stored_as_before(desk):
     assert too_big.context["form"].errors["withdraw_fee_bp"] == ["不能大于 50。"]
     empty = desk.post("/dashboard/settings/distribution/", {**post, "withdraw_min": ""})
     assert empty.context["form"].errors["withdraw_min"] == ["请填写此项。"]
+
+
+def test_a_failed_product_form_keeps_the_upload_and_says_everything_at_once(
+    desk, settings, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, format="PNG")
+    upload = SimpleUploadedFile("c.png", buffer.getvalue(), content_type="image/png")
+    post = _product_post(title="", images="", **{"sku-0-name": "", "sku-0-price": ""})
+    post = {k: v for k, v in post.items() if not k.startswith("sku-0-")}
+    failed = desk.post("/dashboard/products/new/", {**post, "upload": upload})
+    assert failed.status_code == 200
+    form = failed.context["form"]
+    assert "title" in form.errors  # the title …
+    assert failed.context["sku_error"]  # … and the missing variant, in the same round
+    kept = form["images"].value()
+    assert kept.startswith("/media/products/") and kept.endswith(".png")
+    assert form["description"].value() == "个大肉厚"
+
+    fixed = desk.post("/dashboard/products/new/", _product_post(images=kept))
+    assert fixed.status_code == 302
+    assert Product.objects.get().images.get().url == kept

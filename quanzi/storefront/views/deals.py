@@ -58,6 +58,7 @@ def group_page(request, group_id: int):
         "reason_text": error_text(QuanziError(reason)) if reason else "",
         "default_sku": data["skus"][0]["sku_id"] if data["skus"] else None,
         "share_link": request.build_absolute_uri(data["share_path"]),
+        "poster_url": f"/poster/g/{data['id']}.png",
     }
     return render(request, "storefront/group.html", context)
 

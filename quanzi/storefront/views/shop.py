@@ -126,6 +126,7 @@ def product(request, product_id: int):
         else [],
         "poster_url": f"/poster/p/{item.pk}.png",
         "has_shop": features.has_shop(user=user),
+        "has_service": _has_service(),
     }
     return render(request, "storefront/product.html", context)
 
@@ -142,3 +143,8 @@ def _group_start_quote(group: dict, skus: list, user):
         )
     except QuanziError:
         return None
+
+
+def _has_service() -> bool:
+    shop = get_settings().storefront
+    return bool(shop.service_url or shop.service_wechat or shop.service_phone)

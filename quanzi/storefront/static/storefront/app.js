@@ -60,6 +60,14 @@
       event.preventDefault();
       return;
     }
+    var copyButton = event.target.closest("[data-copy]");
+    if (copyButton) {
+      event.preventDefault();
+      var text = copyButton.getAttribute("data-copy");
+      copy(text).then(function () { toast(copyButton.getAttribute("data-copied") || text); },
+        function () { toast(text); });
+      return;
+    }
     var share = event.target.closest("[data-share]");
     if (share) {
       event.preventDefault();
@@ -166,4 +174,12 @@ window.addEventListener("pageshow", function (event) {
     b.disabled = false;
     b.removeAttribute("aria-busy");
   });
+});
+
+/* A button that fills a field (全部提现 fills the amount with the whole balance). */
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-fill]");
+  if (!button) return;
+  var field = document.getElementById(button.getAttribute("data-fill"));
+  if (field) { field.value = button.getAttribute("data-value"); field.focus(); }
 });
