@@ -70,6 +70,7 @@ def test_a_bargain_starter_cuts_first_and_finds_it_in_my_bargains(
     greeting = page.inner_text("#bargain-greeting")
     assert "邀请你" not in greeting and "我发起的砍价" in greeting
     assert "自砍一刀" in page.inner_text("main")
+    assert "0 位好友已帮砍" in page.inner_text("main")  # her own cut is not a friend's
     assert "68.00" not in page.inner_text(".share-hero .price")  # the first cut is taken
     shot(page, "play-05-bargain-own-page")
 

@@ -122,6 +122,8 @@ def bargain_page(request, bargain_id: int):
     context = {
         "b": data,
         "progress": min(100, data["progress_bp"] // 100),
+        # The starter's own first cut is hers, not a friend's.
+        "friends_helped": sum(h["user_id"] != data["owner"]["user_id"] for h in data["helpers"]),
         "share_link": request.build_absolute_uri(f"/b/{data['id']}"),
     }
     return render(request, "storefront/bargain.html", context)
