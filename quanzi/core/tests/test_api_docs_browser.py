@@ -18,6 +18,7 @@ def screen(page, name: str) -> None:
 
 def test_swagger_ui_and_redoc_render_from_local_files(new_desktop, live_server):
     page = new_desktop()
+    page.set_default_timeout(90_000)  # ReDoc lays out the whole schema before it shows
     page.goto("/api/v1/docs")
     page.wait_for_selector(".swagger-ui .info .title")
     assert "Quanzi API" in page.inner_text(".swagger-ui .info .title")
