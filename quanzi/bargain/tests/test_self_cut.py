@@ -48,3 +48,15 @@ def test_no_own_cut_once_a_friend_helped_or_for_someone_else(
     assert getattr(refused.value, "code", "") == "bargain_not_found"
     bargain_help(bargain_id=bargain_id, helper=stranger)
     assert bargain_self_cut(bargain_id=bargain_id, user=customer) is None
+
+
+def test_the_api_gives_the_starter_her_first_cut_once(
+    customer, make_user, make_campaign, start_bargain
+):
+    campaign = make_campaign()
+    bargain_id = start_bargain(customer, campaign)["bargain_id"]
+    first = customer.api.post(f"/bargains/{bargain_id}/self-cut")
+    again = customer.api.post(f"/bargains/{bargain_id}/self-cut")
+    assert first.status_code == 201 and first.json()["cut"] >= 1
+    assert again.json() == first.json()
+    assert make_user().api.post(f"/bargains/{bargain_id}/self-cut").status_code == 404
