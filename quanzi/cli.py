@@ -38,7 +38,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from quanzi.core.demo import DEMO_OPERATOR, demo_load
+    from quanzi.core.demo import DEMO_CUSTOMER, DEMO_OPERATOR, demo_load
     from quanzi.core.server import serve
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -51,7 +51,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"  dashboard   http://{args.host}:{args.port}/dashboard/  (operator {DEMO_OPERATOR[0]} / {DEMO_OPERATOR[1]})"
     )
-    print(f"  API         http://{args.host}:{args.port}/api/v1/docs")
+    print(
+        f"  shopper     http://{args.host}:{args.port}/login/  (customer {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]})"
+    )
+    print(f"  API         http://{args.host}:{args.port}/api/v1/docs  (ReDoc: /api/v1/redoc)")
     worker = subprocess.Popen([sys.executable, "-m", "quanzi.cli", "worker"])
     try:
         return serve(host=args.host, port=args.port, workers=args.workers)
@@ -145,14 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="migrate an SQLite database, load demo data and serve it")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    demo.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    demo.add_argument("--workers", type=int, default=2, help="web server processes (default 2)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve the configured database with gunicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--workers", type=int, default=0, help="processes (default: 2 × cores + 1)")
     serve.add_argument(
         "--threads",
@@ -163,11 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
-    migrate.add_argument("-v", "--verbose", action="store_true")
+    migrate.add_argument(
+        "-v", "--verbose", action="store_true", help="list every migration as it is applied"
+    )
     migrate.set_defaults(func=cmd_migrate)
 
     worker = sub.add_parser("worker", help="run background jobs and scheduled sweeps")
-    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--concurrency", type=int, default=2, help="jobs run at once (default 2)")
     worker.add_argument(
         "--embedded", action="store_true", help="run sweeps in-process even with Redis"
     )
@@ -194,16 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create a user")
-    create.add_argument("--phone", required=True)
-    create.add_argument("--password", required=True)
-    create.add_argument("--nickname")
+    create.add_argument("--phone", required=True, help="mobile number, the login name")
+    create.add_argument("--password", required=True, help="at least 6 characters")
+    create.add_argument("--nickname", help="the name shown to others (optional)")
     create.add_argument(
-        "--role", action="append", choices=["operator", "supplier", "leader", "creator"]
+        "--role",
+        action="append",
+        choices=["operator", "supplier", "leader", "creator"],
+        help="a role to give; repeat for several (operator opens the dashboard)",
     )
     create.set_defaults(func=cmd_user_create)
 
     manage = sub.add_parser("manage", help="run a Django management command")
-    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.add_argument(
+        "rest", nargs=argparse.REMAINDER, help="the command and its arguments, as for manage.py"
+    )
     manage.set_defaults(func=cmd_manage)
     return parser
 

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja's own Swagger UI and ReDoc files, served from this site (no CDN).
+    "ninja",
     "quanzi.core",
     "quanzi.accounts",
     "quanzi.ledger",

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from quanzi.core import views as core_views
-from quanzi.core.api import api
+from quanzi.core.api import api, redoc, redoc_script
 from quanzi.social import views as social_views
 
 
@@ -26,6 +26,8 @@ def _feature_pages() -> list:
 
 
 urlpatterns = [
+    path("api/v1/redoc", redoc, name="api-redoc"),
+    path("api/v1/redoc.js", redoc_script, name="api-redoc-script"),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),  # JSON, never the storefront's HTML page
     path("healthz", core_views.healthz),

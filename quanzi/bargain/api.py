@@ -8,7 +8,7 @@ from pydantic import Field
 from quanzi.bargain import selectors, services
 from quanzi.bargain.models import Bargain
 from quanzi.core.auth import require_operator
-from quanzi.core.errors import NotFound
+from quanzi.core.errors import Conflict, NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.ratelimit import rate_limit_request
@@ -208,6 +208,28 @@ def bargain_help(request, bargain_id: int):
             "current_price": help_.price_after,
             "status": help_.bargain.status,
             "new_user": help_.new_user,
+        },
+    )
+
+
+@router.post(
+    "/bargains/{bargain_id}/self-cut",
+    response={201: HelpOut, **ERRORS},
+    summary="The starter's own first cut (自砍一刀)",
+)
+def bargain_self_cut(request, bargain_id: int):
+    """Taken once, by the owner, before any friend helps; asking again returns it. It is
+    one cut more than the friends drawn, so as many friends are still needed."""
+    help_ = services.bargain_self_cut(bargain_id=bargain_id, user=request.auth)
+    if help_ is None:
+        raise Conflict("self_cut_unavailable", "this bargain can no longer take your own cut")
+    return Status(
+        201,
+        {
+            "cut": help_.cut,
+            "current_price": help_.price_after,
+            "status": help_.bargain.status,
+            "new_user": False,
         },
     )
 

@@ -309,6 +309,53 @@ def bargain_help(*, bargain_id: int, helper: User) -> BargainHelp:
     return help_
 
 
+def bargain_self_cut(*, bargain_id: int, user: User) -> BargainHelp | None:
+    """The starter's own first cut (自砍一刀), the first of the bargain's cuts.
+
+    Taken once, by the owner, while the bargain is open and before any friend has
+    helped. It is one cut more than the friends the bargain drew: ``helpers_target``
+    grows by one and the owner's cut is cut number 1 of the seed, so as many friends
+    are still needed, every cut stays a pure function of the seed and the last friend
+    lands exactly on the floor. Asking again returns the first cut (or None when the
+    bargain can no longer take it).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        bargain = bargain_lock(bargain_id)
+        if bargain.user_id != user.pk:
+            raise NotFound("bargain_not_found", "no such bargain")
+        existing = BargainHelp.objects.filter(bargain=bargain, helper_id=user.pk).first()
+        if existing is not None:
+            return existing
+        if (
+            bargain.status != B.OPEN
+            or bargain.expires_at <= now
+            or bargain.helpers_count != 0
+            or bargain.current_price - bargain.floor_price < bargain.helpers_target + 1
+        ):
+            return None
+        bargain.helpers_target += 1
+        cut = cut_amount(
+            seed=bargain.seed,
+            k=1,
+            remaining=bargain.current_price - bargain.floor_price,
+            helpers_left=bargain.helpers_target,
+            boost_bp=BP,
+        )
+        bargain.current_price -= cut
+        bargain.helpers_count = 1
+        bargain.save(update_fields=["current_price", "helpers_count", "helpers_target"])
+        help_ = BargainHelp.objects.create(
+            bargain=bargain, helper=user, seq=1, cut=cut, price_after=bargain.current_price
+        )
+    log.info(
+        "bargain self cut",
+        extra={"bargain_id": bargain.pk, "cut": cut, "current_price": bargain.current_price},
+    )
+    help_.bargain = bargain
+    return help_
+
+
 def bargain_buy(
     *,
     bargain_id: int,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+from pathlib import Path
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
-from ninja import NinjaAPI
+from django.http import Http404, HttpResponse
+from ninja import NinjaAPI, Redoc, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -59,7 +61,36 @@ api = _Api(
     urls_namespace="api-v1",
     renderer=_Renderer(),
     parser=_Parser(),
+    # Swagger UI from the package's static files: works offline and where CDNs are blocked.
+    docs=Swagger(settings={"persistAuthorization": True, "validatorUrl": None}),
+    docs_url="/docs",
 )
+
+
+class _LocalRedoc(Redoc):
+    template = "core/redoc.html"
+
+
+def redoc(request):
+    """ReDoc, the reading view of the same schema, also from the package's static files."""
+    return _LocalRedoc().render_page(request, api)
+
+
+@functools.cache
+def _redoc_script() -> bytes:
+    import ninja
+
+    path = Path(ninja.__file__).parent / "static" / "ninja" / "redoc.standalone.js"
+    # The one file ReDoc fetches from the internet (its footer logo) comes from here.
+    return path.read_bytes().replace(
+        b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/static/storefront/img/icon.svg"
+    )
+
+
+def redoc_script(request):
+    response = HttpResponse(_redoc_script(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _error(request, status: int, code: str, message: str, detail: dict | None = None):

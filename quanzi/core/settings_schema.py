@@ -111,6 +111,10 @@ class StorefrontSettings(_Section):
     shop_name: str = Field(default="圈子优选", min_length=1, max_length=30)
     notice: str = Field(default="", max_length=120)
     banners: list[str] = Field(default_factory=list, max_length=8)  # image URLs on this server
+    # 客服: where the 客服 button sends a shopper (any of them; none hides the button)
+    service_wechat: str = Field(default="", max_length=40)
+    service_phone: str = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
+    service_url: str = Field(default="", max_length=200, pattern=r"^(https://\S+)?$")
 
 
 class ContentSettings(_Section):

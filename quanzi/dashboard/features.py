@@ -16,6 +16,8 @@ def nav() -> list[tuple[str, str]]:
     return [
         ("/dashboard/groups/", str(_("Group deals"))),
         ("/dashboard/bargains/", str(_("Bargains"))),
+        ("/dashboard/lotteries/", str(_("Lottery"))),
+        ("/dashboard/rewards/", str(_("Invite and share rewards"))),
         ("/dashboard/coupons/", str(_("Coupons"))),
         ("/dashboard/plans/", str(_("Membership"))),
         ("/dashboard/withdrawals/", str(_("Withdrawals"))),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Le, MaxLen, MinLen
@@ -21,33 +22,60 @@ from quanzi.core.settings_schema import Settings
 GENERAL = "general"
 
 LABELS = {
-    "payment_timeout_seconds": _("Payment timeout (seconds)"),
-    "auto_confirm_seconds": _("Auto-confirm receipt after shipping (seconds)"),
-    "after_sales_seconds": _("After-sales window (seconds)"),
+    "payment_timeout_seconds": _("Payment timeout (minutes)"),
+    "auto_confirm_seconds": _("Auto-confirm receipt after shipping (days)"),
+    "after_sales_seconds": _("After-sales window (days)"),
     "refund_retry_seconds": _("Refund retry interval (seconds)"),
-    "fee": _("Shipping fee (fen)"),
-    "free_above": _("Free shipping from (fen, 0 = never)"),
+    "fee": _("Shipping fee (yuan)"),
+    "free_above": _("Free shipping from (yuan, 0 = never)"),
     "enabled": _("Enabled"),
     "levels": _("Commission levels (1 or 2)"),
-    "level1_rate_bp": _("Level-1 rate (basis points)"),
-    "level2_rate_bp": _("Level-2 rate (basis points)"),
+    "level1_rate_bp": _("Level-1 commission rate (%)"),
+    "level2_rate_bp": _("Level-2 commission rate (%)"),
     "bind_on": _("Bind the referrer on"),
     "bind_days": _("Binding lasts (days, 0 = permanent)"),
     "qualification": _("Who may become a distributor"),
-    "max_commission_share_bp": _("Commission cap (basis points of the line)"),
-    "withdraw_min": _("Minimum withdrawal (fen)"),
-    "withdraw_fee_bp": _("Withdrawal fee (basis points)"),
-    "withdraw_daily_limit": _("Daily withdrawal limit (fen)"),
-    "withdraw_audit_above": _("Audit withdrawals above (fen)"),
+    "max_commission_share_bp": _("Commission cap (% of the line)"),
+    "withdraw_min": _("Minimum withdrawal (yuan)"),
+    "withdraw_fee_bp": _("Withdrawal fee (%)"),
+    "withdraw_daily_limit": _("Daily withdrawal limit (yuan)"),
+    "withdraw_audit_above": _("Audit withdrawals above (yuan)"),
+    "payout_gateway": _("Withdrawals are paid through"),
+    "detach_rank_level": _("Detach rank level (0 = never)"),
     "earn_per_yuan": _("Points earned per yuan paid"),
     "yuan_per_100_points": _("Yuan worth of 100 points"),
-    "max_deduct_share_bp": _("Points may pay at most (basis points of the order)"),
+    "max_deduct_share_bp": _("Points may pay at most (% of the order)"),
     "sign_in_points": _("Daily sign-in points"),
     "allow_free_orders": _("Allow orders paid fully with points"),
     "expire_after_days": _("Points expire after (days)"),
+    "burst_window_seconds": _("Burst window (minutes)"),
+    "burst_max": _("Most events in a burst window"),
+    "device_accounts_max": _("Most accounts on one device"),
     "shop_name": _("Shop name"),
     "notice": _("Notice on the home page"),
     "banners": _("Home banners (image URLs on this site, one per line)"),
+    "service_wechat": _("Customer service WeChat ID"),
+    "service_phone": _("Customer service phone"),
+    "service_url": _("Customer service link"),
+}
+
+# Stored integers shown in the units an operator thinks in: (stored units per shown unit,
+# decimal places). Saving converts back, so the stored value stays the same integer.
+UNITS: dict[str, tuple[int, int]] = {
+    "payment_timeout_seconds": (60, 1),
+    "auto_confirm_seconds": (86400, 2),
+    "after_sales_seconds": (86400, 2),
+    "burst_window_seconds": (60, 1),
+    "fee": (100, 2),
+    "free_above": (100, 2),
+    "withdraw_min": (100, 2),
+    "withdraw_daily_limit": (100, 2),
+    "withdraw_audit_above": (100, 2),
+    "level1_rate_bp": (100, 2),
+    "level2_rate_bp": (100, 2),
+    "max_commission_share_bp": (100, 2),
+    "withdraw_fee_bp": (100, 2),
+    "max_deduct_share_bp": (100, 2),
 }
 
 SECTION_LABELS = {
@@ -63,6 +91,10 @@ SECTION_LABELS = {
     "marketing": _("Marketing"),
     "social": _("Sharing"),
     "notifications": _("Notifications"),
+    "rate_limits": _("Rate limits"),
+    "wechat": _("WeChat"),
+    "community": _("Community group buying"),
+    "content": _("Content"),
 }
 
 CHOICE_LABELS = {
@@ -70,7 +102,35 @@ CHOICE_LABELS = {
     "first_order": _("first order"),
     "everyone": _("everyone"),
     "approval": _("after the operator approves"),
+    "sandbox": _("Sandbox payment"),
+    "wechatpay": _("WeChat Pay"),
+    "alipay": _("Alipay"),
 }
+
+NUMBER_ERRORS = {
+    "required": _("Fill this in."),
+    "invalid": _("Enter a number."),
+    "min_value": _("At least %(limit_value)s."),
+    "max_value": _("At most %(limit_value)s."),
+    "max_decimal_places": _("At most %(max)s decimal places."),
+    "max_digits": _("This number is too long."),
+    "max_whole_digits": _("This number is too long."),
+}
+
+
+def _shown(value: int | None, name: str):
+    if value is None or name not in UNITS:
+        return value
+    factor, places = UNITS[name]
+    shown = Decimal(value) / factor
+    return shown.quantize(Decimal(1)) if shown == shown.to_integral() else shown.normalize()
+
+
+def _stored(value, name: str):
+    if value is None or name not in UNITS:
+        return value
+    factor, _places = UNITS[name]
+    return int((Decimal(value) * factor).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _is_model(annotation) -> bool:
@@ -111,9 +171,23 @@ def _form_field(name: str, info) -> forms.Field | None:
     origin = get_origin(annotation)
     if annotation is bool:
         return forms.BooleanField(label=label, required=False)
+    if annotation is int and name in UNITS:
+        factor, places = UNITS[name]
+        low, high = bounds.get("min_value"), bounds.get("max_value")
+        return forms.DecimalField(
+            label=label,
+            min_value=None if low is None else _shown(low, name),
+            max_value=None if high is None else _shown(high, name),
+            decimal_places=places,
+            error_messages=NUMBER_ERRORS,
+            localize=False,
+        )
     if annotation is int:
         return forms.IntegerField(
-            label=label, min_value=bounds.get("min_value"), max_value=bounds.get("max_value")
+            label=label,
+            min_value=bounds.get("min_value"),
+            max_value=bounds.get("max_value"),
+            error_messages={**NUMBER_ERRORS, "invalid": _("Enter a whole number.")},
         )
     if annotation is str:
         return forms.CharField(
@@ -152,7 +226,7 @@ class SettingsSectionForm(forms.Form):
             if get_origin(info.annotation) is list:
                 self.list_fields.add(name)
                 value = "\n".join(value or [])
-            field.initial = value
+            field.initial = _shown(value, name) if isinstance(value, int) else value
             self.fields[name] = field
 
     def patch(self) -> dict[str, Any]:
@@ -160,7 +234,7 @@ class SettingsSectionForm(forms.Form):
         for name, value in self.cleaned_data.items():
             if name in self.list_fields:
                 value = [line.strip() for line in (value or "").splitlines() if line.strip()]
-            data[name] = value
+            data[name] = _stored(value, name)
         return data if self.section == GENERAL else {self.section: data}
 
     def add_schema_errors(self, errors: list[dict[str, str]]) -> bool:
@@ -172,6 +246,6 @@ class SettingsSectionForm(forms.Form):
                 loc = loc[1:]
             name = loc[0] if loc else ""
             if name in self.fields:
-                self.add_error(name, err.get("msg", ""))
+                self.add_error(name, _("This value is not allowed here."))
                 shown = True
         return shown

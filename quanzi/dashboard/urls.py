@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quanzi.dashboard.views import base, campaigns, orders, products, settings
+from quanzi.dashboard.views import base, campaigns, orders, play, products, settings
 
 app_name = "dashboard"
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
     path("groups/", campaigns.group_campaigns, name="groups"),
     path("groups/new/", campaigns.group_campaign_new, name="group_new"),
     path("groups/<int:campaign_id>/end/", campaigns.group_campaign_end, name="group_end"),
+    path("groups/<int:campaign_id>/edit/", play.group_campaign_edit, name="group_edit"),
+    path("lotteries/", play.lotteries, name="lotteries"),
+    path("lotteries/new/", play.lottery_new, name="lottery_new"),
+    path("lotteries/<int:lottery_id>/", play.lottery_results, name="lottery"),
+    path("lotteries/<int:lottery_id>/close/", play.lottery_close, name="lottery_close"),
+    path("rewards/", play.reward_campaigns, name="rewards"),
+    path("rewards/new/", play.reward_campaign_new, name="reward_new"),
+    path("rewards/<int:campaign_id>/close/", play.reward_campaign_close, name="reward_close"),
     path("bargains/", campaigns.bargain_campaigns, name="bargains"),
     path("bargains/new/", campaigns.bargain_campaign_new, name="bargain_new"),
     path(

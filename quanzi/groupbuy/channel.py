@@ -188,8 +188,10 @@ class GroupChannel(Channel):
         if held + line.qty > campaign.per_user_limit:
             raise _limit_error(campaign, held)  # fast refusal; units_take decides for real
         is_leader = group is None
-        price = offer.leader_price if is_leader and offer.leader_price else offer.group_price
+        leader_priced = is_leader and bool(offer.leader_price)
+        price = offer.leader_price if leader_priced else offer.group_price
         line.unit_price = min(price, line.sku.price)
+        ctx.extra["_price_kind"] = "leader" if leader_priced else "group"
         ctx.commission_enabled = campaign.commission_enabled
         ctx.accepts_coupon = campaign.accepts_coupons
         ctx.accepts_points = campaign.accepts_points

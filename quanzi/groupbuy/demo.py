@@ -30,4 +30,6 @@ def demo_step(ctx: dict) -> None:
             stock=200,
             ends_at=timezone.now() + timedelta(days=30),
             simulated_fill_max_missing=1 if size == 3 else 0,
+            # Shares of a group deal earn the sharer commission, as 我的收益 expects.
+            commission_enabled=True,
         )

@@ -200,6 +200,113 @@ def campaign_create(
     return campaign
 
 
+def campaign_update(*, campaign_id: int, **changes: Any) -> GroupCampaign:
+    """Edit a running campaign. What changes applies to groups opened from now on: a
+    group keeps the size and lifetime it opened with, and an order keeps the price it
+    was placed at. The allotment can grow, or shrink down to what is already taken.
+
+    ``changes`` may hold: title, group_price, leader_price (None removes it),
+    group_size, group_ttl_seconds, per_user_limit, stock (the new allotment), ends_at,
+    simulated_fill_max_missing, commission_enabled, accepts_coupons, accepts_points.
+    """
+    allowed = {
+        "title",
+        "group_price",
+        "leader_price",
+        "group_size",
+        "group_ttl_seconds",
+        "per_user_limit",
+        "stock",
+        "ends_at",
+        "simulated_fill_max_missing",
+        "commission_enabled",
+        "accepts_coupons",
+        "accepts_points",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise Invalid("invalid_change", "these cannot be changed", {"fields": sorted(unknown)})
+    with transaction.atomic():
+        campaign = GroupCampaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:
+            raise NotFound("campaign_not_found", "no such group deal")
+        if not campaign.is_active:
+            raise Conflict("campaign_ended", "an ended group deal cannot be edited")
+        if "title" in changes:
+            title = (changes["title"] or "").strip()
+            if not title or len(title) > 120:
+                raise Invalid(
+                    "invalid_title", "a group deal needs a title of at most 120 characters"
+                )
+            campaign.title = title
+        size = changes.get("group_size", campaign.group_size)
+        if not _is_int(size) or size < 2 or size > MAX_GROUP_SIZE:
+            raise Invalid(
+                "group_size_invalid",
+                f"a group has between 2 and {MAX_GROUP_SIZE} members",
+                {"group_size": size},
+            )
+        campaign.group_size = size
+        ttl = changes.get("group_ttl_seconds", campaign.group_ttl_seconds)
+        if not _is_int(ttl) or not MIN_TTL <= ttl <= MAX_TTL:
+            raise Invalid(
+                "invalid_ttl", f"a group stays open between {MIN_TTL} seconds and 30 days"
+            )
+        campaign.group_ttl_seconds = ttl
+        limit = changes.get("per_user_limit", campaign.per_user_limit)
+        if not _is_int(limit) or limit < 1 or limit > 10_000:
+            raise Invalid("invalid_limit", "the per-user limit is between 1 and 10,000 units")
+        campaign.per_user_limit = limit
+        fill = changes.get("simulated_fill_max_missing", campaign.simulated_fill_max_missing)
+        fill = fill or 0
+        if not _is_int(fill) or fill < 0 or fill >= size:
+            raise Invalid(
+                "invalid_simulated_fill",
+                "simulated fill completes groups missing fewer members than the group size",
+            )
+        campaign.simulated_fill_max_missing = fill
+        if "stock" in changes:
+            allotted = changes["stock"]
+            taken = campaign.stock_allotted - campaign.stock
+            if not _is_int(allotted) or allotted < max(1, taken) or allotted > 10_000_000:
+                raise Invalid(
+                    "invalid_stock",
+                    f"allot at least the {taken} units already taken, at most 10,000,000",
+                    {"taken": taken},
+                )
+            campaign.stock = allotted - taken
+            campaign.stock_allotted = allotted
+        if "ends_at" in changes:
+            ends_at = _aware(changes["ends_at"])
+            if ends_at is not None and (ends_at <= campaign.starts_at or ends_at <= timezone.now()):
+                raise Invalid("invalid_window", "the deal must end after it starts, in the future")
+            campaign.ends_at = ends_at
+        for flag in ("commission_enabled", "accepts_coupons", "accepts_points"):
+            if flag in changes:
+                setattr(campaign, flag, bool(changes[flag]))
+        campaign.save()
+        if "group_price" in changes or "leader_price" in changes:
+            for offer in CampaignSku.objects.select_related("sku").filter(campaign=campaign):
+                price = changes.get("group_price", offer.group_price)
+                leader = changes.get("leader_price", offer.leader_price)
+                if not _is_int(price) or not 1 <= price <= offer.sku.price:
+                    raise Invalid(
+                        "invalid_price",
+                        "the group price is between 0.01 and the retail price",
+                        {"field": "group_price"},
+                    )
+                if leader is not None and (not _is_int(leader) or not 1 <= leader <= price):
+                    raise Invalid(
+                        "invalid_price",
+                        "the leader price is at most the group price",
+                        {"field": "leader_price"},
+                    )
+                offer.group_price, offer.leader_price = price, leader
+                offer.save(update_fields=["group_price", "leader_price"])
+    log.info("group campaign updated", extra={"campaign_id": campaign.pk})
+    return campaign
+
+
 def campaign_end(*, campaign_id: int) -> GroupCampaign:
     """Stop opening new groups now. Forming groups run to their own expiry."""
     with transaction.atomic():

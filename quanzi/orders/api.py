@@ -1,18 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Router, Status
 from pydantic import Field
 
+from quanzi.catalog.models import SKU
 from quanzi.core.auth import require_operator
-from quanzi.core.errors import Invalid
+from quanzi.core.errors import Invalid, NotFound
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.orders import refunds, refunds_offline, selectors, services
 from quanzi.orders.channels import channel_for
 from quanzi.orders.models import Order, Refund
+from quanzi.orders.quotes import sku_quote
 from quanzi.orders.selectors import order_out, refund_out
 from quanzi.payments.api import PayIn, PayOut
 from quanzi.payments.selectors import payment_out
@@ -159,6 +161,55 @@ def _described(order: Order, answer: dict) -> dict:
 def _order_answer(order_id: int) -> dict:
     order = Order.objects.prefetch_related("lines").get(pk=order_id)
     return _described(order, order_out(order))
+
+
+class QuoteOut(Schema):
+    sku_id: int
+    channel: str
+    retail: int = Field(description="list price per unit, fen")
+    price: int = Field(description="what the caller pays per unit in this channel, fen")
+    saving: int = Field(description="retail − price, fen")
+    kind: str = Field(description="retail | member | group | leader | bargain")
+
+
+@router.get(
+    "/skus/{sku_id}/quote",
+    response={200: QuoteOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="What the caller pays for one unit of a SKU",
+)
+def sku_quote_get(
+    request,
+    sku_id: int,
+    channel: Literal["normal", "group", "bargain"] = "normal",
+    campaign_id: int | None = None,
+    group_id: int | None = None,
+    bargain_id: int | None = None,
+):
+    """The unit price the product page, the cart and checkout show this caller, before
+    coupons and points: the member price for a member, the leader price for whoever
+    opens a group (``channel=group&campaign_id=…``), a joiner's group price
+    (``group_id=…``), a bargain's current price (``channel=bargain&bargain_id=…``)."""
+    sku = SKU.objects.filter(pk=sku_id, is_active=True, product__is_active=True).first()
+    if sku is None:
+        raise NotFound("sku_not_found", "no such item on sale")
+    extra = {
+        key: value
+        for key, value in (
+            ("campaign_id", campaign_id),
+            ("group_id", group_id),
+            ("bargain_id", bargain_id),
+        )
+        if value is not None
+    }
+    quote = sku_quote(user=request.auth, sku=sku, channel=channel, extra=extra)
+    return {
+        "sku_id": sku.pk,
+        "channel": channel,
+        "retail": quote.retail,
+        "price": quote.price,
+        "saving": quote.saving,
+        "kind": quote.kind,
+    }
 
 
 @router.post("/orders", response={201: CheckoutOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})

@@ -90,6 +90,15 @@ class PricedOrder:
         return self.total - self.goods_paid
 
     @property
+    def channel_saving(self) -> int:
+        """What the channel price (member, group, bargain) saves on the retail price."""
+        return sum(line.retail_total - line.channel_total for line in self.lines)
+
+    @property
+    def coupon_points(self) -> int:
+        return sum(line.coupon + line.points for line in self.lines)
+
+    @property
     def payable(self) -> int:
         return self.goods_paid + self.shipping
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def demo_step(ctx: dict) -> None:
+    from quanzi.rewards.invites import reward_campaign_create
     from quanzi.rewards.lottery import lottery_create
 
     honey = next(p for p in ctx["products"] if p.title.startswith("秦岭土蜂蜜"))
@@ -23,4 +24,12 @@ def demo_step(ctx: dict) -> None:
             {"name": "10 积分", "kind": "points", "weight": 60, "stock": 10000, "points": 10},
             {"name": "谢谢参与", "kind": "none", "weight": 40, "stock": 0},
         ],
+    )
+    reward_campaign_create(
+        title="邀请 3 位好友首单，得 300 积分",
+        kind="invite",
+        trigger="first_order",
+        needed=3,
+        reward={"points": 300},
+        max_per_user=10,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quanzi.catalog.models import SKU
+from quanzi.orders.quotes import Quote, sku_quotes
 
 SESSION_KEY = "quanzi_cart"
 CHECKOUT_KEY = "quanzi_checkout"
@@ -18,6 +19,11 @@ MAX_LINES = 50
 class CartLine:
     sku: SKU
     qty: int
+    quote: Quote | None = None  # what the viewer pays per unit (``orders.quotes``)
+
+    @property
+    def unit_price(self) -> int:
+        return self.quote.price if self.quote is not None else self.sku.price
 
     @property
     def product(self):
@@ -25,7 +31,7 @@ class CartLine:
 
     @property
     def subtotal(self) -> int:
-        return self.sku.price * self.qty
+        return self.unit_price * self.qty
 
     @property
     def available(self) -> bool:
@@ -76,12 +82,16 @@ def cart_count(session) -> int:
     return sum(cart_items(session).values())
 
 
-def cart_lines(session) -> list[CartLine]:
+def cart_lines(session, *, user=None) -> list[CartLine]:
+    """The cart's lines, each priced for ``user`` as checkout will price it."""
     items = cart_items(session)
     skus = SKU.objects.select_related("product").prefetch_related("product__images")
     found = {sku.pk: sku for sku in skus.filter(pk__in=list(items))}
+    quotes = sku_quotes(user=user, skus=found.values())
     return [
-        CartLine(sku=found[sku_id], qty=qty) for sku_id, qty in items.items() if sku_id in found
+        CartLine(sku=found[sku_id], qty=qty, quote=quotes[sku_id])
+        for sku_id, qty in items.items()
+        if sku_id in found
     ]
 
 

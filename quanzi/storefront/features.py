@@ -190,3 +190,152 @@ def has_shop(*, user) -> bool:
     from quanzi.distribution.models import Shop
 
     return Shop.objects.filter(owner=user, is_active=True).exists()
+
+
+# --- pages of the lottery, reward campaigns, my bargains and my groups ------------------
+
+
+def lotteries_running() -> list[dict[str, Any]]:
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from quanzi.rewards.models import Lottery
+
+    now = timezone.now()
+    qs = Lottery.objects.filter(is_active=True).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+    )
+    return [{"id": lottery.pk, "title": lottery.title} for lottery in qs.order_by("-id")[:20]]
+
+
+def lottery_page(*, lottery_id: int, user) -> dict[str, Any]:
+    from quanzi.rewards.models import Lottery
+    from quanzi.rewards.selectors import lottery_out
+
+    lottery = Lottery.objects.prefetch_related("prizes").filter(pk=lottery_id).first()
+    if lottery is None:
+        from quanzi.core.errors import NotFound
+
+        raise NotFound("lottery_not_found", "no such lottery")
+    return lottery_out(lottery, user=user)
+
+
+def lottery_draw(*, lottery_id: int, user) -> dict[str, Any]:
+    from quanzi.rewards.lottery import lottery_draw as draw
+    from quanzi.rewards.selectors import draw_out
+
+    return draw_out(draw(user=user, lottery_id=lottery_id))
+
+
+def my_draw(*, draw_id: int, user) -> dict[str, Any] | None:
+    from quanzi.rewards.selectors import draw_out, draws_of
+
+    draw = draws_of(user_id=user.pk).filter(pk=draw_id).first()
+    return draw_out(draw) if draw is not None else None
+
+
+def my_prizes(*, user) -> list[dict[str, Any]]:
+    """The user's draws that won something, newest first, with the lottery's title."""
+    from quanzi.rewards.selectors import draw_out, draws_of
+
+    draws = draws_of(user_id=user.pk).exclude(status="lost").select_related("lottery")
+    rows = []
+    for draw in draws.order_by("-id")[:100]:
+        rows.append({**draw_out(draw), "lottery_title": draw.lottery.title})
+    return rows
+
+
+def prize_claim(*, draw_id: int, user, address_id: int | None):
+    from quanzi.rewards.lottery import lottery_claim
+
+    return lottery_claim(draw_id=draw_id, user=user, address_id=address_id)
+
+
+def reward_campaigns(*, user) -> dict[str, Any]:
+    """Running share and invite campaigns, each with the user's progress towards it."""
+    from django.utils import timezone
+
+    from quanzi.rewards.models import RewardCampaign
+    from quanzi.rewards.selectors import reward_campaign_out, rewards_of
+
+    now = timezone.now()
+    running = RewardCampaign.objects.filter(is_active=True, starts_at__lte=now).order_by("-pk")
+    campaigns = [
+        reward_campaign_out(c) for c in running[:50] if c.ends_at is None or c.ends_at > now
+    ]
+    mine = rewards_of(user_id=user.pk) if user is not None else {"progress": [], "items": []}
+    progress = {p["campaign_id"]: p for p in mine["progress"]}
+    waiting: dict[int, int] = {}
+    for item in mine["items"]:
+        if item["source"] == "referral" and item["status"] in ("pending", "held"):
+            waiting[item["campaign_id"]] = waiting.get(item["campaign_id"], 0) + 1
+    for campaign in campaigns:
+        mine_here = progress.get(campaign["id"], {})
+        towards = mine_here.get("towards_next", 0)
+        campaign["rewards_won"] = mine_here.get("rewards", 0)
+        campaign["towards_next"] = towards
+        campaign["waiting"] = waiting.get(campaign["id"], 0)
+        campaign["progress_pct"] = min(100, towards * 100 // max(1, campaign["needed"]))
+        campaign["capped"] = bool(campaign["max_per_user"]) and (
+            campaign["rewards_won"] >= campaign["max_per_user"]
+        )
+    return {"campaigns": campaigns, "items": mine["items"]}
+
+
+def my_bargains(*, user) -> list[dict[str, Any]]:
+    from django.utils import timezone
+
+    from quanzi.bargain.selectors import bargains_of
+
+    now = timezone.now()
+    rows = []
+    qs = bargains_of(user_id=user.pk).select_related("campaign__sku__product")
+    for bargain in qs.prefetch_related("campaign__sku__product__images").order_by("-id")[:100]:
+        status = bargain.status
+        if status in ("open", "floor_reached") and bargain.expires_at <= now:
+            status = "expired"
+        product = bargain.campaign.sku.product
+        rows.append(
+            {
+                "id": bargain.pk,
+                "title": bargain.campaign.title or product.title,
+                "cover": product.cover,
+                "status": status,
+                "current_price": bargain.current_price,
+                "floor_price": bargain.floor_price,
+                "start_price": bargain.start_price,
+                "expires_at": bargain.expires_at,
+                "order_id": bargain.order_id,
+            }
+        )
+    return rows
+
+
+def my_groups(*, user) -> list[dict[str, Any]]:
+    from quanzi.groupbuy.selectors import groups_of_user
+
+    rows = []
+    qs = groups_of_user(user_id=user.pk).select_related("campaign__product")
+    for group in qs.prefetch_related("campaign__product__images").order_by("-id")[:100]:
+        product = group.campaign.product
+        rows.append(
+            {
+                "id": group.pk,
+                "title": group.campaign.title or product.title,
+                "cover": product.cover,
+                "status": group.status,
+                "size": group.size,
+                "paid_members": group.paid_count,
+                "missing": group.missing,
+                "expires_at": group.expires_at,
+                "is_leader": group.leader_id == user.pk,
+            }
+        )
+    return rows
+
+
+def prizes_to_claim(*, user) -> int:
+    from quanzi.rewards.selectors import draws_of
+
+    return draws_of(user_id=user.pk).filter(status="unclaimed").count()

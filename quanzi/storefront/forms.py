@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quanzi.accounts.services import PHONE_RE
 
@@ -69,6 +70,12 @@ class RegisterForm(forms.Form):
         required=False,
         help_text=_("Optional: the code of the friend who invited you."),
         widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
+    )
+    agree = forms.BooleanField(
+        label=_("I have read and accept the user agreement and the privacy policy"),
+        error_messages={
+            "required": _("Read and accept the user agreement and the privacy policy first.")
+        },
     )
 
     def clean_phone(self):
@@ -134,7 +141,10 @@ class RefundForm(forms.Form):
     ]
     reason = forms.ChoiceField(label=_("Reason"), choices=REASONS)
     detail = forms.CharField(
-        label=_("Details"), max_length=150, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=pgettext_lazy("refund", "Details"),
+        max_length=150,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def reason_text(self) -> str:

@@ -1,6 +1,17 @@
 from django.urls import path, re_path
 
-from quanzi.storefront.views import account, cart, deals, me, media, orders, poster, shop, shops
+from quanzi.storefront.views import (
+    account,
+    cart,
+    deals,
+    me,
+    media,
+    orders,
+    play,
+    poster,
+    shop,
+    shops,
+)
 
 app_name = "storefront"
 urlpatterns = [
@@ -13,6 +24,9 @@ urlpatterns = [
     path("register/", account.register_view, name="register"),
     path("logout/", account.logout_view, name="logout"),
     path("me/", account.me, name="me"),
+    path("service/", account.service, name="service"),
+    path("terms/", account.legal, {"doc": "terms"}, name="terms"),
+    path("privacy/", account.legal, {"doc": "privacy"}, name="privacy"),
     path("me/profile/", account.profile, name="profile"),
     path("me/addresses/", account.addresses, name="addresses"),
     path("me/addresses/new/", account.address_edit, name="address_new"),
@@ -58,6 +72,15 @@ urlpatterns = [
     path("b/<int:bargain_id>/help", deals.bargain_help, name="bargain_help"),
     path("b/<int:bargain_id>/buy", deals.bargain_buy, name="bargain_buy"),
     path("bargains/<int:bargain_id>", deals.bargain_alias, name="bargain_alias"),
+    # lottery, rewards, my bargains and groups
+    path("lottery/", play.lottery_home, name="lotteries"),
+    path("lottery/<int:lottery_id>/", play.lottery_page, name="lottery"),
+    path("lottery/<int:lottery_id>/draw", play.lottery_draw, name="lottery_draw"),
+    path("me/prizes/", play.my_prizes, name="my_prizes"),
+    path("me/prizes/<int:draw_id>/claim", play.prize_claim, name="prize_claim"),
+    path("rewards/", play.rewards, name="rewards"),
+    path("me/bargains/", play.my_bargains, name="my_bargains"),
+    path("me/groups/", play.my_groups, name="my_groups"),
     # share posters
     path("poster/p/<int:product_id>.png", poster.product_poster, name="product_poster"),
     path("poster/g/<int:group_id>.png", poster.group_poster, name="group_poster"),

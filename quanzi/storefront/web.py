@@ -24,6 +24,19 @@ from quanzi.core.errors import NotFound, QuanziError
 # What a domain error code means to a shopper or an operator. Unknown codes fall back to
 # the service's own (English) message, so a new rule still explains itself.
 ERROR_TEXT: dict[str, Any] = {
+    "invalid_prize": _(
+        "Check the prizes: each needs a name, a kind and a weight; a points prize its points, a coupon prize its coupon, a gift its item and stock."
+    ),
+    "prize_pool_invalid": _("Give the lottery at least one prize with a weight above 0."),
+    "invalid_lottery": _(
+        "A lottery costs points or gives free draws (or both), and ends after it starts."
+    ),
+    "lottery_closed": _("This lottery is not running."),
+    "prize_pool_empty": _("Every prize of this lottery is gone."),
+    "nothing_to_claim": _("This draw won nothing to ship."),
+    "invalid_reward": _("A reward gives points, a coupon, or both."),
+    "invalid_campaign": _("Check the campaign: the friends needed, the limit and the dates."),
+    "campaign_ended": _("An ended deal cannot be edited."),
     "out_of_stock": _("Sorry, not enough stock left."),
     "invalid_quantity": _("Choose a quantity between 1 and 999."),
     "sku_unavailable": _("This item is no longer on sale."),

@@ -239,6 +239,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/community/sweep"): OPERATOR,
     ("GET", "/admin/community/settings"): OPERATOR,
     ("PUT", "/admin/community/settings"): OPERATOR,
+    # what a viewer pays, and the bargain starter's own cut
+    ("GET", "/skus/{sku_id}/quote"): USER,
+    ("POST", "/bargains/{bargain_id}/self-cut"): owned(operator=HIDDEN),
     # content commerce
     ("POST", "/media"): USER,
     ("PUT", "/me/avatar"): USER,
@@ -590,6 +593,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "comment_id": comment.pk,
         "word_id": word.pk,
         "line_id": open_order.lines.first().pk,
+        "sku_id": sku.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},

@@ -278,7 +278,7 @@ def test_distribution_settings_refuse_a_third_level(desk):
     assert "最多两级分佣" in refused.content.decode()
     assert get_settings().distribution.levels == 2
     post["levels"] = "1"
-    post["level1_rate_bp"] = "800"
+    post["level1_rate_bp"] = "8"  # percent on the page, basis points stored
     saved = desk.post("/dashboard/settings/distribution/", post)
     assert saved.status_code == 302
     assert get_settings().distribution.level1_rate_bp == 800
@@ -499,3 +499,68 @@ def test_an_edit_made_while_orders_come_in_loses_no_sale(desk, make_product, cus
     buy(customer, sku, qty=1)  # 39 left; the operator only renames
     assert desk.post(f"/dashboard/products/{product.pk}/", unchanged).status_code == 302
     assert SKU.objects.get(pk=sku.pk).stock == 39
+
+
+def test_settings_are_shown_in_days_yuan_and_percent_and_stored_as_before(desk):
+    from quanzi.core.platform_settings import get_settings
+
+    page = desk.get("/dashboard/settings/distribution/")
+    text = page.content.decode()
+    assert "一级佣金比例（%）" in text and "最低提现金额（元）" in text
+    form = page.context["form"]
+    assert form["level1_rate_bp"].value() == 10  # 1000 basis points
+    assert form["withdraw_min"].value() == 1  # 100 fen
+    post = {}
+    for name, field in form.fields.items():
+        value = field.initial
+        if isinstance(value, bool):
+            if value:
+                post[name] = "on"
+        else:
+            post[name] = "" if value is None else str(value)
+    post |= {"level1_rate_bp": "12.5", "withdraw_min": "2.50", "withdraw_audit_above": "800"}
+    assert desk.post("/dashboard/settings/distribution/", post).status_code == 302
+    saved = get_settings().distribution
+    assert (saved.level1_rate_bp, saved.withdraw_min, saved.withdraw_audit_above) == (
+        1250,
+        250,
+        80000,
+    )
+
+    general = desk.get("/dashboard/settings/").context["form"]
+    assert general["after_sales_seconds"].value() == 7  # 604800 seconds
+    assert general["payment_timeout_seconds"].value() == 15  # 900 seconds
+
+    wrong = desk.post("/dashboard/settings/distribution/", {**post, "level1_rate_bp": "abc"})
+    assert wrong.context["form"].errors["level1_rate_bp"] == ["请填写数字。"]
+    too_big = desk.post("/dashboard/settings/distribution/", {**post, "withdraw_fee_bp": "60"})
+    assert too_big.context["form"].errors["withdraw_fee_bp"] == ["不能大于 50。"]
+    empty = desk.post("/dashboard/settings/distribution/", {**post, "withdraw_min": ""})
+    assert empty.context["form"].errors["withdraw_min"] == ["请填写此项。"]
+
+
+def test_a_failed_product_form_keeps_the_upload_and_says_everything_at_once(
+    desk, settings, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, format="PNG")
+    upload = SimpleUploadedFile("c.png", buffer.getvalue(), content_type="image/png")
+    post = _product_post(title="", images="", **{"sku-0-name": "", "sku-0-price": ""})
+    post = {k: v for k, v in post.items() if not k.startswith("sku-0-")}
+    failed = desk.post("/dashboard/products/new/", {**post, "upload": upload})
+    assert failed.status_code == 200
+    form = failed.context["form"]
+    assert "title" in form.errors  # the title …
+    assert failed.context["sku_error"]  # … and the missing variant, in the same round
+    kept = form["images"].value()
+    assert kept.startswith("/media/products/") and kept.endswith(".png")
+    assert form["description"].value() == "个大肉厚"
+
+    fixed = desk.post("/dashboard/products/new/", _product_post(images=kept))
+    assert fixed.status_code == 302
+    assert Product.objects.get().images.get().url == kept

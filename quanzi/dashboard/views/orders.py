@@ -14,6 +14,7 @@ from quanzi.dashboard.access import operator_required
 from quanzi.dashboard.forms import RejectForm, ShipForm
 from quanzi.orders import refunds, services
 from quanzi.orders.models import Order, Refund, Status
+from quanzi.orders.numbers import order_id_from_number
 from quanzi.payments.models import Payment
 from quanzi.storefront.web import PageOf, domain_errors, form_add_domain_error, safe_next
 
@@ -26,8 +27,9 @@ def _search(qs, q: str, *, order_field: str = "pk", user_prefix: str = "user__")
     filters = Q(**{f"{user_prefix}phone__contains": q}) | Q(
         **{f"{user_prefix}nickname__icontains": q}
     )
-    if q.isdigit():
-        filters |= Q(**{order_field: int(q)})
+    order_id = order_id_from_number(q)
+    if order_id is not None:
+        filters |= Q(**{order_field: order_id})
     return qs.filter(filters)
 
 

@@ -108,17 +108,32 @@ def product_edit(request, product_id: int | None = None):
         form = ProductForm(initial=_initial(product))
         formset = SkuFormSet(prefix="sku", initial=_sku_initial(product))
     sku_error = ""
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        skus = [f.payload() for f in formset.forms if f.cleaned_data and not f.is_blank()]
-        images = form.cleaned_data["images"]
-        try:
-            if form.cleaned_data.get("upload"):
-                images = images + [_save_upload(form.cleaned_data["upload"])]
-        except ValueError as exc:
-            form.add_error("upload", str(exc))
-        if not skus:
+    if request.method == "POST":
+        # Every problem in one round: the form and the variants are checked together, and
+        # an uploaded picture is kept (added to the image list) even when something else
+        # must be corrected.
+        form_ok = form.is_valid()
+        formset_ok = formset.is_valid()
+        upload = form.cleaned_data.get("upload") if "upload" not in form.errors else None
+        uploaded = None
+        if upload:
+            try:
+                uploaded = _save_upload(upload)
+            except ValueError as exc:
+                form.add_error("upload", str(exc))
+            else:
+                form.data = form.data.copy()
+                listed = (form.data.get("images") or "").rstrip()
+                form.data["images"] = f"{listed}\n{uploaded}".strip()
+        skus = (
+            [f.payload() for f in formset.forms if f.cleaned_data and not f.is_blank()]
+            if formset_ok
+            else []
+        )
+        if formset_ok and not skus:
             sku_error = _("A product needs at least one variant.")
-        elif not form.errors:
+        if form_ok and formset_ok and skus and not form.errors:
+            images = form.cleaned_data["images"] + ([uploaded] if uploaded else [])
             try:
                 saved = _save(product, form, skus, images)
             except QuanziError as exc:

@@ -10,41 +10,17 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
 
+from quanzi.core.labels import LABELS
+from quanzi.core.labels import label as _label
 from quanzi.core.money import yuan as _yuan
+from quanzi.orders.numbers import order_number
 
 register = template.Library()
 
-ORDER_STATUS = {
-    "pending_payment": _("Awaiting payment"),
-    "paid": _("Paid"),
-    "grouping": _("Group forming"),
-    "to_ship": _("To ship"),
-    "shipped": _("Shipped"),
-    "delivered": _("Delivered"),
-    "picked_up": _("Picked up"),
-    "completed": _("Completed"),
-    "cancelled": _("Cancelled"),
-    "refunding": _("Refunding"),
-    "refunded": _("Refunded"),
-}
-
-REFUND_STATUS = {
-    "requested": _("Awaiting review"),
-    "approved": _("Approved"),
-    "processing": _("Refunding"),
-    "succeeded": _("Refunded"),
-    "rejected": _("Rejected"),
-}
-
-CHANNEL = {
-    "normal": _("Regular"),
-    "group": _("Group buy"),
-    "bargain": _("Bargain"),
-    "membership": _("Membership"),
-    "lottery": _("Lottery prize"),
-}
+ORDER_STATUS = LABELS["order_status"]
+REFUND_STATUS = LABELS["refund_status"]
+CHANNEL = LABELS["channel"]
 
 _AVATAR_COLOURS = ["#c2410c", "#b91c1c", "#0f766e", "#1d4ed8", "#7e22ce", "#a16207", "#be185d"]
 
@@ -58,6 +34,17 @@ def yuan(amount) -> str:
         return ""
 
 
+@register.filter
+def growth(amount, rounding: str = "down") -> int:
+    """Growth value as a shopper reads it: one point per yuan spent (it is kept in fen).
+    ``growth:"up"`` rounds up (what is still needed to reach a level)."""
+    try:
+        amount = int(amount or 0)
+        return -(-amount // 100) if rounding == "up" else amount // 100
+    except (TypeError, ValueError):
+        return 0
+
+
 @register.simple_tag
 def price(amount, size: str = "") -> str:
     """A shop price: a small ¥, the big whole yuan, small fen."""
@@ -66,6 +53,22 @@ def price(amount, size: str = "") -> str:
     return format_html(
         '<span class="price {}"><small>¥</small>{}<small>.{}</small></span>', size, whole, cents
     )
+
+
+@register.filter
+def label(code, kind: str) -> str:
+    """``{{ w.status|label:"withdrawal_status" }}``: the words for a stored code."""
+    return _label(kind, code)
+
+
+@register.filter
+def order_no(order) -> str:
+    """An order number as shoppers know them: the day it was placed and its id."""
+    created = getattr(order, "created_at", None)
+    pk = getattr(order, "pk", None) or getattr(order, "id", None)
+    if created is None or pk is None:
+        return str(pk or "")
+    return order_number(order_id=pk, created_at=created)
 
 
 @register.filter
@@ -203,6 +206,9 @@ ICONS = {
     "clock": '<circle cx="12" cy="12" r="8"/><path d="M12 7.5V12l3 2"/>',
     "scissors": '<circle cx="6" cy="7" r="2.5"/><circle cx="6" cy="17" r="2.5"/><path '
     'd="M8 8.5L20 17M8 15.5L20 7"/>',
+    "smile": '<circle cx="12" cy="12" r="8.5"/><path d="M8.5 14.5c1.8 2 5.2 2 7 0"/>'
+    '<path d="M9 9.5h.01M15 9.5h.01"/>',
+    "chat": '<path d="M4 5h16v11H9l-5 4z"/><path d="M8 10h8M8 13h5"/>',
 }
 
 

@@ -30,6 +30,7 @@ def test_shopper_registers_browses_buys_and_pays(new_phone, live_server, make_pr
     page.fill("#id_phone", "13912345678")
     page.fill("#id_password", "secret123")
     page.fill("#id_nickname", "小王")
+    page.check("#id_agree")
     shot(page, "shop-01-register")
     page.click("main button[type=submit]")
     page.wait_for_url(live_server.url + "/")

@@ -11,7 +11,9 @@ from pathlib import Path
 QUANZI = Path(__file__).resolve().parents[2]
 PO = QUANZI / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-TRANS_TAG = re.compile(r"""{%\s*trans\s+(["'])(.+?)\1\s*(?:as\s+\w+\s*)?%}""")
+TRANS_TAG = re.compile(
+    r"""{%\s*trans\s+(["'])(.+?)\1\s*(?:context\s+(["']).+?\3\s*)?(?:as\s+\w+\s*)?%}"""
+)
 
 
 def _po_entries() -> list[dict]:
@@ -25,11 +27,19 @@ def _po_entries() -> list[dict]:
             current, key = None, None
             continue
         if current is None:
-            current = {"flags": "", "msgid": "", "msgid_plural": None, "msgstr": []}
+            current = {
+                "flags": "",
+                "msgctxt": None,
+                "msgid": "",
+                "msgid_plural": None,
+                "msgstr": [],
+            }
         if line.startswith("#,"):
             current["flags"] += line
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            key, current["msgctxt"] = "msgctxt", ast.literal_eval(line[8:])
         elif line.startswith("msgid_plural "):
             key, current["msgid_plural"] = "msgid_plural", ast.literal_eval(line[13:])
         elif line.startswith("msgid "):
@@ -62,7 +72,9 @@ def test_the_compiled_catalog_matches_the_po():
         catalog = gettext.GNUTranslations(handle)
     stale = []
     for entry in _po_entries():
-        if entry["msgid_plural"]:
+        if entry["msgctxt"]:
+            got = catalog.pgettext(entry["msgctxt"], entry["msgid"])
+        elif entry["msgid_plural"]:
             got = catalog.ngettext(entry["msgid"], entry["msgid_plural"], 2)
         else:
             got = catalog.gettext(entry["msgid"])
@@ -76,7 +88,7 @@ def test_template_strings_are_in_the_catalog():
     missing = []
     for app in ("storefront", "dashboard"):
         for template in (QUANZI / app / "templates").rglob("*.html"):
-            for _quote, text in TRANS_TAG.findall(template.read_text(encoding="utf-8")):
+            for _quote, text, _ctx_quote in TRANS_TAG.findall(template.read_text(encoding="utf-8")):
                 if text not in known:
                     missing.append(f"{template.name}: {text}")
     assert missing == []

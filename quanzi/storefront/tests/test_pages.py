@@ -94,13 +94,18 @@ def test_registration_form_shows_errors_beside_fields(web, make_user):
     assert "请输入 11 位中国大陆手机号" in text(bad)
     assert "password" in bad.context["form"].errors
 
-    dup = client.post("/register/", {"phone": taken.phone, "password": "secret123"})
+    dup = client.post("/register/", {"phone": taken.phone, "password": "secret123", "agree": "on"})
     assert dup.context["form"].errors["phone"] == ["该手机号已注册。"]
 
     code = client.post(
-        "/register/", {"phone": "13911113333", "password": "secret123", "invite_code": "NOPE99"}
+        "/register/",
+        {"phone": "13911113333", "password": "secret123", "invite_code": "NOPE99", "agree": "on"},
     )
     assert code.context["form"].errors["invite_code"] == ["邀请码不存在。"]
+    assert not User.objects.filter(phone="13911113333").exists()
+
+    unagreed = client.post("/register/", {"phone": "13911113333", "password": "secret123"})
+    assert unagreed.context["form"].errors["agree"] == ["请先阅读并同意用户协议和隐私政策。"]
     assert not User.objects.filter(phone="13911113333").exists()
 
 
@@ -116,6 +121,7 @@ def test_registration_with_invite_code_binds_the_referrer_and_logs_in(web, make_
             "password": "secret123",
             "nickname": "小新",
             "invite_code": friend.invite_code.lower(),
+            "agree": "on",
         },
     )
     assert done.status_code == 302

@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quanzi.accounts import services as accounts
 from quanzi.accounts.models import Address
 from quanzi.core.errors import NotFound, QuanziError
+from quanzi.core.platform_settings import get_settings
 from quanzi.orders.models import Order
 from quanzi.storefront import features
 from quanzi.storefront.forms import AddressForm, LoginForm, ProfileForm, RegisterForm
@@ -110,6 +112,7 @@ def me(request):
         "membership": features.membership_of(user=user),
         "earnings": features.earnings_of(user=user),
         "coupon_count": features.coupon_count(user=user),
+        "prize_count": features.prizes_to_claim(user=user),
     }
     return render(request, "storefront/me.html", context)
 
@@ -192,3 +195,19 @@ def address_delete(request, address_id: int):
         raise Http404("no such address") from exc
     messages.success(request, _("Address deleted."))
     return redirect(safe_next(request, "/me/addresses/"))
+
+
+@require_GET
+def service(request):
+    """客服: the ways to reach customer service that the operator configured."""
+    return render(request, "storefront/service.html", {"service": get_settings().storefront})
+
+
+@require_GET
+def legal(request, doc: str):
+    titles = {
+        "terms": pgettext("document", "User agreement"),
+        "privacy": pgettext("document", "Privacy policy"),
+    }
+    context = {"doc": doc, "title": titles[doc], "shop_name": get_settings().storefront.shop_name}
+    return render(request, "storefront/legal.html", context)

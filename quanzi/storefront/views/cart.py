@@ -64,9 +64,12 @@ def cart_add(request):
 
 
 def cart_view(request):
-    lines = session_cart.cart_lines(request.session)
-    total = sum(line.subtotal for line in lines if line.available)
-    return render(request, "storefront/cart.html", {"lines": lines, "total": total})
+    lines = session_cart.cart_lines(request.session, user=request.user)
+    chosen = [line for line in lines if line.available]
+    total = sum(line.subtotal for line in chosen)
+    saving = sum(line.quote.saving * line.qty for line in chosen if line.quote.kind == "member")
+    context = {"lines": lines, "total": total, "saving": saving}
+    return render(request, "storefront/cart.html", context)
 
 
 @require_POST
@@ -173,17 +176,21 @@ def checkout(request):
         (a.pk for a in addresses if a.is_default), addresses[0].pk if addresses else None
     )
     data = request.POST if request.method == "POST" else None
+    # The best coupon (the list is best first) is chosen until the shopper says otherwise.
+    best = coupons[0]["id"] if coupons else None
     form = CheckoutForm(
         data,
         addresses=addresses,
         coupons=coupons,
-        initial={"address_id": default, "points": 0},
+        initial={"address_id": default, "points": 0, "coupon_id": best},
     )
-    coupon_id = points = None
-    if data is not None and form.is_valid():
+    coupon_id, points = (best if data is None else None), None
+    if data is not None:
+        valid = form.is_valid()
+        # A coupon or points chosen before any address exists still reprices the order.
         coupon_id = form.cleaned_data.get("coupon_id")
         points = form.cleaned_data.get("points") or 0
-        if request.POST.get("place"):
+        if valid and request.POST.get("place"):
             try:
                 order = _place(request, pending, form.cleaned_data)
             except QuanziError as exc:
@@ -199,6 +206,11 @@ def checkout(request):
         channel=channel,
         extra=extra,
     )
+    if preview.error is not None and data is None and coupon_id:
+        # The default coupon does not fit this order (or its channel takes none).
+        form.initial["coupon_id"] = None
+        coupon_id = None
+        preview = checkout_preview(user=request.user, items=items, channel=channel, extra=extra)
     if preview.error is not None and (coupon_id or points):
         # Show the price without the refused coupon/points, and say why beside the field.
         if not form.errors:

@@ -58,6 +58,7 @@ def group_page(request, group_id: int):
         "reason_text": error_text(QuanziError(reason)) if reason else "",
         "default_sku": data["skus"][0]["sku_id"] if data["skus"] else None,
         "share_link": request.build_absolute_uri(data["share_path"]),
+        "poster_url": f"/poster/g/{data['id']}.png",
     }
     return render(request, "storefront/group.html", context)
 
@@ -99,7 +100,15 @@ def bargain_start(request):
             return redirect(f"/b/{running}")
         messages.error(request, error_text(exc))
         return back(request, "/")
-    messages.success(request, _("Bargain started: ask friends to help you cut the price!"))
+    own = bargain.bargain_self_cut(bargain_id=started.pk, user=request.user)
+    if own is not None:
+        messages.success(
+            request,
+            _("You cut ¥%(cut)s off yourself. Ask friends to cut the rest!")
+            % {"cut": yuan(own.cut)},
+        )
+    else:
+        messages.success(request, _("Bargain started: ask friends to help you cut the price!"))
     return redirect(f"/b/{started.pk}")
 
 
@@ -113,6 +122,8 @@ def bargain_page(request, bargain_id: int):
     context = {
         "b": data,
         "progress": min(100, data["progress_bp"] // 100),
+        # The starter's own first cut is hers, not a friend's.
+        "friends_helped": sum(h["user_id"] != data["owner"]["user_id"] for h in data["helpers"]),
         "share_link": request.build_absolute_uri(f"/b/{data['id']}"),
     }
     return render(request, "storefront/bargain.html", context)

@@ -164,6 +164,14 @@ GATEWAY_LABELS = {
 }
 
 
+# Where a withdrawal paid through each gateway lands.
+PAYOUT_DESTINATIONS = {
+    "wechatpay": gettext_lazy("your WeChat change (零钱)"),
+    "alipay": gettext_lazy("your Alipay balance"),
+    "sandbox": gettext_lazy("the sandbox account (demo money)"),
+}
+
+
 class WithdrawForm(forms.Form):
     amount = YuanField(label=gettext_lazy("Amount (¥)"), min_value=0.01)
     gateway = forms.ChoiceField(label=gettext_lazy("Paid to"), choices=(), required=False)
@@ -237,6 +245,7 @@ def my_withdrawals(request):
     qs = Withdrawal.objects.filter(user=request.user).order_by("-id")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     settings = get_settings().distribution
+    destinations = [str(PAYOUT_DESTINATIONS.get(g, g)) for g in withdrawal_gateways()]
     return render(
         request,
         "storefront/my_withdrawals.html",
@@ -246,6 +255,7 @@ def my_withdrawals(request):
             "withdrawals": [withdrawal_out(w) for w in page.object_list],
             "page": page,
             "rules": settings,
+            "destinations": destinations,
         },
     )
 
@@ -262,8 +272,10 @@ def my_invite(request):
     from quanzi.social.selectors import people_brought_by
 
     link = request.build_absolute_uri(f"/register/?invite={request.user.invite_code}")
-    brought = list(people_brought_by(user=request.user)[:50])
     invited = list(request.user.downlines.order_by("-id")[:50])
+    # A friend who used the invite code and came through a share is listed once.
+    seen = {u.pk for u in invited}
+    brought = [u for u in people_brought_by(user=request.user)[:100] if u.pk not in seen][:50]
     return render(
         request,
         "storefront/my_invite.html",

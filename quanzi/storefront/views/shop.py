@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET
 
 from quanzi.catalog import selectors as catalog
 from quanzi.catalog.extensions import product_extras, product_sections
-from quanzi.core.errors import NotFound
+from quanzi.core.errors import NotFound, QuanziError
 from quanzi.core.platform_settings import get_settings
-from quanzi.orders.hooks import pricing_hooks
+from quanzi.orders.quotes import sku_quote, sku_quotes
 from quanzi.storefront import features
 from quanzi.storefront.cart import cart_count
 from quanzi.storefront.web import int_or_none
@@ -90,12 +90,18 @@ def product(request, product_id: int):
         raise Http404("not sold here")
     user = request.user if request.user.is_authenticated else None
     skus = list(item.skus.all())
+    quotes = sku_quotes(user=user, skus=skus)
     for sku in skus:
-        sku.my_price = pricing_hooks.member_unit_price(user, sku) if user else sku.price
+        sku.quote = quotes[sku.pk]
+        sku.my_price = sku.quote.price
     extras = product_extras(item, user)
     prices = [s.price for s in skus]
     member_prices = [s.member_price for s in skus if s.member_price]
     group = features.group_offer(product=item, user=user, extras=extras)
+    on_sale = [s for s in skus if s.stock > 0] or skus
+    mine = min((s.quote for s in on_sale), key=lambda q: q.price, default=None)
+    if group is not None:
+        group["start_quote"] = _group_start_quote(group, skus, user)
     context = {
         "product": item,
         "images": list(item.images.all()),
@@ -103,6 +109,7 @@ def product(request, product_id: int):
         "min_price": min(prices) if prices else 0,
         "max_price": max(prices) if prices else 0,
         "member_price": min(member_prices) if member_prices else None,
+        "my_quote": mine,
         "in_stock": any(s.stock > 0 for s in skus),
         "default_sku": next((s.pk for s in skus if s.stock > 0), None),
         "cart_count": cart_count(request.session),
@@ -120,5 +127,25 @@ def product(request, product_id: int):
         "poster_url": f"/poster/p/{item.pk}.png",
         "has_shop": features.has_shop(user=user),
         "sections": product_sections(request, item, user),
+        "has_service": _has_service(),
     }
     return render(request, "storefront/product.html", context)
+
+
+def _group_start_quote(group: dict, skus: list, user):
+    """What opening a group costs this viewer (the leader price when the deal has one)."""
+    offered = {o["sku_id"] for o in group.get("skus", []) if isinstance(o, dict) and "sku_id" in o}
+    sku = next((s for s in skus if s.pk in offered and s.stock > 0), None)
+    if sku is None:
+        return None
+    try:
+        return sku_quote(
+            user=user, sku=sku, channel="group", extra={"campaign_id": group["campaign_id"]}
+        )
+    except QuanziError:
+        return None
+
+
+def _has_service() -> bool:
+    shop = get_settings().storefront
+    return bool(shop.service_url or shop.service_wechat or shop.service_phone)

@@ -60,6 +60,14 @@
       event.preventDefault();
       return;
     }
+    var copyButton = event.target.closest("[data-copy]");
+    if (copyButton) {
+      event.preventDefault();
+      var text = copyButton.getAttribute("data-copy");
+      copy(text).then(function () { toast(copyButton.getAttribute("data-copied") || text); },
+        function () { toast(text); });
+      return;
+    }
     var share = event.target.closest("[data-share]");
     if (share) {
       event.preventDefault();
@@ -102,3 +110,76 @@
   document.addEventListener("htmx:afterSwap", tick);
   window.quanzi = { toast: toast };
 })();
+
+/* Submit buttons say they are working and cannot be pressed twice. */
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented) return;
+  var button = event.submitter || form.querySelector("button[type=submit], button:not([type])");
+  if (!button || button.hasAttribute("hx-post")) return;
+  var trigger = form.getAttribute("hx-trigger");
+  if (form.hasAttribute("hx-post") && (!trigger || trigger.indexOf("submit") >= 0)) return;
+  window.setTimeout(function () {
+    button.setAttribute("aria-busy", "true");
+    button.disabled = true;
+    var text = button.getAttribute("data-loading");
+    if (text) button.textContent = text;
+  }, 0);
+});
+
+/* Confirmation before an action that cannot be undone (data-confirm on the form). */
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+}, true);
+
+/* Lottery: light the ring cell by cell and stop on the drawn prize, then the sheet. */
+(function () {
+  var grid = document.getElementById("lottery-grid");
+  var sheet = document.getElementById("prize-sheet");
+  if (!grid || !sheet) return;
+  var stop = parseInt(grid.getAttribute("data-stop"), 10);
+  if (isNaN(stop) || window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+  sheet.hidden = true;
+  var cells = grid.querySelectorAll(".cell[data-index]");
+  var steps = 16 + stop, i = 0;
+  function tick() {
+    cells.forEach(function (c) { c.classList.remove("lit"); });
+    grid.querySelector('.cell[data-index="' + (i % 8) + '"]').classList.add("lit");
+    if (i >= steps) { window.setTimeout(function () { sheet.hidden = false; }, 350); return; }
+    i += 1;
+    window.setTimeout(tick, 60 + Math.max(0, i - steps + 6) * 45);
+  }
+  tick();
+})();
+
+/* Sheets close on their backdrop or their close button. */
+document.addEventListener("click", function (event) {
+  var opener = event.target.closest("[data-sheet]");
+  if (opener) {
+    var target = document.getElementById(opener.getAttribute("data-sheet"));
+    if (target) { event.preventDefault(); target.hidden = false; }
+    return;
+  }
+  if (event.target.classList.contains("sheet-backdrop") || event.target.closest("[data-sheet-close]")) {
+    var backdrop = event.target.closest(".sheet-backdrop");
+    if (backdrop && backdrop.getAttribute("data-closable") !== "false") backdrop.hidden = true;
+  }
+});
+
+/* Back to a page kept in memory: its buttons work again. */
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll('button[aria-busy="true"]').forEach(function (b) {
+    b.disabled = false;
+    b.removeAttribute("aria-busy");
+  });
+});
+
+/* A button that fills a field (全部提现 fills the amount with the whole balance). */
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-fill]");
+  if (!button) return;
+  var field = document.getElementById(button.getAttribute("data-fill"));
+  if (field) { field.value = button.getAttribute("data-value"); field.focus(); }
+});
