@@ -67,6 +67,7 @@ def test_a_creator_posts_a_note_a_friend_buys_through_its_link(
     friend.fill("#id_phone", "13922220002")
     friend.fill("#id_password", "secret123")
     friend.fill("#id_nickname", "闺蜜")
+    friend.check("#id_agree")
     friend.click("main button[type=submit]")
     friend.wait_for_url(live_server.url + "/")
     friend.click("nav.tabbar a[href='/notes/']")
