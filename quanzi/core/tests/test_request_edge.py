@@ -184,53 +184,33 @@ def test_a_supplier_for_a_missing_user_is_422(operator):
     _error(response, 422, "invalid_user")
 
 
-def test_an_integrity_error_is_409_conflict(operator, monkeypatch):
-    from django.db import IntegrityError
-
-    from quanzi.catalog import services
-
-    def clash(**kwargs):
-        raise IntegrityError("UNIQUE constraint failed: catalog_category.name")
-
-    monkeypatch.setattr(services, "category_create", clash)
-    _error(operator.api.post("/admin/categories", {"name": "x"}), 409, "conflict")
-
-
-def test_a_foreign_key_violation_is_422_invalid_reference(operator, monkeypatch):
-    from django.db import IntegrityError
-
-    from quanzi.catalog import services
-
-    def dangling(**kwargs):
-        raise IntegrityError("FOREIGN KEY constraint failed")
-
-    monkeypatch.setattr(services, "category_create", dangling)
-    _error(operator.api.post("/admin/categories", {"name": "x"}), 422, "invalid_reference")
-
-
-def test_a_data_error_is_422(operator, monkeypatch):
-    from django.db import DataError
-
-    from quanzi.catalog import services
-
-    def too_big(**kwargs):
-        raise DataError("integer out of range")
-
-    monkeypatch.setattr(services, "category_create", too_big)
-    _error(operator.api.post("/admin/categories", {"name": "x"}), 422, "out_of_range")
-
-
-def test_a_django_validation_error_is_422_in_the_error_shape(operator, monkeypatch):
+def _database_errors():
     from django.core.exceptions import ValidationError
+    from django.db import DataError, IntegrityError
 
+    return [
+        (IntegrityError("UNIQUE constraint failed: catalog_category.name"), 409, "conflict"),
+        (IntegrityError("FOREIGN KEY constraint failed"), 422, "invalid_reference"),
+        (DataError("integer out of range"), 422, "out_of_range"),
+        (ValidationError("not a good name"), 422, "validation_error"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4), ids=["unique", "foreign_key", "data", "validation"])
+def test_errors_from_the_database_and_django_become_the_error_shape(case, operator, monkeypatch):
+    """A unique clash is a 409, a dangling reference or a value out of range a 422, and
+    Django's own ValidationError a 422 that keeps its message."""
     from quanzi.catalog import services
 
-    def invalid(**kwargs):
-        raise ValidationError("not a good name")
+    error, status, code = _database_errors()[case]
 
-    monkeypatch.setattr(services, "category_create", invalid)
-    body = _error(operator.api.post("/admin/categories", {"name": "x"}), 422, "validation_error")
-    assert body["detail"]["errors"][0]["msg"] == "not a good name"
+    def failing(**kwargs):
+        raise error
+
+    monkeypatch.setattr(services, "category_create", failing)
+    body = _error(operator.api.post("/admin/categories", {"name": "x"}), status, code)
+    if code == "validation_error":
+        assert body["detail"]["errors"][0]["msg"] == "not a good name"
 
 
 # --- authentication: 401, not a CSRF 403 -----------------------------------------------

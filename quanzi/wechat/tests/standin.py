@@ -141,19 +141,26 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _code2session(fake: FakeWechat, q: dict, body: dict):
+def _redeem_code(fake: FakeWechat, q: dict, code: str):
+    """WeChat's checks on a login code: the app's secret, then the code (once, for this
+    app). Returns the person, or the error answer."""
     st = fake.state
     if st.apps.get(q.get("appid")) != q.get("secret"):
-        return _err(40125, "invalid appsecret")
-    code = q.get("js_code", "")
+        return None, _err(40125, "invalid appsecret")
     with fake.lock:
         if code in st.used_codes:
-            return _err(40163, "code been used")
+            return None, _err(40163, "code been used")
         found = st.codes.get(code)
         if found is None or found[0] != q.get("appid"):
-            return _err(40029, "invalid code")
+            return None, _err(40029, "invalid code")
         st.used_codes.add(code)
-    person = found[1]
+    return found[1], None
+
+
+def _code2session(fake: FakeWechat, q: dict, body: dict):
+    person, error = _redeem_code(fake, q, q.get("js_code", ""))
+    if error:
+        return error
     data = {"openid": person.openid, "session_key": person.session_key}
     if person.unionid:
         data["unionid"] = person.unionid
@@ -187,17 +194,9 @@ def _oauth_authorize(fake: FakeWechat, q: dict, body: dict):
 
 def _oauth_token(fake: FakeWechat, q: dict, body: dict):
     st = fake.state
-    if st.apps.get(q.get("appid")) != q.get("secret"):
-        return _err(40125, "invalid appsecret")
-    code = q.get("code", "")
-    with fake.lock:
-        if code in st.used_codes:
-            return _err(40163, "code been used")
-        found = st.codes.get(code)
-        if found is None or found[0] != q.get("appid"):
-            return _err(40029, "invalid code")
-        st.used_codes.add(code)
-    person = found[1]
+    person, error = _redeem_code(fake, q, q.get("code", ""))
+    if error:
+        return error
     token = "web-" + secrets.token_hex(8)
     st.tokens[token] = q["appid"]
     data = {
