@@ -179,11 +179,7 @@ def creator_commissions_reverse(*, order, refund) -> int:
     clawbacks: dict[int, int] = defaultdict(int)
     total = 0
     for commission in commissions:
-        line = lines[commission.line_id]
-        if line.paid <= 0 or line.refunded_amount >= line.paid:
-            target = commission.amount
-        else:
-            target = commission.amount * line.refunded_amount // line.paid
+        target = lines[commission.line_id].share_taken_back(commission.amount)
         delta = target - commission.reversed_amount
         if delta <= 0:
             continue

@@ -266,11 +266,7 @@ def commissions_reverse(*, order: Order, refund) -> int:
     legs_for: dict[tuple[bool, int], Commission] = {}
     total = 0
     for commission in commissions:
-        line = lines[commission.line_id]
-        if line.paid <= 0 or line.refunded_amount >= line.paid:
-            target = commission.amount
-        else:
-            target = commission.amount * line.refunded_amount // line.paid
+        target = lines[commission.line_id].share_taken_back(commission.amount)
         delta = target - commission.reversed_amount
         if delta <= 0:
             continue

@@ -105,6 +105,13 @@ class OrderLine(models.Model):
             ),
         ]
 
+    def share_taken_back(self, share: int) -> int:
+        """How much of a share of this line (a commission, say) its refunds take back:
+        all of it once the line is refunded in full, else in proportion, rounded down."""
+        if self.paid <= 0 or self.refunded_amount >= self.paid:
+            return share
+        return share * self.refunded_amount // self.paid
+
 
 class OrderEvent(models.Model):
     """The audit trail of an order's transitions."""
