@@ -46,6 +46,8 @@ LABELS = {
     "yuan_per_100_points": _("Yuan worth of 100 points"),
     "max_deduct_share_bp": _("Points may pay at most (% of the order)"),
     "sign_in_points": _("Daily sign-in points"),
+    "sign_in_streak_days": _("Streak bonus every (days in a row, 0 = none)"),
+    "sign_in_streak_bonus": _("Streak bonus (points)"),
     "allow_free_orders": _("Allow orders paid fully with points"),
     "expire_after_days": _("Points expire after (days)"),
     "burst_window_seconds": _("Burst window (minutes)"),

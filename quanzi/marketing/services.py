@@ -438,13 +438,22 @@ def coupons_expire_due(*, now=None) -> int:
 
 def sign_in(*, user: User) -> dict[str, Any]:
     """Sign in for today (签到): once per day (409 ``already_signed_in``), worth
-    ``points.sign_in_points``."""
+    ``points.sign_in_points`` plus the streak bonus on the last day of each streak cycle
+    (``quanzi.marketing.signin``)."""
+    from quanzi.marketing.signin import sign_in_points_for, sign_in_streak
+
     day = timezone.localdate()
-    points = get_settings().points.sign_in_points
     try:
         with transaction.atomic():
+            streak = sign_in_streak(user_id=user.pk, ending=day - timedelta(days=1)) + 1
+            points = sign_in_points_for(streak)
             SignIn.objects.create(user=user, day=day, points=points)
             sign_in_credit(user_id=user.pk, points=points, day=day)
     except IntegrityError as exc:
         raise Conflict("already_signed_in", "you have signed in today already") from exc
-    return {"day": day, "points": points, "balance": points_balance(user_id=user.pk)}
+    return {
+        "day": day,
+        "points": points,
+        "balance": points_balance(user_id=user.pk),
+        "streak": streak,
+    }
