@@ -258,3 +258,18 @@ def sold_count(n) -> str:
     whole, frac = divmod(tenths, 10)
     shown = f"{whole}.{frac}" if frac else str(whole)
     return _("%(n)s wan") % {"n": shown}
+
+
+@register.inclusion_tag("storefront/_welcome_sheet.html", takes_context=True)
+def welcome_sheet(context):
+    """The new-user red packet, shown once in a sheet on the page after sign-up."""
+    request = context.get("request")
+    session = getattr(request, "session", None)
+    if session is None or not request.user.is_authenticated:
+        return {"gifts": []}
+    from quanzi.storefront.features import WELCOME_GIFT_KEY, new_user_gifts
+
+    ids = session.pop(WELCOME_GIFT_KEY, None)
+    if not ids:
+        return {"gifts": []}
+    return {"gifts": [g for g in new_user_gifts(user=request.user) if g["id"] in ids]}

@@ -89,6 +89,10 @@ def register_view(request):
             accounts.token_revoke(raw=token)  # the web keeps a session, not a bearer token
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Quanzi!"))
+            gifts = features.new_user_gifts(user=user)
+            if gifts:
+                # Shown once, in a sheet on the next page (storefront/_welcome_sheet.html).
+                request.session[features.WELCOME_GIFT_KEY] = [g["id"] for g in gifts]
             return redirect(next_url)
     response = render(request, "storefront/register.html", {"form": form, "next": next_url})
     return _with_device(request, response)
