@@ -20,7 +20,6 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
 from quanzi.core.logging import get_logger
 from quanzi.core.money import BP
-from quanzi.core.platform_settings import get_settings
 from quanzi.marketing.models import (
     Coupon,
     CouponKind,

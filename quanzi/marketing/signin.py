@@ -61,8 +61,7 @@ def sign_in_calendar(*, user_id: int, year: int | None = None, month: int | None
         )
     )
     signed_today = today in signed or (
-        not (first <= today <= last)
-        and SignIn.objects.filter(user_id=user_id, day=today).exists()
+        not (first <= today <= last) and SignIn.objects.filter(user_id=user_id, day=today).exists()
     )
     alive_until = today if signed_today else today - timedelta(days=1)
     streak = sign_in_streak(user_id=user_id, ending=alive_until)

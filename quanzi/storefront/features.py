@@ -141,9 +141,7 @@ def new_user_gifts(*, user) -> list[dict[str, Any]]:
     from quanzi.marketing.models import Coupon
     from quanzi.marketing.selectors import coupon_out
 
-    coupons = Coupon.objects.filter(user_id=user.pk, source="new_user").select_related(
-        "template"
-    )
+    coupons = Coupon.objects.filter(user_id=user.pk, source="new_user").select_related("template")
     return [coupon_out(c) for c in coupons.order_by("id")]
 
 

@@ -22,7 +22,9 @@ def _signed(user, *days: date) -> None:
 
 def test_the_seventh_day_in_a_row_earns_the_bonus(customer):
     settings_update(
-        patch={"points": {"sign_in_points": 10, "sign_in_streak_days": 7, "sign_in_streak_bonus": 20}}
+        patch={
+            "points": {"sign_in_points": 10, "sign_in_streak_days": 7, "sign_in_streak_bonus": 20}
+        }
     )
     today = timezone.localdate()
     _signed(customer, *(today - timedelta(days=n) for n in range(1, 7)))  # six days before
@@ -47,7 +49,9 @@ def test_a_long_streak_is_counted_whole(customer):
 
 def test_the_calendar_shows_the_month_the_streak_and_the_coming_rewards(customer):
     settings_update(
-        patch={"points": {"sign_in_points": 5, "sign_in_streak_days": 3, "sign_in_streak_bonus": 50}}
+        patch={
+            "points": {"sign_in_points": 5, "sign_in_streak_days": 3, "sign_in_streak_bonus": 50}
+        }
     )
     today = timezone.localdate()
     _signed(customer, today - timedelta(days=1))  # yesterday: the streak is alive
