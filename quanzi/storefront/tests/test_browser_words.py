@@ -13,7 +13,7 @@ from quanzi.storefront.tests.browser import shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Names that are the same in every language (brands, units, codes people type).
-ALLOWED = {"Quanzi", "English", "WeChat", "VIP", "SKU", "API", "PNG", "ID", "CNY"}
+ALLOWED = {"Quanzi", "English", "WeChat", "VIP", "SKU", "API", "PNG", "ID", "CNY", "CSV"}
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 WORD = re.compile(r"[A-Za-z]{3,}")
 NOT_WORDS = re.compile(r"(https?://\S+|/[\w./?=&%-]+|\b[A-Z0-9]{4,}\b|[\w.+-]+@[\w.-]+)")
