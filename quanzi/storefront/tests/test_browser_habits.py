@@ -91,7 +91,12 @@ def test_a_new_customer_gets_the_red_packet_signs_in_and_pastes_an_address(
     # 签到: the calendar marks today, the streak starts, tomorrow's reward is shown.
     page.goto("/me/points/")
     assert "已连续签到 0 天" in page.inner_text("#sign-in-streak")
+    # The button says it is working and cannot be pressed twice (the submission held
+    # back here to see it), then the form goes.
+    page.evaluate("document.addEventListener('submit', (e) => e.preventDefault())")
     page.click("#sign-in-button")
+    page.wait_for_selector("#sign-in-button[aria-busy=true]:disabled")
+    page.evaluate("document.getElementById('sign-in-button').form.submit()")
     page.wait_for_selector("#sign-in-done")
     assert "已连续签到 1 天" in page.inner_text("#sign-in-streak")
     assert page.locator("#sign-in-calendar .cal-day.signed.today").count() == 1
