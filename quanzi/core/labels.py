@@ -149,6 +149,26 @@ LABELS: dict[str, dict[str, object]] = {
         "group slot lost": _("the group was full: refunded automatically"),
         "group failed": _("the group did not fill in time: refunded automatically"),
     },
+    # community group buying (社区团购) and content (种草)
+    "application_status": {
+        "pending": _("Under review"),
+        "approved": pgettext_lazy("application status", "Approved"),
+        "rejected": _("Rejected"),
+    },
+    "leader_status": {
+        "active": pgettext_lazy("leader status", "Active"),
+        "suspended": pgettext_lazy("leader status", "Suspended"),
+        "closed": pgettext_lazy("leader status", "Closed"),
+    },
+    "wave_status": {
+        "open": pgettext_lazy("wave status", "Open"),
+        "closed": pgettext_lazy("wave status", "Closed"),
+    },
+    "creator_status": {
+        "applied": _("Under review"),
+        "approved": pgettext_lazy("creator status", "Approved"),
+        "rejected": _("Rejected"),
+    },
 }
 
 _FALLBACK = {

@@ -87,6 +87,10 @@ class PointsSettings(_Section):
     yuan_per_100_points: int = Field(default=1, ge=0, le=100)
     max_deduct_share_bp: int = Field(default=5000, ge=0, le=10_000)
     sign_in_points: int = Field(default=10, ge=0, le=100_000)
+    # Streaks (连续签到): the last day of every ``sign_in_streak_days`` days in a row earns
+    # ``sign_in_streak_bonus`` more points (0 days: no streak bonus).
+    sign_in_streak_days: int = Field(default=7, ge=0, le=31)
+    sign_in_streak_bonus: int = Field(default=20, ge=0, le=100_000)
     allow_free_orders: bool = False
     expire_after_days: int = Field(default=365, ge=1, le=3650)
 

@@ -46,6 +46,8 @@ LABELS = {
     "yuan_per_100_points": _("Yuan worth of 100 points"),
     "max_deduct_share_bp": _("Points may pay at most (% of the order)"),
     "sign_in_points": _("Daily sign-in points"),
+    "sign_in_streak_days": _("Streak bonus every (days in a row, 0 = none)"),
+    "sign_in_streak_bonus": _("Streak bonus (points)"),
     "allow_free_orders": _("Allow orders paid fully with points"),
     "expire_after_days": _("Points expire after (days)"),
     "burst_window_seconds": _("Burst window (minutes)"),
@@ -57,6 +59,12 @@ LABELS = {
     "service_wechat": _("Customer service WeChat ID"),
     "service_phone": _("Customer service phone"),
     "service_url": _("Customer service link"),
+    "content_check": _("Check text with WeChat content security"),
+    "share_page": _("Mini-program page a poster opens (empty: home)"),
+    "attribution_days": _("A note earns sales for (days after reading)"),
+    "creator_rate_bp": _("Creator commission (% of the line)"),
+    "review_points": _("Points for a review"),
+    "discover_window_days": _("Discover feed looks back (days)"),
 }
 
 # Stored integers shown in the units an operator thinks in: (stored units per shown unit,
@@ -76,6 +84,7 @@ UNITS: dict[str, tuple[int, int]] = {
     "max_commission_share_bp": (100, 2),
     "withdraw_fee_bp": (100, 2),
     "max_deduct_share_bp": (100, 2),
+    "creator_rate_bp": (100, 2),
 }
 
 SECTION_LABELS = {

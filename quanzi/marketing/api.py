@@ -130,6 +130,7 @@ class SignInOut(Schema):
     day: Date
     points: int
     balance: int
+    streak: int
 
 
 class PointsAdjustIn(Schema):

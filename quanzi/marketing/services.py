@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,7 +20,6 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
 from quanzi.core.logging import get_logger
 from quanzi.core.money import BP
-from quanzi.core.platform_settings import get_settings
 from quanzi.marketing.models import (
     Coupon,
     CouponKind,
@@ -285,20 +284,50 @@ def coupons_grant(*, template_id: int, user_ids: list[int], source: str = "grant
 
 
 def coupons_new_user_gift(user: User) -> list[Coupon]:
-    """Registration hook: grant every active new-user gift. A gift that ran out is skipped
-    and never blocks a sign-up."""
-    gifts = []
-    for template_id in CouponTemplate.objects.filter(
-        new_user_gift=True, is_active=True
-    ).values_list("id", flat=True):
-        try:
-            gifts.append(coupon_grant(user=user, template_id=template_id, source="new_user"))
-        except QuanziError as exc:
-            log.info(
-                "new-user gift skipped",
-                extra={"user_id": user.pk, "template_id": template_id, "code": exc.code},
-            )
-    return gifts
+    """Registration hook: the new-user red packet (新人红包), every active new-user gift.
+
+    Given once per person: never twice to the same account (a retried hook finds its
+    coupons), and not to a new account on a handset (device) whose earlier account has
+    received it already, so signing up again does not collect it again. A gift that ran
+    out is skipped and never blocks a sign-up."""
+    template_ids = list(
+        CouponTemplate.objects.filter(new_user_gift=True, is_active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not template_ids:
+        return []
+    device = (getattr(user, "device_id", "") or "").strip()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).values_list("id").first()
+        if device and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # sign-ups on one device, one at a time
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"new-user-gift:{device}"]
+                )
+        if Coupon.objects.filter(user_id=user.pk, source="new_user").exists():
+            return []
+        if (
+            device
+            and Coupon.objects.filter(source="new_user", user__device_id=device)
+            .exclude(user_id=user.pk)
+            .exists()
+        ):
+            log.info("new-user gift refused: device had one", extra={"user_id": user.pk})
+            return []
+        gifts = []
+        for template_id in template_ids:
+            try:
+                with transaction.atomic():
+                    gifts.append(
+                        coupon_grant(user=user, template_id=template_id, source="new_user")
+                    )
+            except QuanziError as exc:
+                log.info(
+                    "new-user gift skipped",
+                    extra={"user_id": user.pk, "template_id": template_id, "code": exc.code},
+                )
+        return gifts
 
 
 # --- applying to an order ----------------------------------------------------------
@@ -438,13 +467,22 @@ def coupons_expire_due(*, now=None) -> int:
 
 def sign_in(*, user: User) -> dict[str, Any]:
     """Sign in for today (签到): once per day (409 ``already_signed_in``), worth
-    ``points.sign_in_points``."""
+    ``points.sign_in_points`` plus the streak bonus on the last day of each streak cycle
+    (``quanzi.marketing.signin``)."""
+    from quanzi.marketing.signin import sign_in_points_for, sign_in_streak
+
     day = timezone.localdate()
-    points = get_settings().points.sign_in_points
     try:
         with transaction.atomic():
+            streak = sign_in_streak(user_id=user.pk, ending=day - timedelta(days=1)) + 1
+            points = sign_in_points_for(streak)
             SignIn.objects.create(user=user, day=day, points=points)
             sign_in_credit(user_id=user.pk, points=points, day=day)
     except IntegrityError as exc:
         raise Conflict("already_signed_in", "you have signed in today already") from exc
-    return {"day": day, "points": points, "balance": points_balance(user_id=user.pk)}
+    return {
+        "day": day,
+        "points": points,
+        "balance": points_balance(user_id=user.pk),
+        "streak": streak,
+    }

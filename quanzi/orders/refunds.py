@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from quanzi.accounts.models import User
-from quanzi.catalog.services import stock_release
+from quanzi.catalog.services import sales_add, stock_release
 from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.tasks import enqueue
@@ -344,6 +344,8 @@ def _refund_apply(order: Order, refund: Refund) -> None:
         line.refunded_qty += part["qty"]
         line.refunded_amount += part["amount"]
         line.save(update_fields=["refunded_qty", "refunded_amount"])
+        # 已售 counts what was paid and kept: a refunded unit is no longer sold.
+        sales_add(product_id=line.product_id, qty=-part["qty"])
         if refund.restock and channel_for(order.channel).reserves_sku_stock:
             stock_release(sku_id=line.sku_id, qty=part["qty"])
     order.refunded_amount += refund.amount

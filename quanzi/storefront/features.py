@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The session key holding the ids of the new-user coupons to show once after sign-up.
+WELCOME_GIFT_KEY = "quanzi_welcome_gift"
+
 
 def group_deals(*, limit: int) -> list[dict[str, Any]]:
     """Running group deals for the home page."""
@@ -131,6 +134,15 @@ def earnings_of(*, user) -> dict[str, Any] | None:
     from quanzi.distribution.selectors import earnings_of as earnings
 
     return earnings(user=user)
+
+
+def new_user_gifts(*, user) -> list[dict[str, Any]]:
+    """The new-user red packet the person received at sign-up (for the welcome sheet)."""
+    from quanzi.marketing.models import Coupon
+    from quanzi.marketing.selectors import coupon_out
+
+    coupons = Coupon.objects.filter(user_id=user.pk, source="new_user").select_related("template")
+    return [coupon_out(c) for c in coupons.order_by("id")]
 
 
 def coupon_count(*, user) -> int | None:

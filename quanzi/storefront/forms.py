@@ -90,14 +90,49 @@ class AddressForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone number"), max_length=20, widget=forms.TextInput(PHONE_ATTRS)
     )
-    province = forms.CharField(label=_("Province"), max_length=40)
-    city = forms.CharField(label=_("City"), max_length=40)
-    district = forms.CharField(label=_("District"), max_length=40)
+    # Cascading selects filled from the bundled region list (quanzi/storefront/regions.py).
+    province = forms.CharField(
+        label=_("Province"), max_length=40, widget=forms.Select(attrs={"data-region": "province"})
+    )
+    city = forms.CharField(
+        label=_("City"), max_length=40, widget=forms.Select(attrs={"data-region": "city"})
+    )
+    district = forms.CharField(
+        label=_("District"), max_length=40, widget=forms.Select(attrs={"data-region": "district"})
+    )
     detail = forms.CharField(label=_("Street and number"), max_length=200)
     is_default = forms.BooleanField(label=_("Set as default address"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from quanzi.storefront.regions import regions
+
+        tree = regions()
+        value = {
+            name: (self.data.get(name) if self.is_bound else self.initial.get(name)) or ""
+            for name in ("province", "city", "district")
+        }
+        # What the page shows before (or without) the script: every province, and the
+        # cities and districts of the one chosen.
+        empty = [("", _("Please choose"))]
+        cities = tree.get(value["province"], {})
+        self.fields["province"].widget.choices = empty + [(p, p) for p in tree]
+        self.fields["city"].widget.choices = empty + [(c, c) for c in cities]
+        self.fields["district"].widget.choices = empty + [
+            (d, d) for d in cities.get(value["city"], [])
+        ]
+
     def clean_phone(self):
         return _phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        from quanzi.storefront.regions import region_known
+
+        data = super().clean()
+        parts = [data.get(name) for name in ("province", "city", "district")]
+        if all(parts) and not region_known(*parts):
+            self.add_error("district", _("Choose the province, city and district from the lists."))
+        return data
 
 
 class BuyForm(forms.Form):

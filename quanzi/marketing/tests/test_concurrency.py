@@ -93,3 +93,58 @@ def test_points_spent_at_once_never_overdraw(make_user, make_product, make_addre
     results = race([place] * 4)
     assert sum(isinstance(r, int) for r in results) == 2, results
     assert points_balance(user_id=user.pk) == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_ups_at_once_on_one_handset_get_one_red_packet(make_template):
+    _postgres_only()
+    from quanzi.accounts.services import user_register
+
+    template = make_template(name="新人红包", new_user_gift=True, total=100)
+    jobs = [
+        (
+            lambda n=n: (
+                user_register(
+                    phone=f"1380013{n:04d}", password="secret123", device_id="one-handset"
+                )[0].pk
+            )
+        )
+        for n in range(3)  # within the risk rule's accounts per device
+    ]
+    results = race(jobs)
+    assert all(isinstance(r, int) for r in results), results
+    assert Coupon.objects.filter(template=template, source="new_user").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paid_and_refunded_units_keep_sold_exact_under_concurrency(
+    make_user, make_product, make_address
+):
+    _postgres_only()
+    from quanzi.catalog.models import Product
+    from quanzi.orders.services import order_place
+    from quanzi.payments.services import payment_create, sandbox_complete
+
+    product = make_product(price=1000, stock=100)
+    sku = product.skus.get()
+    buyers = [make_user() for _ in range(6)]
+    orders = []
+    for buyer in buyers:
+        address = make_address(buyer)
+        orders.append(
+            (
+                buyer,
+                order_place(
+                    user=buyer, items=[{"sku_id": sku.pk, "qty": 2}], address_id=address.pk
+                ),
+            )
+        )
+
+    def pay(buyer, order):
+        payment = payment_create(order_id=order.pk, user=buyer, gateway="sandbox")
+        sandbox_complete(payment_id=payment.pk, user=buyer)
+        return order.pk
+
+    results = race([(lambda b=b, o=o: pay(b, o)) for b, o in orders])
+    assert all(isinstance(r, int) for r in results), results
+    assert Product.objects.get(pk=product.pk).sales == 12

@@ -10,6 +10,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from quanzi.core.labels import LABELS
 from quanzi.core.labels import label as _label
@@ -208,6 +209,7 @@ ICONS = {
     'd="M8 8.5L20 17M8 15.5L20 7"/>',
     "smile": '<circle cx="12" cy="12" r="8.5"/><path d="M8.5 14.5c1.8 2 5.2 2 7 0"/>'
     '<path d="M9 9.5h.01M15 9.5h.01"/>',
+    "check": '<path d="M5 12.5l4.5 4.5L19 7.5"/>',
     "chat": '<path d="M4 5h16v11H9l-5 4z"/><path d="M8 10h8M8 13h5"/>',
 }
 
@@ -239,3 +241,35 @@ def bp_times(bp) -> str:
         return ""
     whole, rest = divmod(value, 10_000)
     return f"{whole}.{rest:04d}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def sold_count(n) -> str:
+    """已售 as Chinese shops write it: 999, 1.2万, 10万+ (rounded down, never inflated)."""
+    try:
+        n = max(0, int(n or 0))
+    except (TypeError, ValueError):
+        return "0"
+    if n < 10_000:
+        return str(n)
+    if n >= 100_000:
+        return _("%(n)s wan+") % {"n": n // 10_000}
+    tenths = n // 1_000  # 12_345 → 12 → 1.2万
+    whole, frac = divmod(tenths, 10)
+    shown = f"{whole}.{frac}" if frac else str(whole)
+    return _("%(n)s wan") % {"n": shown}
+
+
+@register.inclusion_tag("storefront/_welcome_sheet.html", takes_context=True)
+def welcome_sheet(context):
+    """The new-user red packet, shown once in a sheet on the page after sign-up."""
+    request = context.get("request")
+    session = getattr(request, "session", None)
+    if session is None or not request.user.is_authenticated:
+        return {"gifts": []}
+    from quanzi.storefront.features import WELCOME_GIFT_KEY, new_user_gifts
+
+    ids = session.pop(WELCOME_GIFT_KEY, None)
+    if not ids:
+        return {"gifts": []}
+    return {"gifts": [g for g in new_user_gifts(user=request.user) if g["id"] in ids]}

@@ -60,9 +60,10 @@ def test_shopper_registers_browses_buys_and_pays(new_phone, live_server, make_pr
     assert page.locator(".field.has-error").count() >= 5
     page.fill("#id_name", "王小明")
     page.fill("#id_phone", "13912345678")
-    page.fill("#id_province", "浙江省")
-    page.fill("#id_city", "杭州市")
-    page.fill("#id_district", "西湖区")
+    page.wait_for_selector("form[data-regions-ready]")
+    page.select_option("#id_province", "浙江省")
+    page.select_option("#id_city", "杭州市")
+    page.select_option("#id_district", "西湖区")
     page.fill("#id_detail", "文三路 90 号")
     page.click("main button[type=submit]")
     page.wait_for_url("**/checkout/")

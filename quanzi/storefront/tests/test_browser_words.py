@@ -1,4 +1,5 @@
-"""Every page of the demo shop, in Chinese, as a shopper and as an operator sees it:
+"""Every page of the demo shop, in Chinese, as a shopper, a community leader and an
+operator see it:
 no stored code (``forming``, ``sign_in``…) and no untranslated English on screen."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from quanzi.storefront.tests.browser import shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Names that are the same in every language (brands, units, codes people type).
-ALLOWED = {"Quanzi", "English", "WeChat", "VIP", "SKU", "API", "PNG", "ID", "CNY"}
+ALLOWED = {"Quanzi", "English", "WeChat", "VIP", "SKU", "API", "PNG", "ID", "CNY", "CSV"}
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 WORD = re.compile(r"[A-Za-z]{3,}")
 NOT_WORDS = re.compile(r"(https?://\S+|/[\w./?=&%-]+|\b[A-Z0-9]{4,}\b|[\w.+-]+@[\w.-]+)")
@@ -69,7 +70,15 @@ def seed_activity():
         payment = payment_create(order_id=order.pk, user=customer, gateway="sandbox")
         sandbox_complete(payment_id=payment.pk, user=customer)
     bargain = bargain_start(user=customer, campaign_id=BargainCampaign.objects.first().pk)
+    from quanzi.community.models import Wave
+    from quanzi.content.models import Note
+
+    note = Note.objects.order_by("id").first()
+    wave = Wave.objects.order_by("id").first()
     return {
+        "note_id": note.pk if note else 0,
+        "author_id": note.author_id if note else 0,
+        "wave_id": wave.pk if wave else 0,
         "order": normal,
         "group_order": grouped,
         "bargain": bargain,
@@ -77,6 +86,9 @@ def seed_activity():
         "lottery_id": lottery.pk if lottery else 0,
     }
 
+
+# The first community leader of ``quanzi demo`` (quanzi/community/demo.py).
+DEMO_LEADER = ("13800000101", "demo1234")
 
 STOREFRONT = [
     "/",
@@ -102,7 +114,20 @@ STOREFRONT = [
     "/rewards/",
     "/me/bargains/",
     "/me/groups/",
+    "/service/",
+    "/terms/",
+    "/privacy/",
+    # community group buying (社区团购) and content (种草)
+    "/community/",
+    "/community/points/",
+    "/community/codes/",
+    "/notes/",
+    "/notes/new/",
+    "/me/creator/",
 ]
+
+# What a community leader (团长) sees besides the shop.
+LEADER = ["/community/leader/", "/community/", "/community/codes/", "/me/", "/notes/"]
 
 DASHBOARD = [
     "/dashboard/",
@@ -124,6 +149,11 @@ DASHBOARD = [
     "/dashboard/lotteries/new/",
     "/dashboard/rewards/",
     "/dashboard/rewards/new/",
+    "/dashboard/community/",
+    "/dashboard/community/waves/",
+    "/dashboard/content/",
+    "/dashboard/content/creators/",
+    "/dashboard/content/words/",
 ]
 
 
@@ -162,8 +192,18 @@ def test_every_page_speaks_chinese_to_a_shopper_and_an_operator(
         f"/orders/{group_order.pk}/",
         f"/g/{group_order.channel_ref}",
         f"/b/{bargain.pk}",
+        f"/n/{seeded['note_id']}",
+        f"/u/{seeded['author_id']}",
     ]
     problems = walk(shopper, pages, "shopper")
+
+    leader = new_phone()
+    leader.goto("/login/?next=/me/")
+    leader.fill("#id_phone", DEMO_LEADER[0])
+    leader.fill("#id_password", DEMO_LEADER[1])
+    leader.click("main button[type=submit]")
+    leader.wait_for_url(live_server.url + "/me/")
+    problems |= walk(leader, LEADER, "leader")
 
     operator = new_desktop()
     operator.goto("/dashboard/login/")
@@ -182,6 +222,7 @@ def test_every_page_speaks_chinese_to_a_shopper_and_an_operator(
         f"/dashboard/products/{product_id}/",
         f"/dashboard/groups/{seeded['campaign_id']}/edit/",
         f"/dashboard/lotteries/{seeded['lottery_id']}/",
+        f"/dashboard/community/waves/{seeded['wave_id']}/",
     ]
     problems |= walk(operator, pages, "operator")
     assert problems == {}, "English or raw codes on screen:\n" + "\n".join(

@@ -70,3 +70,43 @@ def test_the_poster_opens_in_a_sheet_and_receipt_asks_first(customer, buy, sku):
     order_ship(order_id=order["id"], carrier="顺丰", tracking_no="SF1")
     detail = shopper.get(f"/orders/{order['id']}/").content.decode()
     assert 'id="confirm-receipt"' in detail and "确认已收到货并检查无误吗" in detail
+
+
+def test_the_red_packet_is_shown_once_after_sign_up(db):
+    from quanzi.marketing.services import coupon_template_create
+
+    coupon_template_create(
+        data={
+            "name": "新人立减券",
+            "kind": "amount_off",
+            "amount": 800,
+            "threshold": 0,
+            "total": 100,
+            "per_user_limit": 1,
+            "valid_days": 7,
+            "new_user_gift": True,
+        }
+    )
+    client = Client()
+    response = client.post(
+        "/register/",
+        {"phone": "13800138009", "password": "secret123", "agree": "on", "nickname": "新客"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert 'id="welcome-sheet"' in page and "新人立减券" in page and "新人红包" in page
+    assert 'id="welcome-sheet"' not in client.get("/").content.decode()
+
+
+def test_sold_counts_read_as_shops_write_them():
+    from quanzi.storefront.templatetags.qz import sold_count
+
+    assert [sold_count(n) for n in (0, 999, 9_999, 12_345, 10_000, 99_999, 123_456)] == [
+        "0",
+        "999",
+        "9999",
+        "1.2万",
+        "1万",
+        "9.9万",
+        "12万+",
+    ]

@@ -7,10 +7,11 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quanzi.accounts import services as accounts
@@ -89,6 +90,10 @@ def register_view(request):
             accounts.token_revoke(raw=token)  # the web keeps a session, not a bearer token
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Quanzi!"))
+            gifts = features.new_user_gifts(user=user)
+            if gifts:
+                # Shown once, in a sheet on the next page (storefront/_welcome_sheet.html).
+                request.session[features.WELCOME_GIFT_KEY] = [g["id"] for g in gifts]
             return redirect(next_url)
     response = render(request, "storefront/register.html", {"form": form, "next": next_url})
     return _with_device(request, response)
@@ -148,6 +153,24 @@ def addresses(request):
         "storefront/addresses.html",
         {"addresses": items, "next": safe_next(request, "")},
     )
+
+
+@login_required
+@require_POST
+def address_parse_view(request):
+    """Paste-to-fill (智能填写): the pasted text split into the address fields (JSON)."""
+    from quanzi.storefront.regions import address_parse
+
+    return JsonResponse(address_parse(request.POST.get("text", "")))
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def regions_view(request):
+    """The 省/市/区 list the address picker cascades through."""
+    from quanzi.storefront.regions import regions_json
+
+    return HttpResponse(regions_json(), content_type="application/json; charset=utf-8")
 
 
 @login_required

@@ -72,11 +72,14 @@ def my_points(request):
     page = Paginator(points_history(user_id=request.user.pk).order_by("-id"), 20).get_page(
         request.GET.get("page")
     )
+    from quanzi.marketing.signin import sign_in_calendar
+
     settings = get_settings().points
     return render(
         request,
         "storefront/my_points.html",
         {
+            "calendar": sign_in_calendar(user_id=request.user.pk),
             "summary": points_summary(user_id=request.user.pk),
             "page": page,
             "txns": list(page.object_list),
@@ -97,7 +100,9 @@ def points_sign_in(request):
         messages.info(request, error_text(exc))
     else:
         messages.success(
-            request, _("Signed in: +%(n)s points. See you tomorrow!") % {"n": result["points"]}
+            request,
+            _("Signed in: +%(n)s points, %(d)s days in a row. See you tomorrow!")
+            % {"n": result["points"], "d": result["streak"]},
         )
     return redirect("/me/points/")
 

@@ -183,3 +183,56 @@ document.addEventListener("click", function (event) {
   var field = document.getElementById(button.getAttribute("data-fill"));
   if (field) { field.value = button.getAttribute("data-value"); field.focus(); }
 });
+
+/* The address picker: 省 → 市 → 区 cascade from the bundled list, and paste-to-fill. */
+(function () {
+  var box = document.querySelector("[data-regions-url]");
+  if (!box) return;
+  var form = box.closest("form");
+  var sel = function (name) { return form.querySelector('[data-region="' + name + '"]'); };
+  var province = sel("province"), city = sel("city"), district = sel("district");
+  var tree = null;
+  var chooseText = province.options.length ? province.options[0].textContent : "";
+  function fill(select, names, value) {
+    select.innerHTML = "";
+    var first = document.createElement("option");
+    first.value = ""; first.textContent = chooseText; select.appendChild(first);
+    names.forEach(function (n) {
+      var o = document.createElement("option"); o.value = n; o.textContent = n; select.appendChild(o);
+    });
+    select.value = names.indexOf(value) >= 0 ? value : (names.length === 1 ? names[0] : "");
+  }
+  function cities() { return tree[province.value] || {}; }
+  function onProvince(keepCity, keepDistrict) {
+    fill(city, Object.keys(cities()), keepCity);
+    onCity(keepDistrict);
+  }
+  function onCity(keepDistrict) { fill(district, cities()[city.value] || [], keepDistrict); }
+  var ready = fetch(box.getAttribute("data-regions-url")).then(function (r) { return r.json(); })
+    .then(function (data) {
+      tree = data;
+      var c = city.value, d = district.value;
+      onProvince(c, d);
+      province.addEventListener("change", function () { onProvince("", ""); });
+      city.addEventListener("change", function () { onCity(""); });
+      form.setAttribute("data-regions-ready", "true");
+    });
+  document.getElementById("paste-fill").addEventListener("click", function () {
+    var text = document.getElementById("paste-address").value;
+    var body = new URLSearchParams();
+    body.append("text", text);
+    var token = form.querySelector("[name=csrfmiddlewaretoken]").value;
+    fetch(box.getAttribute("data-parse-url"), {
+      method: "POST", body: body, headers: { "X-CSRFToken": token }, credentials: "same-origin"
+    }).then(function (r) { return r.json(); }).then(function (got) {
+      return ready.then(function () { return got; });
+    }).then(function (got) {
+      ["name", "phone", "detail"].forEach(function (k) {
+        var input = form.querySelector('[name="' + k + '"]');
+        if (input && got[k]) input.value = got[k];
+      });
+      if (got.province) { province.value = got.province; onProvince(got.city, got.district); }
+      form.setAttribute("data-filled", "true");
+    });
+  });
+})();
