@@ -53,3 +53,13 @@ def photo(settings, tmp_path):
         return media_upload(owner=user, upload=upload).pk
 
     return upload
+
+
+@pytest.fixture
+def dist_settings(db):
+    from quanzi.core.platform_settings import settings_update
+
+    def apply(**fields):
+        return settings_update(patch={"distribution": fields})
+
+    return apply
