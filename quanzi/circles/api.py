@@ -352,7 +352,7 @@ def circle_deals(request, circle_id: int):
 # ------------------------------------------------------------------ members
 
 
-@router.post("/circles", response={201: CreatedOut, 403: ErrorOut, 422: ErrorOut})
+@router.post("/circles", response={201: CreatedOut, 409: ErrorOut, 422: ErrorOut})
 def circle_create(request, body: CircleIn):
     """Create a circle (an owner the operator approved; the owner is its first member)."""
     data = body.dict()
@@ -390,7 +390,7 @@ def circle_leave(request, circle_id: int):
 
 
 @router.post(
-    "/circles/{circle_id}/invites", response={201: InviteOut, 403: ErrorOut, 404: ErrorOut}
+    "/circles/{circle_id}/invites", response={201: InviteOut, 404: ErrorOut, 409: ErrorOut}
 )
 def invite_create(request, circle_id: int):
     services.circle_get(circle_id)

@@ -17,7 +17,7 @@ def _poster(circle: Circle, user: User) -> Membership:
         circle=circle, user=user, status=MemberStatus.MEMBER
     ).first()
     if membership is None:
-        raise Forbidden("not_a_member", "only members post in this circle")
+        raise Conflict("not_a_member", "only members post in this circle")
     if membership.muted:
         raise Forbidden("muted_in_circle", "the owner muted you in this circle")
     if not circle.is_active:
@@ -56,9 +56,11 @@ def post_create(
 @transaction.atomic
 def announcement_create(*, circle_id: int, author: User, body: str) -> Announcement:
     circle = _lock_circle(circle_id)
-    membership = _poster(circle, author)
-    if membership.role not in (Role.OWNER, Role.ADMIN):
+    if not Membership.objects.filter(
+        circle=circle, user=author, status=MemberStatus.MEMBER, role__in=[Role.OWNER, Role.ADMIN]
+    ).exists():
         raise Forbidden("not_circle_admin", "only the owner and admins announce")
+    _poster(circle, author)
     body = body.strip()
     if not body:
         raise Invalid("validation_error", "write something", {"field": "body"})

@@ -61,7 +61,7 @@ def invite_create(*, circle_id: int, user: User) -> Invite:
     if not Membership.objects.filter(
         circle_id=circle_id, user=user, status=MemberStatus.MEMBER
     ).exists():
-        raise Forbidden("not_a_member", "only members invite")
+        raise Conflict("not_a_member", "only members invite")
     invite = Invite.objects.filter(circle_id=circle_id, inviter=user).first()
     if invite is None:
         invite = Invite.objects.create(

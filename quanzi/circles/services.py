@@ -134,7 +134,7 @@ def circle_create(
     lng: float | None = None,
 ) -> Circle:
     if not owner_is_approved(owner):
-        raise Forbidden("owner_not_approved", "the operator approves circle owners first")
+        raise Conflict("owner_not_approved", "the operator approves circle owners first")
     name = name.strip()
     if not name:
         raise Invalid("validation_error", "a circle needs a name", {"field": "name"})

@@ -103,7 +103,9 @@ def test_a_circle_coupon_is_refused_at_placement_to_non_members(
             "per_user_limit": 1,
         }
     )
-    operator.api.post(f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk})
+    operator.api.post(
+        f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk}
+    )
     sku = make_product(price=6000, supply_price=3000).skus.get()
     outsider, member = make_user(), make_user()
     circle_join(circle_id=circle.pk, user=member)
@@ -123,7 +125,9 @@ def test_a_circle_coupon_is_refused_at_placement_to_non_members(
             assert answer.json()["discount"] == 1000
 
 
-def test_the_owner_takes_level_one_and_never_a_third(make_user, make_product, make_circle, operator):
+def test_the_owner_takes_level_one_and_never_a_third(
+    make_user, make_product, make_circle, operator
+):
     from quanzi.accounts.services import referrer_bind
     from quanzi.marketing.services import coupon_claim, coupon_template_create
 
@@ -149,7 +153,9 @@ def test_the_owner_takes_level_one_and_never_a_third(make_user, make_product, ma
             "per_user_limit": 1,
         }
     )
-    operator.api.post(f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk})
+    operator.api.post(
+        f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk}
+    )
     sku = make_product(price=10000, supply_price=5000).skus.get()
     coupon = coupon_claim(user=buyer, template_id=template.pk)
     order = order_place(

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from quanzi.circles.models import Circle, MemberStatus, Membership, MembershipEvent
+from quanzi.circles.models import Circle, Membership, MembershipEvent, MemberStatus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
