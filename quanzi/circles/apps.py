@@ -12,6 +12,10 @@ class CirclesConfig(AppConfig):
         from quanzi.orders.channels import register_observer
 
         register_observer(CircleDealGate())
+
+        from quanzi.circles import labels
+
+        labels.register()
         register_level1_claim(owner_claim)
 
         from quanzi.circles.demo import demo_step
