@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from quanzi.circles import services
@@ -45,7 +46,7 @@ def labels(request):
     if request.method == "POST":
         try:
             services.label_create(name=request.POST.get("name", ""))
-            messages.success(request, _("Label added."))
+            messages.success(request, pgettext("circle", "Label added."))
         except QuanziError as exc:
             messages.error(request, error_text(exc))
         return redirect("/dashboard/circles/labels/")

@@ -1,6 +1,7 @@
 """Words for the circle codes shown on pages (added to ``quanzi.core.labels`` at load)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
@@ -9,24 +10,35 @@ def register() -> None:
     LABELS.setdefault(
         "circle_policy",
         {
-            "open": _("Anyone may join"),
-            "invite": _("By invitation"),
-            "approval": _("Owner approves"),
+            "open": pgettext_lazy("circle", "Anyone may join"),
+            "invite": pgettext_lazy("circle", "By invitation"),
+            "approval": pgettext_lazy("circle", "Owner approves"),
         },
     )
-    LABELS.setdefault("circle_status", {"active": _("Active"), "suspended": _("Suspended")})
+    LABELS.setdefault(
+        "circle_status",
+        {
+            "active": pgettext_lazy("circle", "Active"),
+            "suspended": pgettext_lazy("circle", "Suspended"),
+        },
+    )
     LABELS.setdefault(
         "circle_member_status",
         {
-            "member": _("Member"),
-            "pending": _("Awaiting approval"),
-            "left": _("Left"),
-            "removed": _("Removed"),
+            "member": pgettext_lazy("circle", "Member"),
+            "pending": pgettext_lazy("circle", "Awaiting approval"),
+            "left": pgettext_lazy("circle", "Left"),
+            "removed": pgettext_lazy("circle", "Removed"),
             "rejected": _("Rejected"),
         },
     )
     LABELS.setdefault(
-        "circle_role", {"owner": _("Owner"), "admin": _("Admin"), "member": _("Member")}
+        "circle_role",
+        {
+            "owner": pgettext_lazy("circle", "Owner"),
+            "admin": pgettext_lazy("circle", "Admin"),
+            "member": pgettext_lazy("circle", "Member"),
+        },
     )
     LABELS.setdefault(
         "circle_deal",

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from quanzi.circles import members, selectors
@@ -81,9 +82,9 @@ def circle_join(request, circle_id: int):
             answer=request.POST.get("answer", "")[:200],
         )
         if m.status == MemberStatus.PENDING:
-            messages.success(request, _("Asked to join: the owner will decide."))
+            messages.success(request, pgettext("circle", "Asked to join: the owner will decide."))
         else:
-            messages.success(request, _("Welcome to the circle!"))
+            messages.success(request, pgettext("circle", "Welcome to the circle!"))
     except QuanziError as exc:
         messages.error(request, error_text(exc))
     return redirect(f"/circles/{circle_id}/")
@@ -94,7 +95,7 @@ def circle_join(request, circle_id: int):
 def circle_leave(request, circle_id: int):
     try:
         members.circle_leave(circle_id=circle_id, user=request.user)
-        messages.success(request, _("You left the circle."))
+        messages.success(request, pgettext("circle", "You left the circle."))
     except QuanziError as exc:
         messages.error(request, error_text(exc))
     return redirect(f"/circles/{circle_id}/")
@@ -109,7 +110,7 @@ def circle_invite(request, circle_id: int):
         messages.error(request, error_text(exc))
         return redirect(f"/circles/{circle_id}/")
     link = request.build_absolute_uri(f"/circles/{circle_id}/?invite={invite.token}")
-    messages.success(request, _("Your invitation link: %(link)s") % {"link": link})
+    messages.success(request, pgettext("circle", "Your invitation link: %(link)s") % {"link": link})
     return redirect(f"/circles/{circle_id}/")
 
 
@@ -182,7 +183,7 @@ def announce(request, circle_id: int):
         announcement_create(
             circle_id=circle_id, author=request.user, body=request.POST.get("body", "")
         )
-        messages.success(request, _("Announcement pinned."))
+        messages.success(request, pgettext("circle", "Announcement pinned."))
     except QuanziError as exc:
         messages.error(request, error_text(exc))
     return redirect(f"/circles/{circle_id}/")
