@@ -63,4 +63,6 @@ def dist_settings(db):
         return settings_update(patch={"distribution": fields})
 
     return apply
+
+
 from quanzi.storefront.tests.browser import browser, new_phone  # noqa: E402, F401 - fixtures
