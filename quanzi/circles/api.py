@@ -11,7 +11,7 @@ from pydantic import Field
 from quanzi.circles import deals, feed, members, selectors, services
 from quanzi.circles.models import Circle, Label, Membership, OwnerApplication
 from quanzi.core.auth import require_operator
-from quanzi.core.errors import Forbidden
+from quanzi.core.errors import Forbidden, Invalid
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Date, Datetime, ErrorOut, Id, Money, Schema
 
@@ -307,6 +307,40 @@ def circles_list(
         serialize=lambda c: _circle_out(c, user),
     )
     return page
+
+
+class NearbyOut(Schema):
+    circle: CircleOut
+    distance_m: int
+
+
+class NearbyList(Schema):
+    items: list[NearbyOut]
+
+
+class CircleList(Schema):
+    items: list[CircleOut]
+
+
+@router.get("/circles/nearby", auth=None, response={200: NearbyList, 422: ErrorOut})
+def circles_nearby(request, lat: float, lng: float):
+    """Circles with a place (community leaders' circles), nearest first."""
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise Invalid("validation_error", "a position is a latitude and a longitude")
+    user = _viewer(request)
+    return {
+        "items": [
+            {"circle": _circle_out(c, user), "distance_m": d}
+            for c, d in selectors.circles_nearest(lat=lat, lng=lng)
+        ]
+    }
+
+
+@router.get("/circles/recommended", auth=None, response={200: CircleList})
+def circles_recommended(request):
+    """Circles sharing labels with the viewer's circles, else the biggest ones."""
+    user = _viewer(request)
+    return {"items": [_circle_out(c, user) for c in selectors.circles_recommended(user=user)]}
 
 
 @router.get("/circles/{circle_id}", auth=None, response={200: CircleOut, 404: ErrorOut})

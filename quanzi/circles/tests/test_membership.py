@@ -163,3 +163,18 @@ def test_circles_are_found_by_label(make_user, make_circle, labels, anon):
         "户外",
         "读书",
     ]
+
+
+def test_nearest_and_recommended_circles(make_user, make_circle, anon):
+    near = make_circle(name="翠苑邻里圈", label="母婴", lat=30.2790, lng=120.1330)
+    far = make_circle(name="滨江邻里圈", label="母婴", lat=30.2080, lng=120.2100)
+    other = make_circle(name="读书会", label="读书")
+    found = anon.get("/circles/nearby?lat=30.2780&lng=120.1330").json()["items"]
+    assert [i["circle"]["id"] for i in found] == [near.pk, far.pk]
+    assert found[0]["distance_m"] < 200 < found[1]["distance_m"]
+    assert anon.get("/circles/nearby?lat=100&lng=0").status_code == 422
+    reader = make_user()
+    reader.api.post(f"/circles/{near.pk}/join", {})
+    picked = reader.api.get("/circles/recommended").json()["items"]
+    assert [c["id"] for c in picked] == [far.pk]  # same label, not joined yet
+    assert other.pk not in [c["id"] for c in picked]

@@ -287,6 +287,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/circles"): PUBLIC,
     ("POST", "/circles"): USER,
     ("GET", "/circles/{circle_id}"): PUBLIC,
+    ("GET", "/circles/nearby"): PUBLIC,
+    ("GET", "/circles/recommended"): PUBLIC,
     ("PATCH", "/circles/{circle_id}"): AUTHORED,
     ("GET", "/circles/{circle_id}/feed"): PUBLIC,
     ("GET", "/circles/{circle_id}/deals"): PUBLIC,
@@ -495,6 +497,7 @@ def circles_objects(owner, make_user):
 
 # Operations with a required query parameter.
 QUERIES = {
+    ("GET", "/circles/nearby"): lambda shop: "?lat=30.27&lng=120.13",
     ("GET", "/community/points/{point_id}/sorting-list"): lambda shop: (
         f"?wave_id={shop['ids']['wave_id']}"
     ),
