@@ -39,7 +39,9 @@ def circles_find(*, label_id: int | None = None, q: str = "") -> QuerySet[Circle
 def circles_nearest(*, lat: float, lng: float, limit: int = 20) -> list[tuple[Circle, int]]:
     """Circles with a place (community leaders' circles), nearest first, with metres."""
     found = []
-    for circle in circles_active().filter(lat__isnull=False, lng__isnull=False):
+    for circle in (
+        circles_active().filter(lat__isnull=False, lng__isnull=False).prefetch_related("labels")
+    ):
         found.append((circle, _metres(lat, lng, circle.lat, circle.lng)))
     found.sort(key=lambda pair: pair[1])
     return found[:limit]
@@ -55,7 +57,7 @@ def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> int:
 
 def circles_recommended(*, user, limit: int = 6) -> list[Circle]:
     """Circles sharing labels with the user's circles, else the biggest ones."""
-    qs = circles_active()
+    qs = circles_active().prefetch_related("labels")
     if user is not None and user.is_authenticated:
         mine = Membership.objects.filter(user=user, status=MemberStatus.MEMBER)
         my_ids = list(mine.values_list("circle_id", flat=True))
@@ -70,6 +72,13 @@ def circles_recommended(*, user, limit: int = 6) -> list[Circle]:
             return picked
         qs = qs.exclude(pk__in=my_ids)
     return list(qs.order_by("-member_count", "-id")[:limit])
+
+
+def memberships_by_circle(*, user) -> dict[int, Membership]:
+    """The viewer's memberships by circle id (one query; none for an anonymous viewer)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    return {m.circle_id: m for m in Membership.objects.filter(user=user)}
 
 
 def circles_of(*, user) -> list[Membership]:
