@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def withdrawals_waiting() -> int | None:
@@ -24,4 +25,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/community/", str(_("Community leaders"))),
         ("/dashboard/community/waves/", str(_("Community waves"))),
         ("/dashboard/content/", str(_("Content"))),
+        ("/dashboard/circles/", str(pgettext_lazy("circle", "Circles"))),
     ]

@@ -40,7 +40,7 @@ settles into ``commission_held`` and waits for the operator to release or void i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import F
@@ -101,10 +101,34 @@ def _is_detached(user_id: int) -> bool:
     return DistributorProfile.objects.filter(user_id=user_id, detached_at__isnull=False).exists()
 
 
+# Claims on the first level (``(order) -> (user_id, source) | None``), registered by
+# feature apps from ``ready()``: whoever claims an order takes level 1 in place of the
+# buyer's referrer (a circle's owner on sales through the circle's deals). Level 2 is
+# still the level-1 earner's referrer; a claim never adds a level.
+_level1_claims: list[Callable[[Order], tuple[int, str] | None]] = []
+
+
+def register_level1_claim(claim: Callable[[Order], tuple[int, str] | None]) -> None:
+    if claim not in _level1_claims:
+        _level1_claims.append(claim)
+
+
+def _claimed_level1(order: Order) -> tuple[int, str] | None:
+    for claim in _level1_claims:
+        found = claim(order)
+        if found is not None:
+            return found
+    return None
+
+
 def earners_for(order: Order, *, share_sharer_id: int | None, settings) -> list[Earner]:
     """The (at most two) uplines that earn on ``order``."""
     buyer_id = order.user_id
-    level1, source = _valid_referrer_id(buyer_id), "referrer"
+    claimed = _claimed_level1(order)
+    if claimed is not None and claimed[0] != buyer_id:
+        level1, source = claimed
+    else:
+        level1, source = _valid_referrer_id(buyer_id), "referrer"
     if level1 is None and share_sharer_id is not None and share_sharer_id != buyer_id:
         level1, source = share_sharer_id, "share"
     if level1 is None or level1 == buyer_id:

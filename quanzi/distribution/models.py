@@ -95,7 +95,7 @@ class Commission(models.Model):
         "accounts.User", on_delete=models.PROTECT, related_name="commissions"
     )
     buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(max_length=10, default="referrer")  # referrer | share
+    source = models.CharField(max_length=10, default="referrer")  # referrer | share | circle
     base = models.BigIntegerField(help_text="what the line paid (excl. shipping)")
     qty = models.PositiveIntegerField()
     rate_bp = models.PositiveIntegerField(null=True, blank=True)

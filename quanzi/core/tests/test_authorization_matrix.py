@@ -280,6 +280,34 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/sensitive-words"): OPERATOR,
     ("POST", "/admin/sensitive-words"): OPERATOR,
     ("DELETE", "/admin/sensitive-words/{word_id}"): OPERATOR,
+    # Circles (社群): the circle belongs to ``owner``; owner tools answer 403 to anyone
+    # else (the operator included: it acts through /admin/circles), health is the owner's
+    # and the operator's (404 to others).
+    ("GET", "/circle-labels"): PUBLIC,
+    ("GET", "/circles"): PUBLIC,
+    ("POST", "/circles"): USER,
+    ("GET", "/circles/{circle_id}"): PUBLIC,
+    ("GET", "/circles/nearby"): PUBLIC,
+    ("GET", "/circles/recommended"): PUBLIC,
+    ("PATCH", "/circles/{circle_id}"): AUTHORED,
+    ("GET", "/circles/{circle_id}/feed"): PUBLIC,
+    ("GET", "/circles/{circle_id}/deals"): PUBLIC,
+    ("POST", "/circles/{circle_id}/join"): USER,
+    ("POST", "/circles/{circle_id}/leave"): USER,
+    ("POST", "/circles/{circle_id}/invites"): USER,
+    ("POST", "/circles/{circle_id}/posts"): USER,
+    ("GET", "/circles/{circle_id}/members"): AUTHORED,
+    ("POST", "/circles/{circle_id}/members/{user_id}/{action}"): AUTHORED,
+    ("POST", "/circles/{circle_id}/announcements"): AUTHORED,
+    ("GET", "/circles/{circle_id}/health"): owned(operator=ALLOW),
+    ("GET", "/me/circles"): USER,
+    ("POST", "/me/circle-owner"): USER,
+    ("POST", "/admin/circle-labels"): OPERATOR,
+    ("GET", "/admin/circle-owners"): OPERATOR,
+    ("POST", "/admin/circle-owners/{user_id}/{decision}"): OPERATOR,
+    ("POST", "/admin/circles/{circle_id}/suspend"): OPERATOR,
+    ("POST", "/admin/circles/{circle_id}/reinstate"): OPERATOR,
+    ("POST", "/admin/circles/{circle_id}/deals"): OPERATOR,
 }
 
 
@@ -454,8 +482,22 @@ def content_objects(owner):
     return note, comment, word_add(word="违禁词", action="hold")
 
 
+def circles_objects(owner, make_user):
+    """A circle of ``owner`` (approved as an owner) with one more member."""
+    from quanzi.circles.members import circle_join
+    from quanzi.circles.services import circle_create, owner_apply, owner_decide
+
+    owner_apply(user=owner)
+    owner_decide(user_id=owner.pk, approve=True)
+    circle = circle_create(owner=owner, name="主人的圈子")
+    member = make_user(nickname="圈友")
+    circle_join(circle_id=circle.pk, user=member)
+    return circle, member
+
+
 # Operations with a required query parameter.
 QUERIES = {
+    ("GET", "/circles/nearby"): lambda shop: "?lat=30.27&lng=120.13",
     ("GET", "/community/points/{point_id}/sorting-list"): lambda shop: (
         f"?wave_id={shop['ids']['wave_id']}"
     ),
@@ -566,6 +608,7 @@ def shop(make_user, make_product, settings, tmp_path):
     leader, point, wave, application = community_objects(operator, make_user, make_product)
     owner_note, comment, word = content_objects(owner)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
+    circle, circle_member = circles_objects(owner, make_user)
     ids = {
         "address_id": address.pk,
         "order_id": open_order.pk,
@@ -594,6 +637,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "word_id": word.pk,
         "line_id": open_order.lines.first().pk,
         "sku_id": sku.pk,
+        "circle_id": circle.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},
@@ -606,6 +650,11 @@ def shop(make_user, make_product, settings, tmp_path):
             "target_id": owner_note.pk,
             "action": "restore",
         },
+        "/circles/{circle_id}/members/{user_id}/{action}": {
+            "user_id": circle_member.pk,
+            "action": "mute",
+        },
+        "/admin/circle-owners/{user_id}/{decision}": {"decision": "approve"},
     }
     return {
         "callers": {

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class CirclesConfig(AppConfig):
+    name = "quanzi.circles"
+    label = "circles"
+    verbose_name = "Circles"
+
+    def ready(self) -> None:
+        from quanzi.circles.deals import CircleDealGate, owner_claim
+        from quanzi.distribution.commission import register_level1_claim
+        from quanzi.orders.channels import register_observer
+
+        register_observer(CircleDealGate())
+
+        from quanzi.circles import labels
+
+        labels.register()
+        register_level1_claim(owner_claim)
+
+        from quanzi.circles.demo import demo_step
+        from quanzi.core.demo import register_demo_step
+
+        register_demo_step(demo_step)
