@@ -78,7 +78,10 @@ def fit(user_items, *, factors=None, iterations=None, regularization=None, seed=
     # does not drown everyone else.
     confidence = user_items.copy()
     confidence.data = 1.0 + 10.0 * np.log1p(confidence.data)
-    model.fit(confidence, show_progress=False)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):  # implicit's own threads do the work
+        model.fit(confidence, show_progress=False)
     return np.asarray(model.user_factors), np.asarray(model.item_factors)
 
 
