@@ -63,6 +63,13 @@ def matrix(triples, *, user_ids=None, item_ids=None):
 
 def fit(user_items, *, factors=None, iterations=None, regularization=None, seed=7):
     """Fit ALS; returns (user_factors, item_factors) as numpy arrays."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):  # implicit's own threads do the work
+        return _fit(user_items, factors, iterations, regularization, seed)
+
+
+def _fit(user_items, factors, iterations, regularization, seed):
     from implicit.als import AlternatingLeastSquares
 
     cfg = config()
@@ -78,10 +85,7 @@ def fit(user_items, *, factors=None, iterations=None, regularization=None, seed=
     # does not drown everyone else.
     confidence = user_items.copy()
     confidence.data = 1.0 + 10.0 * np.log1p(confidence.data)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, "blas"):  # implicit's own threads do the work
-        model.fit(confidence, show_progress=False)
+    model.fit(confidence, show_progress=False)
     return np.asarray(model.user_factors), np.asarray(model.item_factors)
 
 
