@@ -280,6 +280,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/sensitive-words"): OPERATOR,
     ("POST", "/admin/sensitive-words"): OPERATOR,
     ("DELETE", "/admin/sensitive-words/{word_id}"): OPERATOR,
+    # recommendations and opt-in push
+    ("GET", "/me/recommendations"): USER,
+    ("POST", "/me/recommendations/{product_id}/hide"): USER,
+    ("GET", "/products/{product_id}/friends-bought"): USER,
+    ("GET", "/me/notification-preferences"): USER,
+    ("PUT", "/me/notification-preferences"): USER,
 }
 
 
