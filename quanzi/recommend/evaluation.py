@@ -96,7 +96,9 @@ def quanzi_log() -> Dataset:
 
     rows = [
         (u, p, w, at.timestamp())
-        for u, p, w, at in Event.objects.values_list("user_id", "product_id", "weight", "created_at")
+        for u, p, w, at in Event.objects.values_list(
+            "user_id", "product_id", "weight", "created_at"
+        )
     ]
     users = {r[0] for r in rows}
     friends = {u: set(friends_of(u)) for u in users}
@@ -241,7 +243,9 @@ def evaluate(
     als_params: dict | None = None,
 ) -> dict[str, dict[str, float]]:
     ranker = Ranker(split, friends)
-    train_seconds = ranker.train_als(**(als_params or {})) if set(models) & {"als", "blend"} else 0.0
+    train_seconds = (
+        ranker.train_als(**(als_params or {})) if set(models) & {"als", "blend"} else 0.0
+    )
     item_pos = {int(i): n for n, i in enumerate(ranker.item_ids)}
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     results: dict[str, dict[str, float]] = {}

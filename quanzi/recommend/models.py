@@ -113,10 +113,11 @@ class PushLog(models.Model):
     body = models.CharField(max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["user", "status", "created_at"]),
+            models.Index(fields=["user", "status", "sent_at"]),
             models.Index(fields=["status", "due_at"]),
         ]

@@ -67,7 +67,7 @@ def sent_today(user_id: int, now: datetime) -> int:
         user_id=user_id,
         status=PushLog.SENT,
         topic__in=MARKETING_TOPICS,
-        created_at__gte=start,
+        sent_at__gte=start,
     ).count()
 
 
@@ -140,12 +140,13 @@ def _decide(entry: PushLog, now: datetime) -> PushLog:
             values={"title": entry.title, "body": entry.body, "order_id": "", "amount": ""},
             page=str(entry.data.get("url", "")),
         )
+    entry.sent_at = now
     return _close(entry, PushLog.SENT, "")
 
 
 def _close(entry: PushLog, status: str, reason: str) -> PushLog:
     entry.status, entry.reason, entry.due_at = status, reason, None
-    entry.save(update_fields=["status", "reason", "due_at"])
+    entry.save(update_fields=["status", "reason", "due_at", "sent_at"])
     log.info(
         "push decided",
         extra={"key": entry.key, "user_id": entry.user_id, "status": status, "reason": reason},

@@ -57,6 +57,4 @@ def test_precomputed_list_is_served_and_rechecked_for_stock(make_user, make_prod
     ]
 
     rice.skus.update(is_active=False)  # no SKU on sale: out of stock
-    assert [s.product_id for s in serving.recommendations_for(user_id=me.pk, limit=5)] == [
-        tea.pk
-    ]
+    assert [s.product_id for s in serving.recommendations_for(user_id=me.pk, limit=5)] == [tea.pk]
