@@ -110,7 +110,10 @@ def push_send(
 
 
 def _decide(entry: PushLog, now: datetime) -> PushLog:
-    pref = preference_of(entry.user_id)
+    # The person's preference row is locked, so racing pushes count the cap one by one.
+    pref = Preference.objects.select_for_update().filter(
+        user_id=entry.user_id
+    ).first() or Preference(user_id=entry.user_id)
     marketing = entry.topic in MARKETING_TOPICS
     if not wants(pref, entry.topic):
         return _close(entry, PushLog.SKIPPED, "not_opted_in" if marketing else "opted_out")
