@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "quanzi.community",
     "quanzi.content",
     "quanzi.circles",
+    "quanzi.recommend",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

@@ -215,6 +215,8 @@ class WechatSettings(_Section):
             "group_failed",
             "bargain_done",
             "commission_available",
+            "promotions",
+            "recommendations",
         ],
         SubscribeTemplate,
     ] = Field(default_factory=dict)

@@ -308,6 +308,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/circles/{circle_id}/suspend"): OPERATOR,
     ("POST", "/admin/circles/{circle_id}/reinstate"): OPERATOR,
     ("POST", "/admin/circles/{circle_id}/deals"): OPERATOR,
+    # recommendations and opt-in push
+    ("GET", "/me/recommendations"): USER,
+    ("POST", "/me/recommendations/{product_id}/hide"): USER,
+    ("GET", "/products/{product_id}/friends-bought"): USER,
+    ("GET", "/me/notification-preferences"): USER,
+    ("PUT", "/me/notification-preferences"): USER,
 }
 
 

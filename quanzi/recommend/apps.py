@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class RecommendConfig(AppConfig):
+    name = "quanzi.recommend"
+    label = "recommend"
+    verbose_name = "Recommendations and opt-in push"
+
+    def ready(self) -> None:
+        from quanzi.catalog.extensions import register_product_section
+        from quanzi.orders.channels import register_observer
+        from quanzi.recommend import labels
+        from quanzi.recommend.hooks import RecommendOrderObserver
+        from quanzi.recommend.views import friends_bought_section
+
+        register_observer(RecommendOrderObserver())
+        register_product_section(friends_bought_section)
+        labels.register()

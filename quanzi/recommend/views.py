@@ -1,0 +1,79 @@
+"""Pages: 猜你喜欢 (picked for you), the push settings page, and the product page's
+"friends bought this" section (registered with the catalog from ``ready()``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from quanzi.core.errors import QuanziError
+from quanzi.recommend import preferences, selectors, serving
+from quanzi.recommend.events import event_record
+from quanzi.recommend.models import TOPICS
+
+
+def friends_bought_section(request, product, user) -> str:
+    """The product page's "friends bought this"; viewing the page is a ``view`` event."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    event_record(user_id=user.pk, product_id=product.pk, kind="view")
+    friends = selectors.friends_who_bought(user_id=user.pk, product_id=product.pk)
+    if not friends:
+        return ""
+    return render_to_string("recommend/_friends_bought.html", {"friends": friends})
+
+
+@login_required
+def picked_page(request):
+    items = serving.recommendations_for(user_id=request.user.pk, limit=20)
+    return render(request, "recommend/picked.html", {"cards": selectors.cards_for(items)})
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.replace("，", ",").split(",") if w.strip()]
+
+
+@login_required
+def push_settings_page(request):
+    user_id = request.user.pk
+    if request.method == "POST":
+        post = request.POST
+
+        def hour(name: str, default: int) -> int:
+            try:
+                return max(0, min(23, int(post.get(name, default))))
+            except ValueError:
+                return default
+
+        data = {
+            "topics": {t: post.get(f"topic_{t}") == "on" for t in TOPICS},
+            "keywords": {
+                "follow": _words(post.get("follow", ""))[:20],
+                "never": _words(post.get("never", ""))[:20],
+            },
+            "quiet_hours": {"start": hour("quiet_start", 22), "end": hour("quiet_end", 8)},
+            "frequency": "daily" if post.get("frequency") == "daily" else "weekly",
+            "daily_cap": max(0, min(20, hour("daily_cap", 3))),
+            "show_purchases": post.get("show_purchases") == "on",
+        }
+        try:
+            preferences.preferences_update(user_id=user_id, data=data)
+            messages.success(request, _("Saved."))
+        except QuanziError:
+            messages.error(request, _("A keyword is at most 20 characters."))
+        return redirect("recommend_push_settings")
+    prefs = preferences.preferences_out(user_id=user_id)
+    return render(
+        request,
+        "recommend/push_settings.html",
+        {
+            "prefs": prefs,
+            "topics": [(t, prefs["topics"][t]) for t in TOPICS],
+            "follow": ", ".join(prefs["keywords"]["follow"]),
+            "never": ", ".join(prefs["keywords"]["never"]),
+            "hours": range(24),
+        },
+    )
