@@ -280,6 +280,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/sensitive-words"): OPERATOR,
     ("POST", "/admin/sensitive-words"): OPERATOR,
     ("DELETE", "/admin/sensitive-words/{word_id}"): OPERATOR,
+    # analytics (the caller's own scopes under /me; the whole shop for operators)
+    ("GET", "/admin/analytics/gmv"): OPERATOR,
+    ("GET", "/admin/analytics/channels"): OPERATOR,
+    ("GET", "/me/analytics"): USER,
+    ("POST", "/analytics/events"): PUBLIC,
 }
 
 
