@@ -24,4 +24,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/community/", str(_("Community leaders"))),
         ("/dashboard/community/waves/", str(_("Community waves"))),
         ("/dashboard/content/", str(_("Content"))),
+        ("/dashboard/analytics/", str(_("Analytics"))),
     ]
