@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from quanzi.analytics.facts import day_start
+from quanzi.storefront.tests.browser import browser, new_desktop, new_phone  # noqa: F401
 
 DAY0 = date(2026, 11, 2)
 
