@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "quanzi.content",
     "quanzi.circles",
     "quanzi.recommend",
+    "quanzi.analytics",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

@@ -26,4 +26,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/community/waves/", str(_("Community waves"))),
         ("/dashboard/content/", str(_("Content"))),
         ("/dashboard/circles/", str(pgettext_lazy("circle", "Circles"))),
+        ("/dashboard/analytics/", str(_("Analytics"))),
     ]

@@ -314,6 +314,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/products/{product_id}/friends-bought"): USER,
     ("GET", "/me/notification-preferences"): USER,
     ("PUT", "/me/notification-preferences"): USER,
+    # analytics (the caller's own scopes under /me; the whole shop for operators)
+    ("GET", "/admin/analytics/gmv"): OPERATOR,
+    ("GET", "/admin/analytics/channels"): OPERATOR,
+    ("GET", "/me/analytics"): USER,
+    ("POST", "/analytics/events"): PUBLIC,
 }
 
 

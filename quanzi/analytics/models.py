@@ -1,0 +1,70 @@
+"""Daily facts and the traffic they are built from.
+
+A ``DailyFact`` row is one day × channel × dimension (``all``, ``shop``, ``leader``,
+``creator``) × the dimension's id (0 for ``all``). ``channel`` is ``all`` for the row
+that counts every channel: distinct counts (visitors, buyers) cannot be summed over
+channels, so that row is counted, not added up.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class TrafficEvent(models.Model):
+    """A product view or an add-to-cart, reported by the storefront or the mini-program."""
+
+    VIEW, CART = "view", "cart"
+    KINDS = [(VIEW, "view"), (CART, "cart")]
+
+    kind = models.CharField(max_length=4, choices=KINDS)
+    visitor = models.CharField(max_length=64, help_text='"u:<user id>" or "s:<session>"')
+    user_id = models.BigIntegerField(null=True, blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=20, default="direct")
+    shop_id = models.BigIntegerField(null=True, blank=True)
+    leader_id = models.BigIntegerField(null=True, blank=True)
+    creator_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+
+
+class DailyFact(models.Model):
+    day = models.DateField()
+    channel = models.CharField(max_length=20)
+    dim = models.CharField(max_length=10, default="all")
+    dim_id = models.BigIntegerField(default=0)
+    visitors = models.IntegerField(default=0)
+    viewers = models.IntegerField(default=0)
+    views = models.IntegerField(default=0)
+    carters = models.IntegerField(default=0)
+    carts = models.IntegerField(default=0)
+    placers = models.IntegerField(default=0)
+    orders = models.IntegerField(default=0)
+    buyers = models.IntegerField(default=0)
+    paid_orders = models.IntegerField(default=0)
+    gmv = models.BigIntegerField(default=0, help_text="fen paid that day")
+    refund_amount = models.BigIntegerField(default=0, help_text="fen refunded that day")
+    refund_orders = models.IntegerField(default=0)
+    repeat_buyers_30 = models.IntegerField(default=0)
+    repeat_buyers_90 = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "dim", "dim_id"], name="daily_fact_once"
+            )
+        ]
+        indexes = [models.Index(fields=["dim", "dim_id", "day"])]
+
+
+class FactDay(models.Model):
+    """When a day's facts were last built; a day built after its end plus the grace
+    period is closed and the job leaves it alone (the backfill command rebuilds any)."""
+
+    day = models.DateField(unique=True)
+    built_at = models.DateTimeField()
+    closed = models.BooleanField(default=False)

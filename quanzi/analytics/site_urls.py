@@ -1,0 +1,13 @@
+"""Pages of analytics, found by ``quanzi/urls.py`` (it imports no feature app)."""
+
+from django.urls import path
+
+from quanzi.analytics.web import views
+
+urlpatterns = [
+    path("dashboard/analytics/", views.operator_report, name="analytics_operator"),
+    path("dashboard/analytics/<str:which>.csv", views.operator_csv, name="analytics_csv"),
+    path("analytics/", views.own_report, name="analytics_own"),
+    path("analytics/<str:dim>/", views.own_report, name="analytics_own_scope"),
+    path("analytics/<str:dim>/<str:which>.csv", views.own_csv, name="analytics_own_csv"),
+]

@@ -1,0 +1,48 @@
+"""The operator in headless Chromium: the GMV page, a new date range, the charts
+redrawn, a CSV exported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from quanzi.analytics.tests.test_api import DAY, facts  # noqa: F401  (the fixture)
+from quanzi.storefront.tests.browser import shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+GMV_POINTS = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById('chart-gmv'));
+  return chart ? chart.getOption().xAxis[0].data.length : -1;
+}"""
+
+
+def test_operator_changes_the_period_and_exports(new_desktop, live_server, operator, facts):  # noqa: F811
+    page = new_desktop()
+    page.goto("/dashboard/login/")
+    page.fill("#id_phone", operator.phone)
+    page.fill("#id_password", "secret123")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server.url + "/dashboard/")
+    page.click("nav.nav a[href='/dashboard/analytics/']")
+    page.wait_for_url("**/dashboard/analytics/")
+    page.goto(f"/dashboard/analytics/?start={DAY - timedelta(days=6)}&end={DAY}")
+    page.wait_for_function("document.querySelector('#chart-gmv canvas') !== null")
+    assert page.evaluate(GMV_POINTS) == 7
+    assert "成交额" in page.inner_text("main")
+    shot(page, "analytics-01-gmv")
+
+    page.fill("#id_start", str(DAY - timedelta(days=13)))
+    page.dispatch_event("#id_start", "change")  # the filters apply themselves
+    page.wait_for_url(f"**start={DAY - timedelta(days=13)}**")
+    page.wait_for_function("document.querySelector('#chart-gmv canvas') !== null")
+    assert page.evaluate(GMV_POINTS) == 14
+    assert page.locator("#table-days tbody tr").count() == 14
+    shot(page, "analytics-02-two-weeks")
+
+    with page.expect_download() as download:
+        page.click("#csv-days")
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert text.splitlines()[0].startswith("日期,访客数")
+    assert len(text.splitlines()) == 15

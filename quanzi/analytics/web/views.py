@@ -1,0 +1,78 @@
+"""Analytics pages: the operator's (``/dashboard/analytics/``) and each shopkeeper's,
+leader's and creator's own (``/analytics/``), the same report restricted to their scope."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from quanzi.analytics.selectors import scopes_of
+from quanzi.analytics.web.report import (
+    CHANNEL_COLUMNS,
+    DAY_COLUMNS,
+    csv_answer,
+    report_build,
+    table,
+)
+from quanzi.dashboard.access import operator_required
+
+TABLES = ("days", "channels")
+
+
+def _context(report, *, base: str) -> dict:
+    return {
+        **report,
+        "day_columns": [str(t) for _, t in DAY_COLUMNS],
+        "day_rows": table(report["days"], DAY_COLUMNS),
+        "channel_columns": [str(t) for _, t in CHANNEL_COLUMNS],
+        "channel_rows": table(report["channels"], CHANNEL_COLUMNS),
+        "base": base,
+    }
+
+
+@operator_required
+def operator_report(request):
+    report = report_build(request)
+    return render(
+        request, "analytics/operator.html", _context(report, base="/dashboard/analytics/")
+    )
+
+
+@operator_required
+def operator_csv(request, which: str):
+    if which not in TABLES:
+        raise Http404
+    return csv_answer(report_build(request), which, prefix="gmv")
+
+
+def _own_scope(request, dim: str | None):
+    """The caller's scope named ``dim`` (their first one when not named), or None."""
+    scopes = scopes_of(request.user)
+    if dim:
+        scopes = [s for s in scopes if s["dim"] == dim]
+    return scopes[0] if scopes else None, scopes_of(request.user)
+
+
+def own_report(request, dim: str | None = None):
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={quote(request.get_full_path())}")
+    scope, scopes = _own_scope(request, dim)
+    if scope is None:
+        return render(request, "analytics/none.html", status=403)
+    report = report_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
+    context = _context(report, base=f"/analytics/{scope['dim']}/")
+    return render(request, "analytics/own.html", {**context, "scope": scope, "scopes": scopes})
+
+
+def own_csv(request, dim: str, which: str):
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={quote(request.get_full_path())}")
+    if which not in TABLES:
+        raise Http404
+    scope, _ = _own_scope(request, dim)
+    if scope is None:
+        return render(request, "analytics/none.html", status=403)
+    report = report_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
+    return csv_answer(report, which, prefix=scope["dim"])
