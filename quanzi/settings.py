@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "quanzi.wechat",
     "quanzi.community",
     "quanzi.content",
+    "quanzi.flash",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
