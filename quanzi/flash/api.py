@@ -16,22 +16,22 @@ router = Router(tags=["flash sales"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class ItemIn(Schema):
+class FlashItemIn(Schema):
     sku_id: Id
     price: Money = Field(description="the flash price per unit, fen")
     allotment: int = Field(ge=1, le=1_000_000, description="units sold in the sale")
 
 
-class SaleIn(Schema):
+class FlashSaleIn(Schema):
     title: str = Field(max_length=120)
     starts_at: Datetime
     ends_at: Datetime
     per_user_limit: int = Field(default=1, ge=0, le=999, description="units per buyer, 0 = any")
     buckets: int = Field(default=8, ge=1, le=64, description="stock rows per item")
-    items: list[ItemIn] = Field(min_length=1, max_length=20)
+    items: list[FlashItemIn] = Field(min_length=1, max_length=20)
 
 
-class ItemOut(Schema):
+class FlashItemOut(Schema):
     sku_id: int
     product_id: int
     title: str
@@ -45,7 +45,7 @@ class ItemOut(Schema):
     sold_out: bool
 
 
-class SaleOut(Schema):
+class FlashSaleOut(Schema):
     id: int
     title: str
     starts_at: Datetime
@@ -54,25 +54,25 @@ class SaleOut(Schema):
     seconds_to_start: int
     per_user_limit: int
     sold_out: bool
-    items: list[ItemOut]
+    items: list[FlashItemOut]
 
 
-class SalePage(Schema):
-    items: list[SaleOut]
+class FlashSalePage(Schema):
+    items: list[FlashSaleOut]
     next_cursor: str | None
 
 
-class SaleAdminOut(SaleOut):
+class FlashSaleAdminOut(FlashSaleOut):
     closed_at: Datetime | None
     buckets: int
 
 
-class SaleAdminPage(Schema):
-    items: list[SaleAdminOut]
+class FlashSaleAdminPage(Schema):
+    items: list[FlashSaleAdminOut]
     next_cursor: str | None
 
 
-class BuyIn(Schema):
+class FlashBuyIn(Schema):
     sku_id: Id
     qty: int = Field(default=1, ge=1, le=999)
     address_id: Id | None = None
@@ -82,7 +82,7 @@ class BuyIn(Schema):
     )
 
 
-class BuyOut(Schema):
+class FlashBuyOut(Schema):
     order_id: int
     status: str
     payable: int
@@ -99,8 +99,8 @@ def _page(qs, cursor, limit):
 # --- operator --------------------------------------------------------------------------
 
 
-@router.post("/admin/flash-sales", response={201: SaleAdminOut, **ERRORS})
-def sale_create(request, payload: SaleIn):
+@router.post("/admin/flash-sales", response={201: FlashSaleAdminOut, **ERRORS})
+def sale_create(request, payload: FlashSaleIn):
     require_operator(request)
     sale = services.sale_create(
         title=payload.title,
@@ -113,19 +113,21 @@ def sale_create(request, payload: SaleIn):
     return Status(201, selectors.sale_out(sale))
 
 
-@router.get("/admin/flash-sales", response={200: SaleAdminPage, **ERRORS})
+@router.get("/admin/flash-sales", response={200: FlashSaleAdminPage, **ERRORS})
 def sale_admin_list(request, cursor: str | None = None, limit: int | None = None):
     require_operator(request)
     return _page(selectors.sales_all(), cursor, limit)
 
 
-@router.get("/admin/flash-sales/{flash_sale_id}", response={200: SaleAdminOut, **ERRORS})
+@router.get("/admin/flash-sales/{flash_sale_id}", response={200: FlashSaleAdminOut, **ERRORS})
 def sale_admin_detail(request, flash_sale_id: int):
     require_operator(request)
     return selectors.sale_out(selectors.sale_get(sale_id=flash_sale_id))
 
 
-@router.post("/admin/flash-sales/{flash_sale_id}/close", response={200: SaleAdminOut, **ERRORS})
+@router.post(
+    "/admin/flash-sales/{flash_sale_id}/close", response={200: FlashSaleAdminOut, **ERRORS}
+)
 def sale_close(request, flash_sale_id: int):
     """Close the sale now: the units left go back on their SKUs' shelves."""
     require_operator(request)
@@ -135,19 +137,19 @@ def sale_close(request, flash_sale_id: int):
 # --- everyone --------------------------------------------------------------------------
 
 
-@router.get("/flash-sales", auth=None, response={200: SalePage, 422: ErrorOut})
+@router.get("/flash-sales", auth=None, response={200: FlashSalePage, 422: ErrorOut})
 def sale_list(request, cursor: str | None = None, limit: int | None = None):
     """Sales not over yet, scheduled ones with the seconds left to their start."""
     return _page(selectors.sales_visible(), cursor, limit)
 
 
-@router.get("/flash-sales/{flash_sale_id}", auth=None, response={200: SaleOut, 404: ErrorOut})
+@router.get("/flash-sales/{flash_sale_id}", auth=None, response={200: FlashSaleOut, 404: ErrorOut})
 def sale_detail(request, flash_sale_id: int):
     return selectors.sale_out(selectors.sale_get(sale_id=flash_sale_id, public=True))
 
 
-@router.post("/flash-sales/{flash_sale_id}/orders", response={201: BuyOut, **ERRORS})
-def sale_buy(request, flash_sale_id: int, payload: BuyIn):
+@router.post("/flash-sales/{flash_sale_id}/orders", response={201: FlashBuyOut, **ERRORS})
+def sale_buy(request, flash_sale_id: int, payload: FlashBuyIn):
     """Buy at the flash price: `409 flash_not_started`, `out_of_stock`, `limit_exceeded`,
     `flash_ended`. Pay the order like any other (or with `pay` in the same request)."""
     body = payload.dict()
