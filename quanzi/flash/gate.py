@@ -110,7 +110,7 @@ def _url() -> str:
 
 
 def _prefix() -> str:
-    return str(_override.get("prefix") or "quanzi:flash")
+    return str(_override.get("prefix") or settings.FLASH_REDIS_PREFIX)
 
 
 def enabled() -> bool:
