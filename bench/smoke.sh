@@ -8,3 +8,4 @@ python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 2
 python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 200 --products 100 --hot --hot-stock 20
 python bench/groups.py --database-url "$URL" --seconds 3 --clients 4 --size 3 --expired 200
 python bench/settlement.py --database-url "$URL" --orders 200
+python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "quanzi.circles",
     "quanzi.recommend",
     "quanzi.analytics",
+    "quanzi.flash",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
@@ -199,6 +200,9 @@ if REDIS_URL:
     # client for every call: twice the CPU per cache read, and the hot path reads the
     # cache on every request for the bearer token).
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+
+# Flash sales: the prefix of the Redis gate's keys (quanzi/flash/gate.py).
+FLASH_REDIS_PREFIX = env_str("QUANZI_FLASH_REDIS_PREFIX", "quanzi:flash")
 
 # Where rate-limit counters live: "cache" (Django's cache: Redis when QUANZI_REDIS_URL is
 # set), "database" (one counter row per key and window, shared by every process), or

@@ -319,6 +319,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/analytics/channels"): OPERATOR,
     ("GET", "/me/analytics"): USER,
     ("POST", "/analytics/events"): PUBLIC,
+    # flash sales
+    ("GET", "/flash-sales"): PUBLIC,
+    ("GET", "/flash-sales/{flash_sale_id}"): PUBLIC,
+    ("POST", "/flash-sales/{flash_sale_id}/orders"): USER,
+    ("POST", "/admin/flash-sales"): OPERATOR,
+    ("GET", "/admin/flash-sales"): OPERATOR,
+    ("GET", "/admin/flash-sales/{flash_sale_id}"): OPERATOR,
+    ("POST", "/admin/flash-sales/{flash_sale_id}/close"): OPERATOR,
 }
 
 
@@ -504,6 +512,19 @@ def circles_objects(owner, make_user):
     member = make_user(nickname="圈友")
     circle_join(circle_id=circle.pk, user=member)
     return circle, member
+def flash_objects(make_product):
+    """An open flash sale of one SKU."""
+    from quanzi.flash.services import sale_create
+
+    sku = make_product(price=2000, supply_price=500, stock=20, title="秒杀").skus.get()
+    now = timezone.now()
+    return sale_create(
+        title="整点秒杀",
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        per_user_limit=1,
+        items=[{"sku_id": sku.pk, "price": 990, "allotment": 5}],
+    )
 
 
 # Operations with a required query parameter.
@@ -618,6 +639,7 @@ def shop(make_user, make_product, settings, tmp_path):
     note = notify(user_id=owner.pk, kind="test", title="你好", body="")
     leader, point, wave, application = community_objects(operator, make_user, make_product)
     owner_note, comment, word = content_objects(owner)
+    flash_sale = flash_objects(make_product)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     circle, circle_member = circles_objects(owner, make_user)
     ids = {
@@ -649,6 +671,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "line_id": open_order.lines.first().pk,
         "sku_id": sku.pk,
         "circle_id": circle.pk,
+        "flash_sale_id": flash_sale.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},

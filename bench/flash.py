@@ -1,0 +1,246 @@
+#!/usr/bin/env python
+"""Flash sale: C clients hitting one flash SKU at its start, and beside it the one-row limit.
+
+    python bench/flash.py --database-url postgres://postgres@127.0.0.1:5432/qz_bench \\
+        --clients 64 --allotment 1000
+
+1. A flash sale of one SKU (``--allotment`` units, one per buyer, ``--buckets`` bucket
+   rows) is created in-process once ``quanzi serve`` is up, starting now. C asyncio
+   clients then buy through the public API (``POST /flash-sales/{id}/orders``, each
+   request a different signed-in buyer), until every client has been told
+   ``out_of_stock`` (or ``--seconds`` pass). The server runs with the Redis gate
+   (``--redis-url``, default ``redis://127.0.0.1:6379/15``, keys under a prefix of this
+   run's own) or, with ``--redis-url none``, in the embedded mode (the bucket rows alone).
+2. From the database at the end: **oversold** (units on live orders beyond the
+   allotment, must be 0) and **lost** (allotment − sold − left in the buckets, must be
+   0; with the gate, also the gate's count after the reconciler against the buckets).
+3. **One-row limit**: the raw-SQL conditional ``UPDATE … SET stock = stock − 1 WHERE id
+   = 1 AND stock >= 1`` + ``COMMIT`` on one row, by C psycopg connections (threads) for
+   ``--baseline-seconds``: what any design taking every unit from one row could reach.
+
+Exit status: 0 unless there were errors, oversold units or lost units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    Server,
+    cpu_count,
+    django_setup,
+    emit,
+    percentile,
+    pg_connect,
+    quanzi,
+    workspace,
+)
+
+
+def parse() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/qz_bench_flash")
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--allotment", type=int, default=1000)
+    ap.add_argument("--buckets", type=int, default=16)
+    ap.add_argument(
+        "--users", type=int, default=0, help="buyers (default: allotment + 2 × clients)"
+    )
+    ap.add_argument("--seconds", type=float, default=60, help="give up after this long")
+    ap.add_argument("--workers", type=int, default=2 * cpu_count() + 1)
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    ap.add_argument("--baseline-seconds", type=float, default=5)
+    ap.add_argument("--keep", action="store_true")
+    return ap.parse_args()
+
+
+async def drive(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float):
+    import aiohttp
+
+    queue = iter(users)
+    latencies: list[float] = []
+    accepted_at: list[float] = []
+    codes: Counter[str] = Counter()
+    start = time.monotonic()
+
+    async def client(session):
+        while time.monotonic() - start < seconds:
+            user = next(queue, None)
+            if user is None:
+                return
+            t0 = time.monotonic()
+            try:
+                async with session.post(
+                    f"{base}/api/v1/flash-sales/{sale_id}/orders",
+                    json={"sku_id": sku_id, "qty": 1, "address_id": user.address_id},
+                    headers={"Authorization": f"Bearer {user.token}"},
+                ) as answer:
+                    body = await answer.json(content_type=None)
+                    status = answer.status
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                codes[f"error:{type(exc).__name__}"] += 1
+                continue
+            t1 = time.monotonic()
+            latencies.append((t1 - t0) * 1000)
+            if status == 201:
+                codes["accepted"] += 1
+                accepted_at.append(t1 - start)
+            elif status == 409 and body.get("code") == "out_of_stock":
+                codes["out_of_stock"] += 1
+                return
+            else:
+                codes[f"{status}:{body.get('code')}"] += 1
+
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+    return latencies, accepted_at, codes, time.monotonic() - start
+
+
+def one_row_limit(url: str, clients: int, seconds: float) -> float:
+    conn = pg_connect(url)
+    conn.execute("DROP TABLE IF EXISTS bench_flash_row")
+    conn.execute("CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))")
+    conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
+    conn.close()
+    done = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def run(i: int) -> None:
+        c = pg_connect(url, autocommit=False)
+        barrier.wait()
+        while not stop.is_set():
+            c.execute("UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1")
+            c.commit()
+            done[i] += 1
+        c.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    conn = pg_connect(url)
+    conn.execute("DROP TABLE bench_flash_row")
+    conn.close()
+    return sum(done) / elapsed
+
+
+def main() -> int:
+    args = parse()
+    users_n = args.users or args.allotment + 2 * args.clients
+    redis = None if args.redis_url == "none" else args.redis_url
+    prefix = f"quanzi:bench-flash:{uuid.uuid4().hex[:8]}"
+    with workspace(args.database_url, keep=args.keep) as (env, _created):
+        if redis:
+            env.extra.update({"QUANZI_REDIS_URL": redis, "QUANZI_FLASH_REDIS_PREFIX": prefix})
+        quanzi(env, "migrate", capture=True)
+        django_setup(env)
+        from datetime import timedelta
+
+        from _data import hot_sku, phone_prefix, users_bulk
+        from django.db import connection
+        from django.db.models import Sum
+        from django.utils import timezone
+
+        from quanzi.flash import buckets, gate
+        from quanzi.flash.models import FlashItem, FlashOrder
+        from quanzi.flash.reconcile import reconcile
+        from quanzi.flash.services import sale_create
+
+        users = users_bulk(users_n, prefix=phone_prefix())
+        sku_id = hot_sku(stock=args.allotment)
+        connection.close()
+        server = Server(env, workers=args.workers)
+        server.start()
+        try:
+            sale = sale_create(
+                title="压测秒杀",
+                starts_at=timezone.now() - timedelta(seconds=1),
+                ends_at=timezone.now() + timedelta(hours=1),
+                per_user_limit=1,
+                buckets_per_item=args.buckets,
+                items=[{"sku_id": sku_id, "price": 990, "allotment": args.allotment}],
+            )
+            connection.close()
+            load_before = os.getloadavg()
+            latencies, accepted_at, codes, elapsed = asyncio.run(
+                drive(server.base, sale.pk, sku_id, users, args.clients, args.seconds)
+            )
+            errors_logged = server.errors_logged()
+        finally:
+            server.stop()
+        item = FlashItem.objects.get(sale=sale)
+        sold = (
+            FlashOrder.objects.filter(item=item, returned=False).aggregate(n=Sum("qty"))["n"] or 0
+        )
+        left = buckets.left_of([item.pk])[item.pk]
+        oversold = max(0, sold - args.allotment)
+        lost = args.allotment - sold - left - item.returned
+        gate_lost = None
+        if redis:
+            gate.configure(url=redis, prefix=prefix)
+            reconcile(grace=0)
+            pending = sum(q for _, q, _ in gate.pending(item_id=item.pk).values())
+            gate_left = gate.left(item_id=item.pk)
+            gate_lost = None if gate_left is None else left - gate_left - pending
+            for key in gate.client().scan_iter(f"{prefix}:*"):
+                gate.client().delete(key)
+        accepted = codes["accepted"]
+        window = accepted_at[-1] if accepted_at else elapsed
+        rate = accepted / window if window else 0.0
+        baseline = one_row_limit(args.database_url, args.clients, args.baseline_seconds)
+        errors = sum(n for code, n in codes.items() if code not in ("accepted", "out_of_stock"))
+        load = os.getloadavg()
+        figures = {
+            "accepted_orders_per_s": round(rate, 1),
+            "accepted": accepted,
+            "sold_out_after_s": round(window, 2),
+            "p50_ms": round(percentile(latencies, 50), 1),
+            "p99_ms": round(percentile(latencies, 99), 1),
+            "oversold": oversold,
+            "lost": lost,
+            "gate_lost": gate_lost,
+            "errors": errors + errors_logged,
+            "one_row_sql_tps": round(baseline, 1),
+            "ratio": round(rate / baseline, 3) if baseline else None,
+            "clients": args.clients,
+            "allotment": args.allotment,
+            "buckets": args.buckets,
+            "gate": "redis" if redis else "buckets",
+            "load_avg": [round(load_before[0], 2), round(load[0], 2)],
+        }
+        report = [
+            f"flash sale: {args.clients} clients, {args.allotment} units, "
+            f"{args.buckets} buckets, gate {'redis' if redis else 'buckets only'}",
+            f"  accepted {accepted} orders in {window:.2f} s → {rate:.1f} orders/s; "
+            f"answers {dict(codes)}",
+            f"  request p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms",
+            f"  sold {sold} + left {left} + returned {item.returned} = {args.allotment}? "
+            f"oversold {oversold}, lost {lost}, gate lost {gate_lost}",
+            f"  one-row raw SQL conditional UPDATE: {baseline:.1f} tx/s (ratio {figures['ratio']})",
+            f"  load average before/after: {figures['load_avg']}",
+        ]
+        emit(report, figures)
+        return 1 if (oversold or lost or gate_lost or errors or errors_logged) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
