@@ -512,6 +512,8 @@ def circles_objects(owner, make_user):
     member = make_user(nickname="圈友")
     circle_join(circle_id=circle.pk, user=member)
     return circle, member
+
+
 def flash_objects(make_product):
     """An open flash sale of one SKU."""
     from quanzi.flash.services import sale_create
