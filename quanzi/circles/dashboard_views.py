@@ -10,11 +10,11 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from quanzi.circles import services
+from quanzi.circles.errors import error_text
 from quanzi.circles.models import Circle, Label, OwnerApplication, Snapshot
 from quanzi.circles.views import health_context
 from quanzi.core.errors import QuanziError
 from quanzi.dashboard.access import operator_required
-from quanzi.storefront.web import error_text
 
 
 @operator_required

@@ -15,9 +15,10 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from quanzi.circles import members, selectors
+from quanzi.circles.errors import error_text
 from quanzi.circles.models import Circle, Label, Membership, MemberStatus
 from quanzi.core.errors import QuanziError
-from quanzi.storefront.web import error_text, int_or_none
+from quanzi.storefront.web import int_or_none
 
 
 def _user(request):

@@ -112,3 +112,16 @@ def test_dashboard_labels_owners_suspension_and_health(make_user, make_circle, o
     assert "广告太多" in ops.get("/dashboard/circles/").content.decode()
     assert ops.get(f"/dashboard/circles/{circle.pk}/health/").status_code == 200
     assert _client(make_user()).get("/dashboard/circles/").status_code in (302, 403)
+
+
+def test_refusals_on_the_circle_page_are_told_in_chinese(make_user, make_circle):
+    circle = make_circle(name="小圈", cap=2)  # the owner and one more
+    _client(make_user()).post(f"/circles/{circle.pk}/join")
+    late = _client(make_user())
+    page = late.post(f"/circles/{circle.pk}/join", follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "圈子已满员" in page.content.decode()
+    invite_only = make_circle(name="邀请圈", join_policy="invite")
+    page = late.post(
+        f"/circles/{invite_only.pk}/join", follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "仅限邀请加入" in page
