@@ -9,10 +9,11 @@ class RecommendConfig(AppConfig):
     def ready(self) -> None:
         from quanzi.catalog.extensions import register_product_section
         from quanzi.orders.channels import register_observer
-        from quanzi.recommend import labels
+        from quanzi.recommend import labels, receivers
         from quanzi.recommend.hooks import RecommendOrderObserver
         from quanzi.recommend.views import friends_bought_section
 
         register_observer(RecommendOrderObserver())
         register_product_section(friends_bought_section)
         labels.register()
+        receivers.connect()
