@@ -8,5 +8,8 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from quanzi.analytics.labels import register_labels
+        from quanzi.analytics.page_views import product_view_section
+        from quanzi.catalog.extensions import register_product_section
 
         register_labels()
+        register_product_section(product_view_section)
