@@ -18,6 +18,11 @@ class CirclesConfig(AppConfig):
         labels.register()
         register_level1_claim(owner_claim)
 
+        from quanzi.circles.feed import members_only_reader
+        from quanzi.content.readers import register_reader_filter
+
+        register_reader_filter(members_only_reader)
+
         from quanzi.circles.demo import demo_step
         from quanzi.core.demo import register_demo_step
 

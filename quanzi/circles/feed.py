@@ -79,3 +79,13 @@ def announcement_unpin(*, circle_id: int, author: User, announcement_id: int) ->
     item.pinned = False
     item.save(update_fields=["pinned"])
     return item
+
+
+def members_only_reader(qs, viewer):
+    """The content app's reader filter: a note posted to a circle whose feed is for its
+    members is read only by its members (and its author, whom content lets through)."""
+    hidden = Post.objects.filter(circle__members_only=True)
+    if viewer is not None and getattr(viewer, "pk", None):
+        mine = Membership.objects.filter(user_id=viewer.pk, status=MemberStatus.MEMBER)
+        hidden = hidden.exclude(circle_id__in=mine.values("circle_id"))
+    return qs.exclude(pk__in=hidden.values("note_id"))

@@ -35,6 +35,7 @@ from .models import (
     Profile,
     Visibility,
 )
+from .readers import may_read, readable
 
 
 def notes_public() -> QuerySet[Note]:
@@ -111,7 +112,7 @@ def feed(
     *, user: User | None, kind: str, cursor: str | None, limit: int | None, sort: str = "hot"
 ) -> dict[str, Any]:
     size = _size(limit)
-    qs = _with_related(notes_public())
+    qs = readable(_with_related(notes_public()), user)
     if kind == "following":
         if user is None:
             return {"items": [], "next_cursor": None}
@@ -134,7 +135,7 @@ def notes_of(*, author_id: int, viewer: User | None, cursor: str | None, limit: 
     if viewer is not None and viewer.pk == author_id:
         qs = qs.exclude(status=NoteStatus.DELETED)
     else:
-        qs = qs.filter(status=NoteStatus.PUBLISHED, visibility=Visibility.VISIBLE)
+        qs = readable(qs.filter(status=NoteStatus.PUBLISHED, visibility=Visibility.VISIBLE), viewer)
     page = paginate(_with_related(qs), cursor=cursor, limit=limit, serialize=lambda n: n)
     page["items"] = note_cards(page["items"], user=viewer)
     return page
@@ -143,7 +144,9 @@ def notes_of(*, author_id: int, viewer: User | None, cursor: str | None, limit: 
 def notes_for_product(*, product_id: int, limit: int = 6) -> list[Note]:
     ids = NoteProduct.objects.filter(product_id=product_id).values("note_id")
     return list(
-        _with_related(notes_public().filter(pk__in=ids)).order_by("-like_count", "-id")[:limit]
+        _with_related(readable(notes_public().filter(pk__in=ids), None)).order_by(
+            "-like_count", "-id"
+        )[:limit]
     )
 
 
@@ -203,6 +206,8 @@ def note_detail(*, note_id: int, user: User | None) -> dict[str, Any]:
     own = note is not None and user is not None and note.author_id == user.pk
     if note is None or note.status == NoteStatus.DELETED or not (note.is_public or own):
         raise NotFound("not_found", "no such note")
+    if not own and not may_read(note, user):
+        raise NotFound("not_found", "no such note")
     from .media import media_out
 
     liked = favourited = following = False
@@ -237,6 +242,8 @@ def comments_of(*, note_id: int, user: User | None, cursor: str | None, limit: i
     note = Note.objects.filter(pk=note_id).first()
     own = note is not None and user is not None and note.author_id == user.pk
     if note is None or note.status == NoteStatus.DELETED or not (note.is_public or own):
+        raise NotFound("not_found", "no such note")
+    if not own and not may_read(note, user):
         raise NotFound("not_found", "no such note")
     qs = Comment.objects.filter(note=note, deleted=False).select_related("author")
     visible = Q(visibility=Visibility.VISIBLE)

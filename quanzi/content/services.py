@@ -43,6 +43,7 @@ from .models import (
     Profile,
     Visibility,
 )
+from .readers import may_read
 
 log = get_logger("quanzi.content")
 
@@ -82,7 +83,8 @@ def _profile_add(changes: dict[int, dict[str, int]]) -> None:
 def _note_for_reader(note_id: int, user=None) -> Note:
     """A note the reader may act on: public, or the reader's own (404 otherwise)."""
     note = Note.objects.filter(pk=note_id).exclude(status=NoteStatus.DELETED).first()
-    if note is None or not (note.is_public or (user is not None and note.author_id == user.pk)):
+    own = note is not None and user is not None and note.author_id == user.pk
+    if note is None or not (note.is_public or own) or not (own or may_read(note, user)):
         raise NotFound("not_found", "no such note")
     return note
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from quanzi.circles.models import Circle, Membership, MembershipEvent, MemberStatus
+from conftest import Api
+from quanzi.circles.models import Circle, Membership, MembershipEvent, MemberStatus, Post
 
 
 def count(circle) -> int:
@@ -178,3 +179,42 @@ def test_nearest_and_recommended_circles(make_user, make_circle, anon):
     picked = reader.api.get("/circles/recommended").json()["items"]
     assert [c["id"] for c in picked] == [far.pk]  # same label, not joined yet
     assert other.pk not in [c["id"] for c in picked]
+
+
+def test_a_members_only_feed_stays_in_the_circle_everywhere(
+    make_user, make_circle, circle_owner, photo
+):
+    """Posts of a members-only circle are not readable as notes by anyone else: not in the
+    discovery feed, not by their address, not their comments; members and the author
+    read them, and a member who leaves no longer does."""
+    circle = make_circle(members_only=True)
+    member, stranger = make_user(), make_user()
+    member.api.post(f"/circles/{circle.pk}/join", {})
+    post = {"title": "圈内消息", "body": "只给圈友看", "media_ids": [photo(member)]}
+    created = member.api.post(f"/circles/{circle.pk}/posts", post)
+    assert created.status_code == 201, created.content
+    note_id = Post.objects.get(circle=circle).note_id
+
+    def discover(api):
+        items = api.get("/feed?kind=discover&sort=recent").json()["items"]
+        return [item["id"] for item in items]
+
+    assert member.api.get(f"/notes/{note_id}").status_code == 200
+    assert note_id in discover(member.api)
+    assert circle_owner.api.get(f"/notes/{note_id}").status_code == 200
+    for outsider in (stranger.api, Api()):
+        assert outsider.get(f"/notes/{note_id}").status_code == 404
+        assert outsider.get(f"/notes/{note_id}/comments").status_code == 404
+        assert note_id not in discover(outsider)
+    assert stranger.api.post(f"/notes/{note_id}/like").status_code == 404
+    someone = make_user()
+    assert note_id not in [
+        n["id"] for n in someone.api.get(f"/users/{member.pk}/notes").json()["items"]
+    ]
+
+    # Leaving the circle: the author still reads their own note, another leaver does not.
+    reader = make_user()
+    reader.api.post(f"/circles/{circle.pk}/join", {})
+    assert reader.api.get(f"/notes/{note_id}").status_code == 200
+    reader.api.post(f"/circles/{circle.pk}/leave", {})
+    assert reader.api.get(f"/notes/{note_id}").status_code == 404
