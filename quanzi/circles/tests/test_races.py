@@ -3,12 +3,11 @@ joins and leaves race; a leave races a circle-deal placement."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
 from quanzi.circles.models import Circle, Membership, MembershipEvent, MemberStatus
+from quanzi.core.testing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,34 +18,10 @@ def _postgres_only():
         pytest.skip("real parallel clients need PostgreSQL (SQLite runs one writer at a time)")
 
 
-def in_parallel(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - handed back to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a client hung (deadlock?)"
-    return results
-
-
 def test_32_parallel_joins_never_pass_the_cap(make_user, make_circle):
     circle = make_circle(cap=10)  # the owner holds one place
     people = [make_user(nickname=f"圈友{i}") for i in range(32)]
-    answers = in_parallel(
-        *[lambda p=p: p.api.post(f"/circles/{circle.pk}/join", {}) for p in people]
-    )
+    answers = race([lambda p=p: p.api.post(f"/circles/{circle.pk}/join", {}) for p in people])
     codes = sorted(a.status_code for a in answers)
     assert codes.count(201) == 9 and codes.count(409) == 23
     assert all(a.json()["code"] == "circle_full" for a in answers if a.status_code == 409)
@@ -67,7 +42,7 @@ def test_parallel_joins_and_leaves_keep_the_count_exact(make_user, make_circle):
     calls = [lambda p=p: p.api.post(f"/circles/{circle.pk}/join", {}) for p in stayers]
     calls += [lambda p=p: p.api.post(f"/circles/{circle.pk}/leave") for p in leavers]
     calls += [lambda p=p: p.api.post(f"/circles/{circle.pk}/join", {}) for p in stayers[:4]]
-    answers = in_parallel(*calls)
+    answers = race(calls)
     assert all(a.status_code in (200, 201) for a in answers)
     circle = Circle.objects.get(pk=circle.pk)
     members = Membership.objects.filter(circle=circle, status=MemberStatus.MEMBER).count()
@@ -101,9 +76,11 @@ def test_a_leave_racing_a_circle_purchase_is_either_before_or_after(
         circle_join(circle_id=circle.pk, user=member)
         address = own_address(member).pk
         body = {"campaign_id": campaign.pk, "sku_id": sku.pk, "qty": 1, "address_id": address}
-        buy, leave = in_parallel(
-            lambda m=member, b=body: m.api.post("/groups", b),
-            lambda m=member: m.api.post(f"/circles/{circle.pk}/leave"),
+        buy, leave = race(
+            [
+                lambda m=member, b=body: m.api.post("/groups", b),
+                lambda m=member: m.api.post(f"/circles/{circle.pk}/leave"),
+            ]
         )
         assert leave.status_code == 200
         assert buy.status_code in (201, 403), buy.content
