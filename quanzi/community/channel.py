@@ -77,7 +77,8 @@ def units_back(*, item_id: int, user_id: int, qty: int, reason: str) -> None:
     when a paid order is refunded after the cutoff (the goods were bought for it)."""
     from quanzi.catalog.services import stock_release
 
-    item = WaveItem.objects.select_for_update().select_related("wave").get(pk=item_id)
+    # Only the item's row is locked (not the wave's: orders hold a key-share lock on it).
+    item = WaveItem.objects.select_for_update(of=("self",)).select_related("wave").get(pk=item_id)
     if item.wave.status == WaveStatus.OPEN:
         WaveItem.objects.filter(pk=item.pk).update(
             remaining=F("remaining") + qty, sold=F("sold") - qty

@@ -23,6 +23,7 @@ from quanzi.community.models import (
     WaveStatus,
 )
 from quanzi.core.logging import get_logger
+from quanzi.core.transactions import retry_on_conflict
 from quanzi.orders.models import Order, OrderLine
 from quanzi.orders.models import Status as S
 
@@ -36,7 +37,11 @@ def wave_close(*, wave_id: int, now=None) -> bool:
     """Close a wave whose cutoff has passed; True if this call closed it."""
     now = now or clock.now()
     with transaction.atomic():
-        wave = Wave.objects.select_for_update().filter(pk=wave_id).first()
+        # FOR NO KEY UPDATE: an order being placed holds a key-share lock on the wave
+        # (its CommunityOrder row points at it) after it took its item's row; a plain
+        # FOR UPDATE here would wait on it while holding the wave, and the order would
+        # wait on the item below: a deadlock. Items are then locked as orders lock them.
+        wave = Wave.objects.select_for_update(no_key=True).filter(pk=wave_id).first()
         if wave is None or wave.status != WaveStatus.OPEN or wave.cutoff_at > now:
             return False
         # Items in SKU order, each row locked: an order reserving now either committed
@@ -59,7 +64,11 @@ def waves_close_due(*, now=None) -> int:
     ids = Wave.objects.filter(status=WaveStatus.OPEN, cutoff_at__lte=now).values_list(
         "id", flat=True
     )
-    return sum(1 for wave_id in list(ids) if wave_close(wave_id=wave_id, now=now))
+    return sum(
+        1
+        for wave_id in list(ids)
+        if retry_on_conflict(lambda wave_id=wave_id: wave_close(wave_id=wave_id, now=now))
+    )
 
 
 def purchase_quantities(wave_id: int) -> dict[tuple[int, int], dict]:
@@ -82,7 +91,7 @@ def purchase_quantities(wave_id: int) -> dict[tuple[int, int], dict]:
 def wave_aggregate(*, wave_id: int) -> bool:
     """Write the wave's purchase orders once (per supplier, per SKU); True if written."""
     with transaction.atomic():
-        wave = Wave.objects.select_for_update().filter(pk=wave_id).first()
+        wave = Wave.objects.select_for_update(no_key=True).filter(pk=wave_id).first()
         if wave is None or wave.status != WaveStatus.CLOSED or wave.aggregated_at is not None:
             return False
         pending = Order.objects.filter(
