@@ -28,7 +28,7 @@ router = Router(tags=["partners"])
 
 CSV_ANSWER = {
     "responses": {
-        "200": {
+        200: {
             "description": "CSV, UTF-8, one order per line (docs/partners.md)",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }

@@ -190,7 +190,7 @@ def _link(*, partner: Partner, uid: str, level: PartnerLevel, user, source: str)
             "user_id": member.user_id,
             "level": level.code,
             "source": source,
-            "created": created,
+            "new_account": created,
         },
     )
     return Arrival(member=member, user=user, created=created, linked=linked)
