@@ -138,6 +138,7 @@ def _link(*, partner: Partner, uid: str, level: PartnerLevel, user, source: str)
     now = timezone.now()
     expires = now + timedelta(days=partner.level_days)
     created = linked = False
+    caller = user
     member = PartnerMember.objects.select_for_update().filter(partner=partner, uid=uid).first()
     if member is None:
         if user is not None and PartnerMember.objects.filter(partner=partner, user=user).exists():
@@ -162,7 +163,7 @@ def _link(*, partner: Partner, uid: str, level: PartnerLevel, user, source: str)
                 linked = True
         except IntegrityError:
             # The uid arrived twice at once: the other arrival linked it; take that one.
-            created = False
+            created, user = False, caller
             member = (
                 PartnerMember.objects.select_for_update().filter(partner=partner, uid=uid).first()
             )
