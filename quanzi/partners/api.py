@@ -343,7 +343,7 @@ def _key_out(key: PartnerKey) -> dict:
     }
 
 
-@router.get("/admin/partners", response={200: list[PartnerOut]}, summary="Partners")
+@router.get("/admin/partners", response={200: list[PartnerOut], 403: ErrorOut}, summary="Partners")
 def admin_partners(request):
     require_operator(request)
     return [_partner_out(p) for p in Partner.objects.order_by("id")[:200]]
@@ -360,7 +360,9 @@ def admin_partner_create(request, payload: PartnerIn):
     return Status(201, _partner_out(partner))
 
 
-@router.get("/admin/partners/{partner_id}", response={200: PartnerOut, 404: ErrorOut})
+@router.get(
+    "/admin/partners/{partner_id}", response={200: PartnerOut, 403: ErrorOut, 404: ErrorOut}
+)
 def admin_partner(request, partner_id: int):
     require_operator(request)
     return _partner_out(services._partner(partner_id))
@@ -496,7 +498,7 @@ class ReportOut(Schema):
 
 @router.get(
     "/admin/partners/{partner_id}/report",
-    response={200: ReportOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ReportOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="What the partner brought, per day",
 )
 def admin_report(
@@ -509,7 +511,7 @@ def admin_report(
 
 @router.get(
     "/admin/partners/{partner_id}/reconciliation",
-    response={200: None, 404: ErrorOut, 422: ErrorOut},
+    response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     openapi_extra=CSV_ANSWER,
     summary="The partner's orders as CSV",
 )
