@@ -25,7 +25,7 @@ from quanzi.partners.signing import rsa_public_key_check
 
 log = get_logger("quanzi.partners")
 
-_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 _LEVEL = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 MAX_OVERLAP_HOURS = 24 * 30
 
@@ -60,8 +60,8 @@ def partner_create(*, name: str, code: str, **data) -> Partner:
         )
     if not _CODE.match(code):
         raise Invalid(
-            "partner_code_invalid",
-            "a code of 2 to 32 lower-case letters, digits or -",
+            "partner_code_format",
+            "a code of 2 to 32 lower-case letters, digits or -, starting with a letter",
             {"field": "code"},
         )
     partner = Partner(name=name, code=code)
