@@ -63,3 +63,6 @@ def token():
 
 def arrive(api, token: str, code: str = "bank"):
     return api.post(f"/partners/{code}/arrivals", {"token": token})
+
+
+from quanzi.storefront.tests.browser import browser, new_phone  # noqa: E402, F401 - fixtures
