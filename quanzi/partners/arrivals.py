@@ -178,6 +178,14 @@ def _link(*, partner: Partner, uid: str, level: PartnerLevel, user, source: str)
                 "partner_uid_linked",
                 "this partner account is linked to another Quanzi account",
             )
+        if caller is None:
+            linked_user = User.objects.get(pk=member.user_id)
+            if linked_user.is_operator or linked_user.is_staff or linked_user.is_superuser:
+                # A partner vouches for shoppers; the shop's own staff sign in themselves.
+                raise Forbidden(
+                    "partner_sign_in_refused",
+                    "this account signs in with its password; open the link signed in",
+                )
         member.level = level
         member.level_expires_at = expires
         member.last_arrived_at = now

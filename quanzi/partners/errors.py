@@ -22,6 +22,7 @@ ERROR_TEXT = {
     "partner_level_too_low": _("This price is for a higher partner level."),
     "partner_price_unavailable": _("This item has no partner price."),
     "partner_coupon_level_required": _("This coupon is for a higher partner level."),
+    "partner_sign_in_refused": _("Sign in with your password first, then open the link again."),
     "partner_code_taken": _("Another partner has this code."),
     "partner_code_format": _("Use 2 to 32 lower-case letters, digits or -."),
     "partner_key_invalid": _("This key is not valid."),

@@ -165,3 +165,11 @@ def test_an_arrival_stores_the_level_with_its_expiry_and_a_lower_level_replaces_
     arrive(Api(), token(level="gold"))
     member.refresh_from_db()
     assert member.level_id == bank.gold.pk
+
+
+def test_a_partner_token_never_signs_anyone_in_to_an_operator_account(bank, token, operator):
+    assert arrive(operator.api, token(uid="staff")).status_code == 200  # linked by the operator
+    answer = arrive(Api(), token(uid="staff"))
+    assert answer.status_code == 403 and answer.json()["code"] == "partner_sign_in_refused"
+    # signed in, the operator still arrives
+    assert arrive(operator.api, token(uid="staff")).status_code == 200
