@@ -54,12 +54,12 @@ def _viewer(request, *, session: bool = True):
 # ------------------------------------------------------------------ arrivals
 
 
-class ArrivalIn(Schema):
+class PartnerArrivalIn(Schema):
     token: str | None = Field(default=None, min_length=1, max_length=4096)
     code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-class ArrivalOut(Schema):
+class PartnerArrivalOut(Schema):
     user_id: int
     partner: str
     level: str
@@ -73,10 +73,10 @@ class ArrivalOut(Schema):
 @router.post(
     "/partners/{partner_code}/arrivals",
     auth=None,
-    response={200: ArrivalOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: PartnerArrivalOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="A partner's user arrives with a signed token or a one-time code",
 )
-def arrival(request, partner_code: str, payload: ArrivalIn):
+def arrival(request, partner_code: str, payload: PartnerArrivalIn):
     """Verifies the token (signature, times, level, nonce) or uses the code, then links
     the partner user to the caller's account, or signs them in to the account of that
     partner user (made at the first arrival) and answers a bearer token."""
@@ -102,7 +102,7 @@ def arrival(request, partner_code: str, payload: ArrivalIn):
     }
 
 
-class OfferOut(Schema):
+class PartnerOfferOut(Schema):
     sku_id: int
     product_id: int
     title: str
@@ -117,7 +117,7 @@ class OfferOut(Schema):
 @router.get(
     "/partners/{partner_code}/offers",
     auth=None,
-    response={200: list[OfferOut], 403: ErrorOut, 404: ErrorOut},
+    response={200: list[PartnerOfferOut], 403: ErrorOut, 404: ErrorOut},
     summary="The partner's channel prices, and which the caller may buy",
 )
 def offers(request, partner_code: str):
@@ -127,7 +127,7 @@ def offers(request, partner_code: str):
     return offers_for(partner=partner, user=_viewer(request))
 
 
-class CouponOut(Schema):
+class PartnerCouponOut(Schema):
     id: int
     template_id: int
     valid_until: Datetime
@@ -135,7 +135,7 @@ class CouponOut(Schema):
 
 @router.post(
     "/partners/{partner_code}/coupons/{template_id}/claim",
-    response={201: CouponOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: PartnerCouponOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Claim a coupon limited to a partner level",
 )
 def coupon_claim(request, partner_code: str, template_id: int):
@@ -147,7 +147,7 @@ def coupon_claim(request, partner_code: str, template_id: int):
     )
 
 
-class LinkOut(Schema):
+class PartnerLinkOut(Schema):
     partner: str
     partner_name: str
     uid: str
@@ -157,7 +157,7 @@ class LinkOut(Schema):
     active: bool
 
 
-@router.get("/me/partners", response={200: list[LinkOut]}, summary="My partner links")
+@router.get("/me/partners", response={200: list[PartnerLinkOut]}, summary="My partner links")
 def my_partners(request):
     from django.utils import timezone
 
@@ -196,13 +196,13 @@ def _signed(request, partner_code: str) -> Partner:
     )
 
 
-class CodeIn(Schema):
+class PartnerCodeIn(Schema):
     uid: str = Field(min_length=1, max_length=64)
     level: str = Field(min_length=1, max_length=32)
     ttl_seconds: int = Field(default=1800, ge=60, le=7 * 86_400)
 
 
-class CodeOut(Schema):
+class PartnerCodeOut(Schema):
     code: str
     expires_at: Datetime
     link: str = Field(description="the storefront address that redeems the code")
@@ -211,10 +211,10 @@ class CodeOut(Schema):
 @router.post(
     "/partners/{partner_code}/codes",
     auth=None,
-    response={201: CodeOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: PartnerCodeOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="The partner's server issues a one-time code for one of its users (signed)",
 )
-def code_issue(request, partner_code: str, payload: CodeIn):
+def code_issue(request, partner_code: str, payload: PartnerCodeIn):
     partner = _signed(request, partner_code)
     code = arrivals.code_issue(
         partner=partner, uid=payload.uid, level=payload.level, ttl_seconds=payload.ttl_seconds
@@ -269,7 +269,7 @@ class PartnerPatch(Schema):
     level_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-class KeyOut(Schema):
+class PartnerKeyOut(Schema):
     id: int
     kind: str
     status: str
@@ -278,14 +278,14 @@ class KeyOut(Schema):
     created_at: Datetime
 
 
-class LevelOut(Schema):
+class PartnerLevelOut(Schema):
     id: int
     code: str
     name: str
     rank: int
 
 
-class PriceOut(Schema):
+class PartnerPriceOut(Schema):
     id: int
     level_id: int
     sku_id: int
@@ -302,9 +302,9 @@ class PartnerOut(Schema):
     clock_skew: int
     level_days: int
     created_at: Datetime
-    keys: list[KeyOut]
-    levels: list[LevelOut]
-    prices: list[PriceOut]
+    keys: list[PartnerKeyOut]
+    levels: list[PartnerLevelOut]
+    prices: list[PartnerPriceOut]
 
 
 def _partner_out(partner: Partner) -> dict:
@@ -377,7 +377,7 @@ def admin_partner_update(request, partner_id: int, payload: PartnerPatch):
     return _partner_out(services.partner_update(partner_id=partner_id, data=data))
 
 
-class KeyIn(Schema):
+class PartnerKeyIn(Schema):
     kind: Literal["hmac", "rsa"]
     secret: str = Field(default="", max_length=200)
     public_key: str = Field(default="", max_length=4000)
@@ -386,16 +386,16 @@ class KeyIn(Schema):
 
 @router.post(
     "/admin/partners/{partner_id}/keys",
-    response={201: KeyOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PartnerKeyOut, 404: ErrorOut, 422: ErrorOut},
     summary="Install a new signing key (the current one stays accepted for the overlap)",
 )
-def admin_key_rotate(request, partner_id: int, payload: KeyIn):
+def admin_key_rotate(request, partner_id: int, payload: PartnerKeyIn):
     require_operator(request)
     key = services.key_rotate(partner_id=partner_id, **payload.dict())
     return Status(201, _key_out(key))
 
 
-class LevelIn(Schema):
+class PartnerLevelIn(Schema):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=30)
     rank: int = Field(ge=1, le=100)
@@ -403,16 +403,16 @@ class LevelIn(Schema):
 
 @router.post(
     "/admin/partners/{partner_id}/levels",
-    response={201: LevelOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PartnerLevelOut, 404: ErrorOut, 422: ErrorOut},
     summary="Add or change a level the partner may assert",
 )
-def admin_level_set(request, partner_id: int, payload: LevelIn):
+def admin_level_set(request, partner_id: int, payload: PartnerLevelIn):
     require_operator(request)
     level = services.level_set(partner_id=partner_id, **payload.dict())
     return Status(201, {"id": level.pk, "code": level.code, "name": level.name, "rank": level.rank})
 
 
-class PriceIn(Schema):
+class PartnerPriceIn(Schema):
     level_id: Id
     sku_id: Id
     price: Money
@@ -420,10 +420,10 @@ class PriceIn(Schema):
 
 @router.post(
     "/admin/partners/{partner_id}/prices",
-    response={201: PriceOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PartnerPriceOut, 404: ErrorOut, 422: ErrorOut},
     summary="Set a channel-only price of a SKU for a level",
 )
-def admin_price_set(request, partner_id: int, payload: PriceIn):
+def admin_price_set(request, partner_id: int, payload: PartnerPriceIn):
     require_operator(request)
     row = services.price_set(partner_id=partner_id, **payload.dict())
     return Status(
@@ -449,28 +449,28 @@ def admin_price_remove(request, partner_id: int, price_id: int):
     return Status(204, None)
 
 
-class CouponLimitIn(Schema):
+class PartnerCouponLimitIn(Schema):
     template_id: Id
     level_id: Id
 
 
-class CouponLimitOut(Schema):
+class PartnerCouponLimitOut(Schema):
     template_id: int
     level_id: int
 
 
 @router.post(
     "/admin/partners/{partner_id}/coupons",
-    response={201: CouponLimitOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PartnerCouponLimitOut, 404: ErrorOut, 422: ErrorOut},
     summary="Limit a coupon template to a partner level",
 )
-def admin_coupon_limit(request, partner_id: int, payload: CouponLimitIn):
+def admin_coupon_limit(request, partner_id: int, payload: PartnerCouponLimitIn):
     require_operator(request)
     row = services.coupon_limit(partner_id=partner_id, **payload.dict())
     return Status(201, {"template_id": row.template_id, "level_id": row.level_id})
 
 
-class DayOut(Schema):
+class PartnerDayOut(Schema):
     day: date
     new_users: int
     buyers: int
@@ -480,7 +480,7 @@ class DayOut(Schema):
     refunds: int
 
 
-class TotalsOut(Schema):
+class PartnerTotalsOut(Schema):
     new_users: int
     buyers: int
     orders: int
@@ -489,16 +489,16 @@ class TotalsOut(Schema):
     refunds: int
 
 
-class ReportOut(Schema):
+class PartnerReportOut(Schema):
     date_from: date
     date_to: date
-    days: list[DayOut]
-    totals: TotalsOut
+    days: list[PartnerDayOut]
+    totals: PartnerTotalsOut
 
 
 @router.get(
     "/admin/partners/{partner_id}/report",
-    response={200: ReportOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: PartnerReportOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="What the partner brought, per day",
 )
 def admin_report(
