@@ -26,5 +26,6 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/community/waves/", str(_("Community waves"))),
         ("/dashboard/content/", str(_("Content"))),
         ("/dashboard/circles/", str(pgettext_lazy("circle", "Circles"))),
+        ("/dashboard/partners/", str(_("Partner channels"))),
         ("/dashboard/analytics/", str(_("Analytics"))),
     ]

@@ -18,6 +18,8 @@ Rules:
   through their own endpoints).
 * ``OPERATOR``: operators only; everyone else signed in gets 403.
 * ``LEADER``: community leaders only, on their own point; everyone else signed in gets 403.
+* ``PARTNER``: a partner's server, authenticated by its request signature, not a person:
+  every caller here (anonymous, signed-in or operator) is unsigned and gets 401.
 
 A caller "may" when the answer is neither 401, 403 nor a server error (and, for the owner,
 not 404 either): a business refusal (409, 422) comes after the permission check. Bodies
@@ -48,6 +50,7 @@ class Rule:
 
 PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
 LEADER = Rule("leader")
+PARTNER = Rule("partner")
 AUTHORED = Rule("authored")
 
 
@@ -327,6 +330,24 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/flash-sales"): OPERATOR,
     ("GET", "/admin/flash-sales/{flash_sale_id}"): OPERATOR,
     ("POST", "/admin/flash-sales/{flash_sale_id}/close"): OPERATOR,
+    # partner channels: arrivals and offers for anyone, the partner's server by signature
+    ("POST", "/partners/{partner_code}/arrivals"): PUBLIC,
+    ("GET", "/partners/{partner_code}/offers"): PUBLIC,
+    ("POST", "/partners/{partner_code}/coupons/{template_id}/claim"): USER,
+    ("GET", "/me/partners"): USER,
+    ("POST", "/partners/{partner_code}/codes"): PARTNER,
+    ("GET", "/partners/{partner_code}/reconciliation"): PARTNER,
+    ("GET", "/admin/partners"): OPERATOR,
+    ("POST", "/admin/partners"): OPERATOR,
+    ("GET", "/admin/partners/{partner_id}"): OPERATOR,
+    ("PATCH", "/admin/partners/{partner_id}"): OPERATOR,
+    ("POST", "/admin/partners/{partner_id}/keys"): OPERATOR,
+    ("POST", "/admin/partners/{partner_id}/levels"): OPERATOR,
+    ("POST", "/admin/partners/{partner_id}/prices"): OPERATOR,
+    ("DELETE", "/admin/partners/{partner_id}/prices/{price_id}"): OPERATOR,
+    ("POST", "/admin/partners/{partner_id}/coupons"): OPERATOR,
+    ("GET", "/admin/partners/{partner_id}/report"): OPERATOR,
+    ("GET", "/admin/partners/{partner_id}/reconciliation"): OPERATOR,
 }
 
 
@@ -724,6 +745,8 @@ def _url(path: str, shop: dict) -> str:
 def expected(rule: Rule, caller: str) -> str:
     """``may``, ``may_own`` (and the object is visible), ``hidden`` (404), ``forbidden``
     (403) or ``unauthenticated`` (401)."""
+    if rule.kind == "partner":
+        return "unauthenticated"
     if caller == "anonymous":
         return "may" if rule.kind == "public" else "unauthenticated"
     if rule.kind == "operator":

@@ -152,6 +152,12 @@ def _place(request, pending: dict, data: dict):
         from quanzi.bargain import services as bargain
 
         return bargain.bargain_buy(bargain_id=extra["bargain_id"], user=user, **common)
+    if channel != "normal":
+        # A channel that ``POST /orders`` may name (a partner channel) places the same way.
+        from quanzi.orders.channels import channel_for
+
+        if getattr(channel_for(channel), "public_checkout", False):
+            common.update(channel=channel, extra=extra)
     return orders.order_place(
         user=user,
         items=items,
