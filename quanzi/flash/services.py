@@ -156,10 +156,17 @@ def _item(sale_id: int, sku_id: int) -> FlashItem:
     return item
 
 
-def _pass_gate(item: FlashItem, user: User, qty: int):
+def _pass_gate(item: FlashItem, user: User, qty: int, *, queue: bool = False, address_id=None):
     sale = item.sale
     for _ in range(2):
-        answer = gate.take(item_id=item.pk, user_id=user.pk, qty=qty, limit=sale.per_user_limit)
+        answer = gate.take(
+            item_id=item.pk,
+            user_id=user.pk,
+            qty=qty,
+            limit=sale.per_user_limit,
+            queue=queue,
+            address_id=address_id,
+        )
         if answer == gate.NOT_LOADED:
             gate_rebuild(item=item)
             continue
@@ -169,6 +176,38 @@ def _pass_gate(item: FlashItem, user: User, qty: int):
             raise limit_error(sale.per_user_limit)
         return answer
     raise Conflict("flash_busy", "the flash sale is busy; try again")
+
+
+def _open_item(sale_id: int, sku_id: int, qty: int) -> FlashItem:
+    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
+    item = _item(sale_id, sku_id)
+    sale = item.sale
+    state = sale_state(sale)
+    if state == "scheduled":
+        raise Conflict(
+            "flash_not_started",
+            "this flash sale has not started",
+            {"starts_at": sale.starts_at.isoformat()},
+        )
+    if state == "ended":
+        raise Conflict("flash_ended", "this flash sale has ended")
+    if sale.per_user_limit and qty > sale.per_user_limit:
+        raise limit_error(sale.per_user_limit)
+    return item
+
+
+def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: int | None):
+    """Pass the gate and queue the ticket (gate in queue mode): no order is written here.
+    A writer writes it in a batch (``writer``); the buyer polls the ticket. Returns the
+    ticket."""
+    from quanzi.flash import writer
+
+    item = _open_item(sale_id, sku_id, qty)
+    if address_id is None:
+        raise Invalid("address_required", "choose a delivery address")
+    ticket = _pass_gate(item, user, qty, queue=True, address_id=address_id)
+    writer.wake(ticket)
+    return ticket
 
 
 def flash_buy(
@@ -187,20 +226,7 @@ def flash_buy(
     from quanzi.orders.services import order_place
     from quanzi.payments.services import order_checkout
 
-    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
-    item = _item(sale_id, sku_id)
-    sale = item.sale
-    state = sale_state(sale)
-    if state == "scheduled":
-        raise Conflict(
-            "flash_not_started",
-            "this flash sale has not started",
-            {"starts_at": sale.starts_at.isoformat()},
-        )
-    if state == "ended":
-        raise Conflict("flash_ended", "this flash sale has ended")
-    if sale.per_user_limit and qty > sale.per_user_limit:
-        raise limit_error(sale.per_user_limit)
+    item = _open_item(sale_id, sku_id, qty)
     ticket = _pass_gate(item, user, qty) if gate.enabled() else None
     place = {
         "user": user,
