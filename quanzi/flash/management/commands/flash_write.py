@@ -19,6 +19,8 @@ class Command(BaseCommand):
             self.stdout.write("no Redis gate (QUANZI_REDIS_URL unset): nothing is queued")
             return
         if follow:
+            self.stdout.write("flash writer following the queues")
+            self.stdout.flush()
             total = writer.follow(batch=batch, seconds=seconds)
         else:
             total = 0
