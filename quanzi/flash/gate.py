@@ -113,12 +113,20 @@ def configure(*, url: str | None, prefix: str = "quanzi:flash", queue: bool | No
     ``queue`` overrides ``FLASH_QUEUE`` (tickets written by a writer, not the request)."""
     _override.clear()
     _override.update({"url": url or "", "prefix": prefix})
+    _forget_items()
     if queue is not None:
         _override["queue"] = queue
 
 
 def reset() -> None:
     _override.clear()
+    _forget_items()
+
+
+def _forget_items() -> None:
+    from quanzi.flash.services import items_forget
+
+    items_forget()
 
 
 def _url() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +109,7 @@ def sale_close(*, sale_id: int) -> FlashSale:
             if units:
                 FlashItem.objects.filter(pk=item.pk).update(returned=F("returned") + units)
                 stock_release(sku_id=item.sku_id, qty=units)
+        transaction.on_commit(items_forget)
         if gate.enabled():
             ids = [item.pk for item in items]
             transaction.on_commit(lambda: _gate_drop(ids))
@@ -178,9 +180,33 @@ def _pass_gate(item: FlashItem, user: User, qty: int, *, queue: bool = False, ad
     raise Conflict("flash_busy", "the flash sale is busy; try again")
 
 
-def _open_item(sale_id: int, sku_id: int, qty: int) -> FlashItem:
-    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
+# The queue path's item and sale, read at most once a second per process: at a sale's
+# start every buyer asks for the same row, and the gate (not this copy) decides. A sale
+# closed meanwhile is answered by the gate, which closing drops: its rebuild finds the
+# buckets empty.
+ITEM_CACHE_SECONDS = 1.0
+_items: dict[tuple[int, int], tuple[float, FlashItem]] = {}
+
+
+def items_forget() -> None:
+    _items.clear()
+
+
+def _item_cached(sale_id: int, sku_id: int) -> FlashItem:
+    now = time.monotonic()
+    hit = _items.get((sale_id, sku_id))
+    if hit is not None and hit[0] > now:
+        return hit[1]
     item = _item(sale_id, sku_id)
+    if len(_items) > 1000:
+        _items.clear()
+    _items[(sale_id, sku_id)] = (now + ITEM_CACHE_SECONDS, item)
+    return item
+
+
+def _open_item(sale_id: int, sku_id: int, qty: int, *, cached: bool = False) -> FlashItem:
+    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
+    item = _item_cached(sale_id, sku_id) if cached else _item(sale_id, sku_id)
     sale = item.sale
     state = sale_state(sale)
     if state == "scheduled":
@@ -202,7 +228,7 @@ def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: 
     ticket."""
     from quanzi.flash import writer
 
-    item = _open_item(sale_id, sku_id, qty)
+    item = _open_item(sale_id, sku_id, qty, cached=True)
     if address_id is None:
         raise Invalid("address_required", "choose a delivery address")
     ticket = _pass_gate(item, user, qty, queue=True, address_id=address_id)
