@@ -106,3 +106,6 @@ def buy_body(sale, buyer, qty=1, **extra):
         "address_id": buyer.address_id,
         **extra,
     }
+
+
+from quanzi.storefront.tests.browser import browser, new_phone  # noqa: E402, F401 - fixtures

@@ -9,7 +9,7 @@ import pytest
 
 from quanzi.flash import writer
 from quanzi.flash.models import FlashItem, FlashOrder
-from quanzi.storefront.tests.browser import accessible, browser, new_phone, shot  # noqa: F401
+from quanzi.storefront.tests.browser import accessible, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
