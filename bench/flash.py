@@ -11,6 +11,13 @@
    ``out_of_stock`` (or ``--seconds`` pass). The server runs with the Redis gate
    (``--redis-url``, default ``redis://127.0.0.1:6379/15``, keys under a prefix of this
    run's own) or, with ``--redis-url none``, in the embedded mode (the bucket rows alone).
+   With the gate the default is the queue mode: the request answers ``202`` with a
+   ticket and ``--writers`` processes (``manage.py flash_write --follow``, what a
+   Celery worker runs in production) write the orders ``--batch`` per transaction;
+   ``--no-queue`` makes each request write its own order. **accepted orders/s** are
+   the tickets granted (and then written as orders) ÷ the time to the last grant;
+   **written** is when the last order was written, and **ticket → order** the time from
+   a buyer's 202 to the commit of its order (``FlashOrder.created_at``).
 2. From the database at the end: **oversold** (units on live orders beyond the
    allotment, must be 0) and **lost** (allotment − sold − left in the buckets, must be
    0; with the gate, also the gate's count after the reconciler against the buckets).
@@ -25,7 +32,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -36,12 +46,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    REPO,
     Server,
     cpu_count,
     django_setup,
     emit,
     percentile,
     pg_connect,
+    proc_cpu_seconds,
     quanzi,
     workspace,
 )
@@ -60,6 +72,12 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=2 * cpu_count() + 1)
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     ap.add_argument("--baseline-seconds", type=float, default=5)
+    ap.add_argument(
+        "--cold-tokens", action="store_true", help="no GET /me per buyer before the start"
+    )
+    ap.add_argument("--no-queue", action="store_true", help="with the gate: write in the request")
+    ap.add_argument("--writers", type=int, default=1, help="queue mode: writer processes")
+    ap.add_argument("--batch", type=int, default=100, help="queue mode: orders per transaction")
     ap.add_argument("--keep", action="store_true")
     return ap.parse_args()
 
@@ -70,6 +88,7 @@ async def drive(base: str, sale_id: int, sku_id: int, users, clients: int, secon
     queue = iter(users)
     latencies: list[float] = []
     accepted_at: list[float] = []
+    tickets: dict[str, float] = {}
     codes: Counter[str] = Counter()
     start = time.monotonic()
 
@@ -92,9 +111,11 @@ async def drive(base: str, sale_id: int, sku_id: int, users, clients: int, secon
                 continue
             t1 = time.monotonic()
             latencies.append((t1 - t0) * 1000)
-            if status == 201:
+            if status in (201, 202):
                 codes["accepted"] += 1
                 accepted_at.append(t1 - start)
+                if status == 202:
+                    tickets[body["ticket"]] = time.time()
             elif status == 409 and body.get("code") == "out_of_stock":
                 codes["out_of_stock"] += 1
                 return
@@ -105,7 +126,25 @@ async def drive(base: str, sale_id: int, sku_id: int, users, clients: int, secon
         connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
         await asyncio.gather(*(client(session) for _ in range(clients)))
-    return latencies, accepted_at, codes, time.monotonic() - start
+    return latencies, accepted_at, codes, time.monotonic() - start, tickets
+
+
+async def warm(base: str, users, clients: int) -> None:
+    """Each buyer opens a page before the start (``GET /me``): its token is in the
+    server's token cache when it buys, as for a shopper watching the countdown."""
+    import aiohttp
+
+    queue = iter(users)
+
+    async def client(session):
+        for user in queue:
+            async with session.get(
+                f"{base}/api/v1/me", headers={"Authorization": f"Bearer {user.token}"}
+            ) as answer:
+                await answer.read()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await asyncio.gather(*(client(session) for _ in range(clients)))
 
 
 def one_row_limit(url: str, clients: int, seconds: float) -> float:
@@ -149,8 +188,19 @@ def main() -> int:
     redis = None if args.redis_url == "none" else args.redis_url
     prefix = f"quanzi:bench-flash:{uuid.uuid4().hex[:8]}"
     with workspace(args.database_url, keep=args.keep) as (env, _created):
+        queue = bool(redis) and not args.no_queue
         if redis:
-            env.extra.update({"QUANZI_REDIS_URL": redis, "QUANZI_FLASH_REDIS_PREFIX": prefix})
+            env.extra.update(
+                {
+                    "QUANZI_REDIS_URL": redis,
+                    "QUANZI_FLASH_REDIS_PREFIX": prefix,
+                    "QUANZI_FLASH_QUEUE": "1" if queue else "0",
+                    # the bench starts its own writers: no Celery task per burst
+                    "QUANZI_FLASH_WRITER": "follow",
+                    # the buyers' tokens stay cached from their page view to their order
+                    "QUANZI_AUTH_CACHE_SECONDS": "120",
+                }
+            )
         quanzi(env, "migrate", capture=True)
         django_setup(env)
         from datetime import timedelta
@@ -170,7 +220,23 @@ def main() -> int:
         connection.close()
         server = Server(env, workers=args.workers)
         server.start()
+        writers = []
         try:
+            if queue:
+                writers = [
+                    subprocess.Popen(
+                        [sys.executable, "manage.py", "flash_write", "--follow"]
+                        + ["--batch", str(args.batch), "--seconds", str(args.seconds + 30)],
+                        env=env.vars(),
+                        cwd=str(REPO),
+                        stdout=subprocess.PIPE,
+                        stderr=open(env.data_dir / "writer.log", "ab"),  # noqa: SIM115
+                        start_new_session=True,
+                    )
+                    for _ in range(args.writers)
+                ]
+                for w in writers:  # each says so once it is ready to write
+                    w.stdout.readline()
             sale = sale_create(
                 title="压测秒杀",
                 starts_at=timezone.now() - timedelta(seconds=1),
@@ -181,12 +247,28 @@ def main() -> int:
             )
             connection.close()
             load_before = os.getloadavg()
-            latencies, accepted_at, codes, elapsed = asyncio.run(
+            if not args.cold_tokens:
+                asyncio.run(warm(server.base, users, args.clients))
+            cpu0 = server.cpu_seconds() + sum(proc_cpu_seconds(w.pid) for w in writers)
+            latencies, accepted_at, codes, elapsed, tickets = asyncio.run(
                 drive(server.base, sale.pk, sku_id, users, args.clients, args.seconds)
             )
+            last_written = None
+            if queue:  # wait for the writers to write every ticket
+                deadline = time.monotonic() + args.seconds
+                while time.monotonic() < deadline:
+                    n = FlashOrder.objects.filter(item__sale=sale).count()
+                    if n >= len(tickets):
+                        break
+                    time.sleep(0.05)
+            cpu1 = server.cpu_seconds() + sum(proc_cpu_seconds(w.pid) for w in writers)
             errors_logged = server.errors_logged()
         finally:
             server.stop()
+            for w in writers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(w.pid, signal.SIGTERM)
+                w.wait(timeout=15)
         item = FlashItem.objects.get(sale=sale)
         sold = (
             FlashOrder.objects.filter(item=item, returned=False).aggregate(n=Sum("qty"))["n"] or 0
@@ -203,11 +285,23 @@ def main() -> int:
             gate_lost = None if gate_left is None else left - gate_left - pending
             for key in gate.client().scan_iter(f"{prefix}:*"):
                 gate.client().delete(key)
-        accepted = codes["accepted"]
+        to_order: list[float] = []
+        if queue:
+            written_at = dict(
+                FlashOrder.objects.filter(item=item).values_list("ticket", "created_at")
+            )
+            for tid, at in tickets.items():
+                if tid in written_at:
+                    to_order.append((written_at[tid].timestamp() - at) * 1000)
+            if written_at:
+                last_written = max(written_at.values()).timestamp()
+        accepted = codes["accepted"] if not queue else len(to_order)
         window = accepted_at[-1] if accepted_at else elapsed
         rate = accepted / window if window else 0.0
         baseline = one_row_limit(args.database_url, args.clients, args.baseline_seconds)
         errors = sum(n for code, n in codes.items() if code not in ("accepted", "out_of_stock"))
+        if queue and len(to_order) != len(tickets):
+            errors += len(tickets) - len(to_order)  # tickets never written
         load = os.getloadavg()
         figures = {
             "accepted_orders_per_s": round(rate, 1),
@@ -215,6 +309,16 @@ def main() -> int:
             "sold_out_after_s": round(window, 2),
             "p50_ms": round(percentile(latencies, 50), 1),
             "p99_ms": round(percentile(latencies, 99), 1),
+            "queue": queue,
+            "writers": args.writers if queue else 0,
+            "ticket_to_order_p50_ms": round(percentile(to_order, 50), 1) if to_order else None,
+            "ticket_to_order_p99_ms": round(percentile(to_order, 99), 1) if to_order else None,
+            "all_written_after_s": (
+                round(last_written - (min(tickets.values())), 2)
+                if queue and last_written and tickets
+                else None
+            ),
+            "cpu_ms_per_order": round((cpu1 - cpu0) * 1000 / accepted, 2) if accepted else None,
             "oversold": oversold,
             "lost": lost,
             "gate_lost": gate_lost,
@@ -229,10 +333,20 @@ def main() -> int:
         }
         report = [
             f"flash sale: {args.clients} clients, {args.allotment} units, "
-            f"{args.buckets} buckets, gate {'redis' if redis else 'buckets only'}",
+            f"{args.buckets} buckets, gate {'redis' if redis else 'buckets only'}"
+            f"{' (queue)' if queue else ''}",
             f"  accepted {accepted} orders in {window:.2f} s → {rate:.1f} orders/s; "
             f"answers {dict(codes)}",
-            f"  request p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms",
+            f"  request p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms"
+            + (
+                f"; ticket → order written p50 {figures['ticket_to_order_p50_ms']} ms, "
+                f"p99 {figures['ticket_to_order_p99_ms']} ms, all written "
+                f"{figures['all_written_after_s']} s after the first ticket "
+                f"({args.writers} writer(s), {args.batch} per transaction)"
+                if queue
+                else ""
+            ),
+            f"  server + writers CPU per accepted order: {figures['cpu_ms_per_order']} ms",
             f"  sold {sold} + left {left} + returned {item.returned} = {args.allotment}? "
             f"oversold {oversold}, lost {lost}, gate lost {gate_lost}",
             f"  one-row raw SQL conditional UPDATE: {baseline:.1f} tx/s (ratio {figures['ratio']})",

@@ -204,6 +204,13 @@ if REDIS_URL:
 
 # Flash sales: the prefix of the Redis gate's keys (quanzi/flash/gate.py).
 FLASH_REDIS_PREFIX = env_str("QUANZI_FLASH_REDIS_PREFIX", "quanzi:flash")
+# With the gate, a ticket is queued (answer 202, the order written by a writer in batches)
+# rather than written by the buyer's request (docs/flash.md).
+FLASH_QUEUE = env_bool("QUANZI_FLASH_QUEUE", True)
+# Who writes the queued tickets: "task" (the first ticket of a burst queues a background
+# task: Celery, or in-process in the embedded mode) or "follow" (long-running
+# `manage.py flash_write --follow` processes poll the queues; nothing is queued per buyer).
+FLASH_WRITER = env_str("QUANZI_FLASH_WRITER", "task")
 
 # Where rate-limit counters live: "cache" (Django's cache: Redis when QUANZI_REDIS_URL is
 # set), "database" (one counter row per key and window, shared by every process), or

@@ -4,10 +4,11 @@ from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
+from quanzi.core.errors import Invalid
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Id, Money, Schema
-from quanzi.flash import selectors, services
+from quanzi.flash import gate, selectors, services
 from quanzi.payments.api import PayIn, PayOut
 from quanzi.payments.selectors import payment_out
 
@@ -82,6 +83,21 @@ class FlashBuyIn(Schema):
     )
 
 
+class FlashQueuedOut(Schema):
+    ticket: str = Field(description="poll GET /flash-tickets/{ticket} for the order")
+    state: str = Field(description="queued")
+
+
+class FlashTicketOut(Schema):
+    ticket: str
+    state: str = Field(description="queued | ordered | refused")
+    order_id: int | None
+    status: str | None = None
+    payable: int | None = None
+    pay_before: Datetime | None = None
+    code: str | None = Field(description="why a refused ticket was refused (out_of_stock…)")
+
+
 class FlashBuyOut(Schema):
     order_id: int
     status: str
@@ -148,13 +164,39 @@ def sale_detail(request, flash_sale_id: int):
     return selectors.sale_out(selectors.sale_get(sale_id=flash_sale_id, public=True))
 
 
-@router.post("/flash-sales/{flash_sale_id}/orders", response={201: FlashBuyOut, **ERRORS})
+@router.post(
+    "/flash-sales/{flash_sale_id}/orders",
+    response={201: FlashBuyOut, 202: FlashQueuedOut, **ERRORS},
+)
 def sale_buy(request, flash_sale_id: int, payload: FlashBuyIn):
     """Buy at the flash price: `409 flash_not_started`, `out_of_stock`, `limit_exceeded`,
-    `flash_ended`. Pay the order like any other (or with `pay` in the same request)."""
+    `flash_ended`. Pay the order like any other (or with `pay` in the same request).
+
+    With the Redis gate in queue mode the answer is `202 {ticket, state: "queued"}`: the
+    units are yours and a writer writes the order within seconds; poll
+    `GET /flash-tickets/{ticket}` for it (`pay` is refused there: pay the order once the
+    ticket shows it)."""
     body = payload.dict()
     if body.get("pay") is None:
         body.pop("pay", None)
+
+    if gate.queued():
+        if payload.pay is not None:
+            raise Invalid("pay_after_queue", "pay the order once the ticket shows it")
+
+        def queue():
+            ticket = services.flash_queue(
+                user=request.auth,
+                sale_id=flash_sale_id,
+                sku_id=payload.sku_id,
+                qty=payload.qty,
+                address_id=payload.address_id,
+            )
+            return Status(202, {"ticket": ticket.id, "state": "queued"})
+
+        return run_idempotent(
+            request, route=f"POST /flash-sales/{flash_sale_id}/orders", body=body, work=queue
+        )
 
     def work():
         order, payment = services.flash_buy(
@@ -180,3 +222,10 @@ def sale_buy(request, flash_sale_id: int, payload: FlashBuyIn):
     return run_idempotent(
         request, route=f"POST /flash-sales/{flash_sale_id}/orders", body=body, work=work
     )
+
+
+@router.get("/flash-tickets/{ticket_id}", response={200: FlashTicketOut, **ERRORS})
+def ticket_detail(request, ticket_id: str):
+    """A queued ticket: `queued`, `ordered` (with `order_id`, then pay it) or `refused`
+    (with `code`; its units went back)."""
+    return selectors.ticket_state(user=request.auth, ticket_id=ticket_id)

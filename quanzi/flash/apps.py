@@ -11,3 +11,8 @@ class FlashConfig(AppConfig):
         from quanzi.orders.channels import register_channel
 
         register_channel(FlashChannel())
+
+        from quanzi.core.demo import register_demo_step
+        from quanzi.flash.demo import demo_step
+
+        register_demo_step(demo_step)

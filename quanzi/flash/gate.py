@@ -28,8 +28,13 @@ local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if limit > 0 and held + qty > limit then return -2 end
 redis.call('DECRBY', KEYS[1], qty)
 redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
-redis.call('HSET', KEYS[3], ARGV[4], ARGV[1] .. ':' .. ARGV[2] .. ':' .. ARGV[5])
-return left - qty
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[1] .. ':' .. ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[6])
+local wake = 0
+if ARGV[6] ~= '-' then
+  redis.call('RPUSH', KEYS[4], ARGV[4])
+  if redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[7]) then wake = 1 end
+end
+return {left - qty, wake}
 """
 
 # A ticket given back (its order was never written): units and the buyer's count return.
@@ -38,6 +43,10 @@ local t = redis.call('HGET', KEYS[3], ARGV[1])
 if not t then return 0 end
 redis.call('HDEL', KEYS[3], ARGV[1])
 local user, qty = string.match(t, '^([^:]+):([^:]+):')
+if ARGV[2] and ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[1], user .. ':' .. ARGV[2])
+  redis.call('EXPIRE', KEYS[4], 86400)
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('INCRBY', KEYS[1], tonumber(qty))
   redis.call('HINCRBY', KEYS[2], user, -tonumber(qty))
@@ -90,19 +99,34 @@ return left - before
 
 SOLD_OUT, OVER_LIMIT, NOT_LOADED = -1, -2, -3
 
+# A writer's claim on an item's queue lives this long unless renewed (a killed writer
+# stops renewing it, and the next buyer or the reconciler wakes another).
+WRITER_TTL = 30
+
 _override: dict[str, object] = {}
 _clients: dict[str, object] = {}
 _scripts: dict[tuple[str, str], object] = {}
 
 
-def configure(*, url: str | None, prefix: str = "quanzi:flash") -> None:
-    """Point the gate elsewhere (tests, benchmarks); ``url=None`` turns it off."""
+def configure(*, url: str | None, prefix: str = "quanzi:flash", queue: bool | None = None) -> None:
+    """Point the gate elsewhere (tests, benchmarks); ``url=None`` turns it off;
+    ``queue`` overrides ``FLASH_QUEUE`` (tickets written by a writer, not the request)."""
     _override.clear()
     _override.update({"url": url or "", "prefix": prefix})
+    _forget_items()
+    if queue is not None:
+        _override["queue"] = queue
 
 
 def reset() -> None:
     _override.clear()
+    _forget_items()
+
+
+def _forget_items() -> None:
+    from quanzi.flash.services import items_forget
+
+    items_forget()
 
 
 def _url() -> str:
@@ -115,6 +139,14 @@ def _prefix() -> str:
 
 def enabled() -> bool:
     return bool(_url())
+
+
+def queued() -> bool:
+    """With the gate, does a ticket go to the writers' queue (answer ``202``) rather than
+    being written by the request itself?"""
+    if not enabled():
+        return False
+    return bool(_override["queue"]) if "queue" in _override else settings.FLASH_QUEUE
 
 
 def client():
@@ -134,8 +166,16 @@ def _script(name: str, body: str):
 
 
 def keys(item_id: int) -> list[str]:
+    """left, users, pending, queue, writer, failed."""
     base = f"{_prefix()}:{{{item_id}}}"
-    return [f"{base}:left", f"{base}:users", f"{base}:pending"]
+    return [
+        f"{base}:left",
+        f"{base}:users",
+        f"{base}:pending",
+        f"{base}:queue",
+        f"{base}:writer",
+        f"{base}:failed",
+    ]
 
 
 @dataclass(frozen=True)
@@ -144,26 +184,75 @@ class Ticket:
     user_id: int
     qty: int
     id: str
+    address_id: int | None = None
+    at: int = 0
+    queued: bool = False
+    wake: bool = False  # this take claimed the item's writer: start one
 
 
-def take(*, item_id: int, user_id: int, qty: int, limit: int) -> Ticket | int:
-    """A ticket, or ``SOLD_OUT``, ``OVER_LIMIT`` or ``NOT_LOADED``."""
-    tid = secrets.token_hex(12)
-    answer = _script("take", _TAKE)(
-        keys=keys(item_id), args=[user_id, qty, limit, tid, int(time.time())]
+def ticket_item(ticket_id: str) -> int | None:
+    """The item a ticket id belongs to (ids are ``<item id>-<random>``)."""
+    head, _, rest = (ticket_id or "").partition("-")
+    return int(head) if head.isdigit() and rest and len(ticket_id) <= 32 else None
+
+
+def _parse(ticket_id: str, item_id: int, value: str) -> Ticket:
+    parts = value.split(":")
+    user, qty, at = int(parts[0]), int(parts[1]), int(parts[2])
+    addr = parts[3] if len(parts) > 3 else "-"
+    return Ticket(
+        item_id=item_id,
+        user_id=user,
+        qty=qty,
+        id=ticket_id,
+        at=at,
+        address_id=int(addr) if addr not in ("-", "0") else None,
+        queued=addr != "-",
     )
-    if answer < 0:
-        return int(answer)
-    return Ticket(item_id=item_id, user_id=user_id, qty=qty, id=tid)
 
 
-def release(*, item_id: int, ticket_id: str) -> bool:
-    return bool(_script("release", _RELEASE)(keys=keys(item_id), args=[ticket_id]))
+def take(
+    *, item_id: int, user_id: int, qty: int, limit: int, queue: bool = False, address_id=None
+) -> Ticket | int:
+    """A ticket, or ``SOLD_OUT``, ``OVER_LIMIT`` or ``NOT_LOADED``. With ``queue`` the
+    ticket also joins the item's queue for the writers (in the same step), and
+    ``ticket.wake`` says whether this call claimed the item's writer."""
+    tid = f"{item_id}-{secrets.token_hex(10)}"
+    mark = str(address_id or 0) if queue else "-"
+    answer = _script("take", _TAKE)(
+        keys=keys(item_id),
+        args=[user_id, qty, limit, tid, int(time.time()), mark, WRITER_TTL],
+    )
+    if isinstance(answer, list):
+        return Ticket(
+            item_id=item_id,
+            user_id=user_id,
+            qty=qty,
+            id=tid,
+            address_id=address_id if queue else None,
+            queued=queue,
+            wake=bool(answer[1]),
+        )
+    return int(answer)
+
+
+def release(*, item_id: int, ticket_id: str, reason: str = "") -> bool:
+    """Give a ticket back (its units and the buyer's count); with ``reason`` the buyer's
+    poll of the ticket reads that refusal code for a day."""
+    k = keys(item_id)
+    return bool(
+        _script("release", _RELEASE)(keys=[k[0], k[1], k[2], k[5]], args=[ticket_id, reason])
+    )
 
 
 def done(*, item_id: int, ticket_id: str) -> None:
     """The ticket's order is committed: its units stay sold."""
     client().hdel(keys(item_id)[2], ticket_id)
+
+
+def done_many(*, item_id: int, ticket_ids: list[str]) -> None:
+    if ticket_ids:
+        client().hdel(keys(item_id)[2], *ticket_ids)
 
 
 def give_back(*, item_id: int, user_id: int, qty: int) -> None:
@@ -191,9 +280,70 @@ def pending(*, item_id: int) -> dict[str, tuple[int, int, int]]:
     """Tickets in flight: id → (user id, qty, taken at, epoch seconds)."""
     out = {}
     for tid, value in client().hgetall(keys(item_id)[2]).items():
-        user, qty, at = value.split(":")
-        out[tid] = (int(user), int(qty), int(at))
+        t = _parse(tid, item_id, value)
+        out[tid] = (t.user_id, t.qty, t.at)
     return out
+
+
+def tickets(*, item_id: int, ticket_ids: list[str]) -> dict[str, Ticket]:
+    """The tickets still in flight among ``ticket_ids`` (released ones are left out)."""
+    if not ticket_ids:
+        return {}
+    values = client().hmget(keys(item_id)[2], ticket_ids)
+    return {
+        tid: _parse(tid, item_id, value)
+        for tid, value in zip(ticket_ids, values, strict=True)
+        if value is not None
+    }
+
+
+def ticket(*, ticket_id: str) -> Ticket | None:
+    item_id = ticket_item(ticket_id)
+    if item_id is None:
+        return None
+    return tickets(item_id=item_id, ticket_ids=[ticket_id]).get(ticket_id)
+
+
+def refusal(*, ticket_id: str) -> tuple[int, str] | None:
+    """(user id, code) of a ticket refused by its writer, for a day."""
+    item_id = ticket_item(ticket_id)
+    if item_id is None:
+        return None
+    value = client().hget(keys(item_id)[5], ticket_id)
+    if not value:
+        return None
+    user, _, code = value.partition(":")
+    return int(user), code
+
+
+def pop(*, item_id: int, count: int) -> list[str]:
+    """Up to ``count`` ticket ids off the head of the item's queue."""
+    return list(client().lpop(keys(item_id)[3], count) or [])
+
+
+def queue(*, item_id: int) -> list[str]:
+    return list(client().lrange(keys(item_id)[3], 0, -1))
+
+
+def requeue(*, item_id: int, ticket_ids: list[str]) -> None:
+    if ticket_ids:
+        client().rpush(keys(item_id)[3], *ticket_ids)
+
+
+def writer_claim(*, item_id: int) -> bool:
+    return bool(client().set(keys(item_id)[4], "1", nx=True, ex=WRITER_TTL))
+
+
+def writer_renew(*, item_id: int) -> None:
+    client().set(keys(item_id)[4], "1", ex=WRITER_TTL)
+
+
+def writer_done(*, item_id: int) -> bool:
+    """Let go of the item's writer; True when tickets arrived meanwhile and the claim was
+    taken again (the caller goes on writing)."""
+    c = client()
+    c.delete(keys(item_id)[4])
+    return bool(c.llen(keys(item_id)[3])) and writer_claim(item_id=item_id)
 
 
 def left(*, item_id: int) -> int | None:
@@ -202,4 +352,6 @@ def left(*, item_id: int) -> int | None:
 
 
 def drop(*, item_id: int) -> None:
-    client().delete(*keys(item_id))
+    """Forget the item's counters (closing; or Redis losing them in a test). The queue and
+    the tickets in flight go with them: the reconciler and the buckets make that right."""
+    client().delete(*keys(item_id), keys(item_id)[2] + ":tries")

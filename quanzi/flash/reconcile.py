@@ -3,7 +3,10 @@
 
 1. Tickets the gate handed out whose order was never written (the request died between
    the gate and its commit, or its transaction rolled back) are returned to the gate
-   after ``grace`` seconds; tickets whose order exists are cleared.
+   after ``grace`` seconds; tickets whose order exists are cleared. A queued ticket that
+   is in flight but out of the queue (its writer was killed after popping it) is put
+   back in the queue, up to ``REQUEUES`` times, then returned; a queue that no writer
+   holds is drained here.
 2. Unpaid flash orders past their payment window are cancelled: their units go back.
 3. The gate is set to the database's figures (units left in the buckets minus the
    tickets still in flight; each buyer's units), which also repairs a gate that missed
@@ -26,12 +29,15 @@ from quanzi.flash.models import FlashItem, FlashOrder, FlashQuota, FlashSale
 log = get_logger("quanzi.flash")
 
 GRACE_SECONDS = 30
+REQUEUES = 3
 
 
 @dataclass
 class Report:
     tickets_returned: int = 0
     tickets_cleared: int = 0
+    tickets_requeued: int = 0
+    tickets_written: int = 0
     orders_cancelled: int = 0
     sales_closed: int = 0
     gate_corrections: dict[int, int] = field(default_factory=dict)
@@ -40,6 +46,8 @@ class Report:
         return (
             self.tickets_returned
             + self.tickets_cleared
+            + self.tickets_requeued
+            + self.tickets_written
             + self.orders_cancelled
             + self.sales_closed
             + len(self.gate_corrections)
@@ -49,19 +57,37 @@ class Report:
 def tickets_settle(*, item_id: int, grace: int, report: Report) -> None:
     due = {
         tid: info
-        for tid, info in gate.pending(item_id=item_id).items()
-        if info[2] <= time.time() - grace
+        for tid, info in gate.tickets(
+            item_id=item_id, ticket_ids=list(gate.pending(item_id=item_id))
+        ).items()
+        if info.at <= time.time() - grace
     }
     if not due:
         return
     written = set(FlashOrder.objects.filter(ticket__in=list(due)).values_list("ticket", flat=True))
-    for tid in due:
+    waiting = set(gate.queue(item_id=item_id)) if any(t.queued for t in due.values()) else set()
+    tries_key = gate.keys(item_id)[2] + ":tries"
+    for tid, ticket in due.items():
         if tid in written:
             gate.done(item_id=item_id, ticket_id=tid)
             report.tickets_cleared += 1
-        elif gate.release(item_id=item_id, ticket_id=tid):
+        elif ticket.queued and tid in waiting:
+            continue  # a writer will take it (or the drain below)
+        elif ticket.queued and int(gate.client().hincrby(tries_key, tid, 1)) <= REQUEUES:
+            gate.requeue(item_id=item_id, ticket_ids=[tid])
+            report.tickets_requeued += 1
+            log.info("flash ticket requeued", extra={"flash_item_id": item_id, "ticket": tid})
+        elif gate.release(item_id=item_id, ticket_id=tid, reason="flash_busy"):
             report.tickets_returned += 1
             log.info("flash ticket returned", extra={"flash_item_id": item_id, "ticket": tid})
+
+
+def queue_drain(*, item_id: int, report: Report) -> None:
+    """Write a queue that no writer holds (the writers are down, or were killed)."""
+    from quanzi.flash.writer import drain
+
+    if gate.client().llen(gate.keys(item_id)[3]) and gate.writer_claim(item_id=item_id):
+        report.tickets_written += drain(item_id=item_id)
 
 
 def gate_resync(*, item: FlashItem, report: Report) -> None:
@@ -98,6 +124,7 @@ def reconcile(*, grace: int = GRACE_SECONDS, now=None) -> Report:
         live = FlashItem.objects.filter(sale__closed_at__isnull=True, sale__ends_at__gt=now)
         for item in live.select_related("sale").order_by("id"):
             tickets_settle(item_id=item.pk, grace=grace, report=report)
+            queue_drain(item_id=item.pk, report=report)
             gate_resync(item=item, report=report)
     ended = FlashSale.objects.filter(Q(closed_at__isnull=True) & Q(ends_at__lte=now))
     for sale_id in list(ended.values_list("id", flat=True)):

@@ -97,3 +97,47 @@ def sale_of_sku(*, sku_id: int, now=None) -> FlashSale | None:
     """The visible sale selling ``sku_id`` (for the product page), if any."""
     now = now or timezone.now()
     return sales_visible(now).filter(Q(items__sku_id=sku_id)).order_by("starts_at", "id").first()
+
+
+def ticket_state(*, user, ticket_id: str) -> dict[str, Any]:
+    """What became of a buyer's queued ticket: ``queued`` (a writer has not written it
+    yet), ``ordered`` (with the order) or ``refused`` (with the writer's refusal code;
+    its units went back). Another buyer's or an unknown ticket is ``404``."""
+    from quanzi.flash import gate
+    from quanzi.flash.models import FlashOrder
+
+    def ordered() -> dict[str, Any] | None:
+        fo = (
+            FlashOrder.objects.filter(ticket=ticket_id, user_id=user.pk)
+            .select_related("order")
+            .first()
+        )
+        if fo is None:
+            return None
+        order = fo.order
+        return {
+            "ticket": ticket_id,
+            "state": "ordered",
+            "order_id": order.pk,
+            "status": order.status,
+            "payable": order.payable,
+            "pay_before": order.expires_at,
+            "code": None,
+        }
+
+    if gate.ticket_item(ticket_id) is None:
+        raise NotFound("ticket_not_found", "no such ticket")
+    found = ordered()
+    if found:
+        return found
+    if gate.enabled():
+        pending = gate.ticket(ticket_id=ticket_id)
+        if pending is not None and pending.user_id == user.pk:
+            return {"ticket": ticket_id, "state": "queued", "order_id": None, "code": None}
+        refused = gate.refusal(ticket_id=ticket_id)
+        if refused is not None and refused[0] == user.pk:
+            return {"ticket": ticket_id, "state": "refused", "order_id": None, "code": refused[1]}
+        found = ordered()  # written between the first look and the gate's
+        if found:
+            return found
+    raise NotFound("ticket_not_found", "no such ticket")

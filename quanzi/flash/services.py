@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +109,7 @@ def sale_close(*, sale_id: int) -> FlashSale:
             if units:
                 FlashItem.objects.filter(pk=item.pk).update(returned=F("returned") + units)
                 stock_release(sku_id=item.sku_id, qty=units)
+        transaction.on_commit(items_forget)
         if gate.enabled():
             ids = [item.pk for item in items]
             transaction.on_commit(lambda: _gate_drop(ids))
@@ -156,10 +158,17 @@ def _item(sale_id: int, sku_id: int) -> FlashItem:
     return item
 
 
-def _pass_gate(item: FlashItem, user: User, qty: int):
+def _pass_gate(item: FlashItem, user: User, qty: int, *, queue: bool = False, address_id=None):
     sale = item.sale
     for _ in range(2):
-        answer = gate.take(item_id=item.pk, user_id=user.pk, qty=qty, limit=sale.per_user_limit)
+        answer = gate.take(
+            item_id=item.pk,
+            user_id=user.pk,
+            qty=qty,
+            limit=sale.per_user_limit,
+            queue=queue,
+            address_id=address_id,
+        )
         if answer == gate.NOT_LOADED:
             gate_rebuild(item=item)
             continue
@@ -169,6 +178,62 @@ def _pass_gate(item: FlashItem, user: User, qty: int):
             raise limit_error(sale.per_user_limit)
         return answer
     raise Conflict("flash_busy", "the flash sale is busy; try again")
+
+
+# The queue path's item and sale, read at most once a second per process: at a sale's
+# start every buyer asks for the same row, and the gate (not this copy) decides. A sale
+# closed meanwhile is answered by the gate, which closing drops: its rebuild finds the
+# buckets empty.
+ITEM_CACHE_SECONDS = 1.0
+_items: dict[tuple[int, int], tuple[float, FlashItem]] = {}
+
+
+def items_forget() -> None:
+    _items.clear()
+
+
+def _item_cached(sale_id: int, sku_id: int) -> FlashItem:
+    now = time.monotonic()
+    hit = _items.get((sale_id, sku_id))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    item = _item(sale_id, sku_id)
+    if len(_items) > 1000:
+        _items.clear()
+    _items[(sale_id, sku_id)] = (now + ITEM_CACHE_SECONDS, item)
+    return item
+
+
+def _open_item(sale_id: int, sku_id: int, qty: int, *, cached: bool = False) -> FlashItem:
+    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
+    item = _item_cached(sale_id, sku_id) if cached else _item(sale_id, sku_id)
+    sale = item.sale
+    state = sale_state(sale)
+    if state == "scheduled":
+        raise Conflict(
+            "flash_not_started",
+            "this flash sale has not started",
+            {"starts_at": sale.starts_at.isoformat()},
+        )
+    if state == "ended":
+        raise Conflict("flash_ended", "this flash sale has ended")
+    if sale.per_user_limit and qty > sale.per_user_limit:
+        raise limit_error(sale.per_user_limit)
+    return item
+
+
+def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: int | None):
+    """Pass the gate and queue the ticket (gate in queue mode): no order is written here.
+    A writer writes it in a batch (``writer``); the buyer polls the ticket. Returns the
+    ticket."""
+    from quanzi.flash import writer
+
+    item = _open_item(sale_id, sku_id, qty, cached=True)
+    if address_id is None:
+        raise Invalid("address_required", "choose a delivery address")
+    ticket = _pass_gate(item, user, qty, queue=True, address_id=address_id)
+    writer.wake(ticket)
+    return ticket
 
 
 def flash_buy(
@@ -187,20 +252,7 @@ def flash_buy(
     from quanzi.orders.services import order_place
     from quanzi.payments.services import order_checkout
 
-    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
-    item = _item(sale_id, sku_id)
-    sale = item.sale
-    state = sale_state(sale)
-    if state == "scheduled":
-        raise Conflict(
-            "flash_not_started",
-            "this flash sale has not started",
-            {"starts_at": sale.starts_at.isoformat()},
-        )
-    if state == "ended":
-        raise Conflict("flash_ended", "this flash sale has ended")
-    if sale.per_user_limit and qty > sale.per_user_limit:
-        raise limit_error(sale.per_user_limit)
+    item = _open_item(sale_id, sku_id, qty)
     ticket = _pass_gate(item, user, qty) if gate.enabled() else None
     place = {
         "user": user,

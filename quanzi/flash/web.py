@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quanzi.core.errors import QuanziError
 from quanzi.dashboard.access import operator_required
-from quanzi.flash import selectors, services
+from quanzi.flash import gate, selectors, services
 from quanzi.storefront.web import error_text as _error_text
 
 
@@ -48,6 +48,15 @@ def buy(request, sale_id: int, sku_id: int):
         .first()
     )
     try:
+        if gate.queued():
+            ticket = services.flash_queue(
+                user=request.user,
+                sale_id=sale_id,
+                sku_id=sku_id,
+                qty=1,
+                address_id=address.pk if address else None,
+            )
+            return redirect(f"/flash/tickets/{ticket.id}/")
         order, _payment = services.flash_buy(
             user=request.user,
             sale_id=sale_id,
@@ -59,6 +68,27 @@ def buy(request, sale_id: int, sku_id: int):
         messages.error(request, error_text(exc))
         return redirect("/flash/")
     return redirect(f"/orders/{order.pk}/pay/")
+
+
+@login_required
+def ticket(request, ticket_id: str):
+    """The queueing state: the page reloads itself each second while the ticket waits
+    for its writer, then goes on to paying the order (or says why it was refused)."""
+    try:
+        state = selectors.ticket_state(user=request.user, ticket_id=ticket_id)
+    except QuanziError as exc:
+        if exc.code != "ticket_not_found":
+            raise
+        messages.error(request, _("This queue ticket is unknown or has expired; try again."))
+        return redirect("/flash/")
+    if state["state"] == "ordered":
+        return redirect(f"/orders/{state['order_id']}/pay/")
+    refused = None
+    if state["state"] == "refused":
+        refused = error_text(QuanziError(state["code"], "")) or _(
+            "Your place in the queue did not become an order."
+        )
+    return render(request, "flash/ticket.html", {"state": state, "refused": refused})
 
 
 def _when(value: str) -> datetime | None:

@@ -326,6 +326,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/flash-sales"): PUBLIC,
     ("GET", "/flash-sales/{flash_sale_id}"): PUBLIC,
     ("POST", "/flash-sales/{flash_sale_id}/orders"): USER,
+    ("GET", "/flash-tickets/{ticket_id}"): owned(operator=HIDDEN),
     ("POST", "/admin/flash-sales"): OPERATOR,
     ("GET", "/admin/flash-sales"): OPERATOR,
     ("GET", "/admin/flash-sales/{flash_sale_id}"): OPERATOR,
@@ -535,19 +536,25 @@ def circles_objects(owner, make_user):
     return circle, member
 
 
-def flash_objects(make_product):
-    """An open flash sale of one SKU."""
-    from quanzi.flash.services import sale_create
+def flash_objects(make_product, owner, address):
+    """An open flash sale of one SKU, and the owner's ticket written as an order."""
+    from quanzi.flash.models import FlashOrder
+    from quanzi.flash.services import flash_buy, sale_create
 
     sku = make_product(price=2000, supply_price=500, stock=20, title="秒杀").skus.get()
     now = timezone.now()
-    return sale_create(
+    sale = sale_create(
         title="整点秒杀",
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(hours=1),
         per_user_limit=1,
         items=[{"sku_id": sku.pk, "price": 990, "allotment": 5}],
     )
+    order, _ = flash_buy(user=owner, sale_id=sale.pk, sku_id=sku.pk, qty=1, address_id=address.pk)
+    fo = FlashOrder.objects.get(order=order)
+    fo.ticket = f"{fo.item_id}-{'a' * 20}"
+    fo.save(update_fields=["ticket"])
+    return sale, fo.ticket
 
 
 # Operations with a required query parameter.
@@ -662,7 +669,7 @@ def shop(make_user, make_product, settings, tmp_path):
     note = notify(user_id=owner.pk, kind="test", title="你好", body="")
     leader, point, wave, application = community_objects(operator, make_user, make_product)
     owner_note, comment, word = content_objects(owner)
-    flash_sale = flash_objects(make_product)
+    flash_sale, flash_ticket = flash_objects(make_product, owner, address)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     circle, circle_member = circles_objects(owner, make_user)
     ids = {
@@ -695,6 +702,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "sku_id": sku.pk,
         "circle_id": circle.pk,
         "flash_sale_id": flash_sale.pk,
+        "ticket_id": flash_ticket,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},

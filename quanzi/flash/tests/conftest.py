@@ -31,17 +31,37 @@ def no_gate():
     gate.reset()
 
 
-@pytest.fixture
-def redis_gate():
+def _gate(queue: bool):
     if not redis_up():
         pytest.skip("needs Redis on 127.0.0.1:6379")
     prefix = f"qztest:flash:{uuid.uuid4().hex[:10]}"
-    gate.configure(url=REDIS_URL, prefix=prefix)
+    gate.configure(url=REDIS_URL, prefix=prefix, queue=queue)
     yield gate
     client = gate.client()
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
     gate.reset()
+
+
+@pytest.fixture
+def redis_gate():
+    """The gate, each buyer's request writing its own order (``FLASH_QUEUE`` off)."""
+    yield from _gate(queue=False)
+
+
+@pytest.fixture
+def redis_queue(settings):
+    """The gate in queue mode: ``202`` with a ticket; writers write the orders. The writer
+    is woken in-process after the take (tasks run eagerly in tests)."""
+    settings.FLASH_WRITER = "task"
+    yield from _gate(queue=True)
+
+
+@pytest.fixture
+def redis_queue_no_writer(settings):
+    """Queue mode with no writer woken: the test plays the writer (or kills it)."""
+    settings.FLASH_WRITER = "follow"
+    yield from _gate(queue=True)
 
 
 @pytest.fixture
@@ -86,3 +106,6 @@ def buy_body(sale, buyer, qty=1, **extra):
         "address_id": buyer.address_id,
         **extra,
     }
+
+
+from quanzi.storefront.tests.browser import browser, new_phone  # noqa: E402, F401 - fixtures

@@ -132,3 +132,116 @@ def test_unpaid_orders_return_their_units_through_the_reconciler(redis_gate, mak
     assert gate.left(item_id=item.pk) == 4
     others = [make_buyer() for _ in range(6)]
     assert Counter(race([_buy(sale, b) for b in others])) == Counter({201: 4, 409: 2})
+
+
+# --- the queue mode: 202 tickets, writers writing batches -------------------------------
+
+
+def _queue(sale, buyer, qty=1):
+    def call():
+        answer = buyer.api.post(f"/flash-sales/{sale['id']}/orders", buy_body(sale, buyer, qty))
+        return answer.status_code, (
+            answer.json().get("ticket") if answer.status_code == 202 else None
+        )
+
+    return call
+
+
+def _write_all(item_id):
+    from quanzi.flash import writer
+
+    return lambda: writer.drain(item_id=item_id, batch=7, seconds=30)
+
+
+def test_queued_flood_with_two_writers_sells_exactly_the_allotment(
+    redis_queue_no_writer, make_sale, make_buyer
+):
+    sale = make_sale(allotment=20, limit=1, buckets=4)
+    item = FlashItem.objects.get(sale_id=sale["id"])
+    buyers = [make_buyer() for _ in range(48)]
+    results = race([_queue(sale, b) for b in buyers])
+    assert Counter(code for code, _ in results) == Counter({202: 20, 409: 28})
+    tickets = {t for _, t in results if t}
+    # Two writers (a Celery worker and the reconciler's drain, say) on the same queue.
+    race([_write_all(item.pk), _write_all(item.pk)])
+    assert {fo.ticket for fo in FlashOrder.objects.filter(item=item)} == tickets
+    item, sold, left = _figures(sale)
+    assert (sold, left) == (20, 0)
+    assert Order.objects.filter(channel="flash").count() == 20
+    assert gate.pending(item_id=item.pk) == {}
+    assert gate.left(item_id=item.pk) == 0
+
+
+def test_buyers_racing_while_a_writer_writes_and_redis_is_flushed(
+    redis_queue_no_writer, make_sale, make_buyer
+):
+    sale = make_sale(allotment=12, limit=1, buckets=4)
+    item = FlashItem.objects.get(sale_id=sale["id"])
+    buyers = [make_buyer() for _ in range(40)]
+    calls = [_queue(sale, b) for b in buyers]
+    calls[10:10] = [_write_all(item.pk)]
+    calls[20:20] = [lambda: gate.drop(item_id=item.pk)]  # Redis restarted, queue lost
+    calls[30:30] = [_write_all(item.pk)]
+    race(calls)
+    _write_all(item.pk)()
+    reconcile(grace=0)
+    item, sold, left = _figures(sale)
+    # Whatever was lost with Redis, units are conserved and none is sold twice.
+    assert sold + left == 12
+    assert sold == FlashOrder.objects.filter(item=item, returned=False).count()
+    assert gate.left(item_id=item.pk) == left - sum(
+        q for _, q, _ in gate.pending(item_id=item.pk).values()
+    )
+    # The units left sell to late buyers until the buckets are empty.
+    late = [make_buyer() for _ in range(left + 3)]
+    codes = Counter(code for code, _ in race([_queue(sale, b) for b in late]))
+    assert codes[202] == left
+    _write_all(item.pk)()
+    item, sold, left = _figures(sale)
+    assert (sold, left) == (12, 0)
+
+
+def test_a_writer_killed_mid_batch_loses_nothing(redis_queue_no_writer, make_sale, make_buyer):
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    sale = make_sale(allotment=10, limit=1, buckets=2)
+    item = FlashItem.objects.get(sale_id=sale["id"])
+    buyers = [make_buyer() for _ in range(10)]
+    assert Counter(c for c, _ in race([_queue(sale, b) for b in buyers])) == Counter({202: 10})
+    # A writer process pops the tickets, starts its transaction, and is killed (SIGKILL)
+    # before committing.
+    ready = multiprocessing.get_context("fork").Event()
+
+    def doomed():
+        from django import db
+
+        db.connections.close_all()
+        from quanzi.flash import writer
+
+        real = writer._place
+
+        def slow(*args, **kwargs):
+            real(*args, **kwargs)
+            ready.set()
+            time.sleep(60)
+
+        writer._place = slow
+        writer.write_batch(item_id=item.pk, batch=100)
+
+    connection.close()
+    proc = multiprocessing.get_context("fork").Process(target=doomed)
+    proc.start()
+    assert ready.wait(30)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    assert gate.queue(item_id=item.pk) == []  # popped by the dead writer
+    assert FlashOrder.objects.filter(item=item).count() == 0  # nothing committed
+    gate.client().delete(gate.keys(item.pk)[4])  # its claim expired
+    report = reconcile(grace=0)
+    assert (report.tickets_requeued, report.tickets_written) == (10, 10)
+    item, sold, left = _figures(sale)
+    assert (sold, left) == (10, 0)
+    assert gate.pending(item_id=item.pk) == {}

@@ -127,17 +127,19 @@ def avatar(user, size: int = 40) -> str:
 
 
 @register.simple_tag
-def countdown(deadline: datetime | None, label: str = "") -> str:
-    """A live HH:MM:SS countdown to ``deadline`` (app.js ticks it each second)."""
+def countdown(deadline: datetime | None, label: str = "", reload: bool = False) -> str:
+    """A live HH:MM:SS countdown to ``deadline`` (app.js ticks it each second; with
+    ``reload`` the page reloads when it reaches zero, e.g. a sale that opens)."""
     if deadline is None:
         return ""
     left = max(int((deadline - timezone.now()).total_seconds()), 0)
     hours, rest = divmod(left, 3600)
     minutes, seconds = divmod(rest, 60)
     return format_html(
-        '<span class="countdown" data-deadline="{}" aria-label="{}">{}</span>',
+        '<span class="countdown" data-deadline="{}" aria-label="{}"{}>{}</span>',
         deadline.isoformat(),
         label,
+        format_html(" data-reload") if reload else "",
         f"{hours:02d}:{minutes:02d}:{seconds:02d}",
     )
 

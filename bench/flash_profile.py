@@ -1,0 +1,168 @@
+#!/usr/bin/env python
+"""Where a flash order's CPU goes, in one process (no network, no other clients).
+
+    python bench/flash_profile.py --database-url postgres://postgres@127.0.0.1:5432/qz_bench_prof
+    py-spy record -o flash.svg -- python bench/flash_profile.py --database-url …  # flame graph
+
+1. **gate request**: N buyers each send ``POST /flash-sales/{id}/orders`` through Django's
+   WSGI handler (every middleware, django-ninja, the bearer token, the Lua gate) in the
+   queue mode: CPU ms per ``202`` and SQL statements per request.
+2. **writer**: the queued tickets are written by ``writer.write_batch`` (``--batch`` per
+   transaction): CPU ms per order written and statements per order.
+3. **request writing its own order** (the gate without the queue), for comparison.
+
+CPU is this process's (``time.process_time``); PostgreSQL's is not in it. Figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import django_setup, emit, quanzi, workspace  # noqa: E402
+
+
+def parse() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/qz_bench_prof")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    ap.add_argument("--orders", type=int, default=400)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--gate-only", action="store_true", help="skip the writer and the request writing"
+    )
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = parse()
+    prefix = f"quanzi:bench-flashprof:{uuid.uuid4().hex[:8]}"
+    with workspace(args.database_url, keep=args.keep) as (env, _created):
+        env.extra.update(
+            {
+                "QUANZI_REDIS_URL": args.redis_url,
+                "QUANZI_FLASH_REDIS_PREFIX": prefix,
+                "QUANZI_FLASH_WRITER": "follow",
+                "QUANZI_FLASH_QUEUE": "1",
+            }
+        )
+        quanzi(env, "migrate", capture=True)
+        django_setup(env)
+        from datetime import timedelta
+
+        from _data import hot_sku, phone_prefix, users_bulk
+        from django.db import connection, reset_queries
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from quanzi.flash import gate, writer
+        from quanzi.flash.models import FlashItem
+        from quanzi.flash.services import sale_create
+
+        n = args.orders
+        users = users_bulk(2 * n + 20, prefix=phone_prefix())
+        sku_id = hot_sku(stock=3 * n + 100)
+
+        def sale():
+            s = sale_create(
+                title="剖析秒杀",
+                starts_at=timezone.now() - timedelta(seconds=1),
+                ends_at=timezone.now() + timedelta(hours=1),
+                per_user_limit=1,
+                items=[{"sku_id": sku_id, "price": 990, "allotment": n + 10}],
+            )
+            return s, FlashItem.objects.get(sale=s)
+
+        client = Client()
+
+        def buy(s, u):
+            answer = client.post(
+                f"/api/v1/flash-sales/{s.pk}/orders",
+                {"sku_id": sku_id, "qty": 1, "address_id": u.address_id},
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {u.token}"},
+            )
+            return answer.status_code
+
+        # warm up: imports, the token cache, the scripts
+        s1, item1 = sale()
+        for u in users[:10]:
+            assert buy(s1, u) == 202
+        writer.write_batch(item_id=item1.pk, batch=100)
+        reset_queries()
+
+        s1b, item1b = sale()
+        buyers = users[10 : 10 + n]
+        t0 = time.process_time()
+        w0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as gate_sql:
+            codes = [buy(s1b, u) for u in buyers]
+        gate_cpu = (time.process_time() - t0) * 1000 / n
+        gate_wall = (time.perf_counter() - w0) * 1000 / n
+        assert codes == [202] * n, codes[:5]
+
+        if args.gate_only:
+            print(f"gate request (202): {gate_cpu:.2f} ms CPU, {len(gate_sql) / n:.1f} SQL")
+            for key in gate.client().scan_iter(f"{prefix}:*"):
+                gate.client().delete(key)
+            return 0
+        t0 = time.process_time()
+        w0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as writer_sql:
+            written = 0
+            while b := writer.write_batch(item_id=item1b.pk, batch=args.batch):
+                written += b
+        writer_cpu = (time.process_time() - t0) * 1000 / n
+        writer_wall = (time.perf_counter() - w0) * 1000 / n
+
+        # the gate without the queue: each request writes its own order
+        gate.configure(url=args.redis_url, prefix=prefix, queue=False)
+        s2, _item2 = sale()
+        direct = users[10 + n : 10 + 2 * n]
+        t0 = time.process_time()
+        w0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as direct_sql:
+            codes = [buy(s2, u) for u in direct]
+        direct_cpu = (time.process_time() - t0) * 1000 / n
+        direct_wall = (time.perf_counter() - w0) * 1000 / n
+        assert codes == [201] * n, codes[:5]
+        for key in gate.client().scan_iter(f"{prefix}:*"):
+            gate.client().delete(key)
+
+        figures = {
+            "gate_request_cpu_ms": round(gate_cpu, 2),
+            "gate_request_wall_ms": round(gate_wall, 2),
+            "gate_request_sql": round(len(gate_sql) / n, 1),
+            "writer_cpu_ms_per_order": round(writer_cpu, 2),
+            "writer_wall_ms_per_order": round(writer_wall, 2),
+            "writer_sql_per_order": round(len(writer_sql) / n, 1),
+            "request_writing_its_order_cpu_ms": round(direct_cpu, 2),
+            "request_writing_its_order_wall_ms": round(direct_wall, 2),
+            "request_writing_its_order_sql": round(len(direct_sql) / n, 1),
+            "orders": n,
+            "batch": args.batch,
+        }
+        emit(
+            [
+                f"flash profile, {n} buyers, in one process:",
+                f"  gate request (202): {gate_cpu:.2f} ms CPU, {gate_wall:.2f} ms wall, "
+                f"{len(gate_sql) / n:.1f} SQL statements",
+                f"  writer, {args.batch} per transaction: {writer_cpu:.2f} ms CPU, "
+                f"{writer_wall:.2f} ms wall, {len(writer_sql) / n:.1f} statements per order",
+                f"  request writing its own order (201): {direct_cpu:.2f} ms CPU, "
+                f"{direct_wall:.2f} ms wall, {len(direct_sql) / n:.1f} statements",
+            ],
+            figures,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+
+from quanzi.flash import gate, writer
+
+
+class Command(BaseCommand):
+    help = (
+        "Write queued flash-sale tickets as orders, many per transaction: once per live "
+        "item, or with --follow until stopped (any number of these may run at once)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--follow", action="store_true", help="keep polling the queues")
+        parser.add_argument("--batch", type=int, default=writer.BATCH)
+        parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
+
+    def handle(self, *args, follow: bool, batch: int, seconds: float | None, **options):
+        if not gate.enabled():
+            self.stdout.write("no Redis gate (QUANZI_REDIS_URL unset): nothing is queued")
+            return
+        if follow:
+            self.stdout.write("flash writer following the queues")
+            self.stdout.flush()
+            total = writer.follow(batch=batch, seconds=seconds)
+        else:
+            total = 0
+            for item_id in writer.live_items():
+                while n := writer.write_batch(item_id=item_id, batch=batch):
+                    total += n
+        self.stdout.write(f"tickets taken {total}")
