@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "quanzi.recommend",
     "quanzi.analytics",
     "quanzi.flash",
+    "quanzi.presale",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]
