@@ -69,9 +69,8 @@ def test_deposit_then_balance_ships_both_and_settles(customer, operator, phone_s
     supplier_lines = Order.objects.get(pk=deposit["order_id"]).lines.get()
     assert supplier_lines.supply_price == 0
     # Revenue: what the customer paid (2000 + 15800) less the supply cost (10000).
-    assert balance(chart.PLATFORM_REVENUE) - revenue_before == -(2000 + 15800 - 10000) or (
-        balance(chart.PLATFORM_REVENUE) - revenue_before == 2000 + 15800 - 10000
-    )
+    # (Revenue is a credit account: it grows as its balance goes down.)
+    assert revenue_before - balance(chart.PLATFORM_REVENUE) == 2000 + 15800 - 10000
     ledger_green()
 
 
@@ -91,7 +90,7 @@ def test_unpaid_balance_forfeits_the_deposit_to_revenue(customer, phone_sku, mak
     assert _stock(phone_sku) == 50  # the unit is back on the shelf
     first = Order.objects.get(pk=deposit["order_id"])
     assert first.status == "completed" and first.settled_at is not None
-    assert abs(balance(chart.PLATFORM_REVENUE) - revenue_before) == 1500
+    assert revenue_before - balance(chart.PLATFORM_REVENUE) == 1500  # credited to revenue
     assert not Refund.objects.filter(order=first).exists()
     assert sales.presales_decide_due() == 1
     ledger_green()
