@@ -167,9 +167,7 @@ class BookingOut(Schema):
     id: int
     presale_id: int
     qty: int
-    status: str = Field(
-        description="pending | paid | completed | forfeited | refunded | cancelled"
-    )
+    status: str = Field(description="pending | paid | completed | forfeited | refunded | cancelled")
     first_order_id: int
     first_order_status: str
     balance_order_id: int | None
@@ -188,8 +186,7 @@ def proposal_list(request, cursor: str | None = None, limit: int | None = None):
         user_id=viewer.pk if viewer else None, proposal_ids=[p.pk for p in page["items"]]
     )
     page["items"] = [
-        selectors.proposal_out(p, voted=(p.pk in voted) if viewer else None)
-        for p in page["items"]
+        selectors.proposal_out(p, voted=(p.pk in voted) if viewer else None) for p in page["items"]
     ]
     return page
 
@@ -202,10 +199,14 @@ def proposal_create(request, payload: ProposalIn):
     return Status(201, selectors.proposal_out(proposal, voted=False))
 
 
-@router.get("/presale/proposals/{proposal_id}", auth=None, response={200: ProposalOut, 404: ErrorOut})
+@router.get(
+    "/presale/proposals/{proposal_id}", auth=None, response={200: ProposalOut, 404: ErrorOut}
+)
 def proposal_detail(request, proposal_id: int):
     viewer = _viewer(request)
-    proposal = selectors.proposal_get(proposal_id=proposal_id, viewer_id=viewer.pk if viewer else None)
+    proposal = selectors.proposal_get(
+        proposal_id=proposal_id, viewer_id=viewer.pk if viewer else None
+    )
     voted = selectors.voted_ids(user_id=viewer.pk, proposal_ids=[proposal.pk]) if viewer else None
     return selectors.proposal_out(proposal, voted=bool(voted) if viewer else None)
 

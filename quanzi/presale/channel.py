@@ -177,7 +177,11 @@ class PresaleChannel(Channel):
     def after_paid(self, order: Order) -> str:
         presale_id, phase = phase_of(order)
         booking = Booking.objects.select_for_update().get(
-            **({"balance_order_id": order.pk} if phase == "balance" else {"first_order_id": order.pk})
+            **(
+                {"balance_order_id": order.pk}
+                if phase == "balance"
+                else {"first_order_id": order.pk}
+            )
         )
         if phase == "balance":
             booking.status = BookingStatus.COMPLETED
@@ -216,8 +220,16 @@ class PresaleChannel(Channel):
 
     def on_refunded(self, order: Order, refund: Refund) -> None:
         presale_id, phase = phase_of(order)
-        booking = Booking.objects.select_for_update().select_related("presale").get(
-            **({"balance_order_id": order.pk} if phase == "balance" else {"first_order_id": order.pk})
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("presale")
+            .get(
+                **(
+                    {"balance_order_id": order.pk}
+                    if phase == "balance"
+                    else {"first_order_id": order.pk}
+                )
+            )
         )
         qty = sum(part["qty"] for part in refund.lines)
         full = order.status == S.REFUNDED
@@ -295,9 +307,7 @@ class PresaleFollower(OrderObserver):
             return
         deposit = Order.objects.filter(pk=booking.first_order_id, status=S.TO_SHIP).first()
         if deposit is not None:
-            order_ship(
-                order_id=deposit.pk, carrier=order.carrier, tracking_no=order.tracking_no
-            )
+            order_ship(order_id=deposit.pk, carrier=order.carrier, tracking_no=order.tracking_no)
 
     def on_completed(self, order: Order) -> None:
         if order.channel != NAME or not order.channel_ref.endswith(":balance"):

@@ -9,9 +9,7 @@ urlpatterns = [
     path("presale/propose/", web.propose, name="presale_propose"),
     path("presale/ideas/<int:proposal_id>/vote/", web.vote, name="presale_vote"),
     path("presale/<int:presale_id>/", web.sale_page, name="presale_sale"),
-    path(
-        "presale/<int:presale_id>/<str:phase>/", web.sale_order, name="presale_order"
-    ),
+    path("presale/<int:presale_id>/<str:phase>/", web.sale_order, name="presale_order"),
     path("dashboard/presale/", web.ops, name="presale_ops"),
     path("dashboard/presale/new/", web.ops_create, name="presale_ops_create"),
     path(

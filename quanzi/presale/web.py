@@ -55,7 +55,9 @@ def _address_id(user):
 def ideas(request):
     user = request.user if request.user.is_authenticated else None
     rows = list(selectors.proposals_public().order_by("-votes", "-id")[:50])
-    voted = selectors.voted_ids(user_id=user.pk if user else None, proposal_ids=[p.pk for p in rows])
+    voted = selectors.voted_ids(
+        user_id=user.pk if user else None, proposal_ids=[p.pk for p in rows]
+    )
     presales = [
         selectors.presale_out(s)
         for s in selectors.presales_visible().filter(status="open").order_by("-id")[:20]
@@ -111,7 +113,10 @@ def sale_page(request, presale_id: int):
     now = timezone.now()
     opens = opens_for(presale, user.pk) if user else presale.starts_at
     bookings = (
-        [selectors.booking_out(b) for b in selectors.bookings_of(presale_id=presale.pk, user_id=user.pk).order_by("id")]
+        [
+            selectors.booking_out(b)
+            for b in selectors.bookings_of(presale_id=presale.pk, user_id=user.pk).order_by("id")
+        ]
         if user
         else []
     )
@@ -242,5 +247,3 @@ def ops_cancel(request, presale_id: int):
     except QuanziError as exc:
         messages.error(request, error_text(exc))
     return redirect(f"/dashboard/presale/{presale_id}/")
-
-

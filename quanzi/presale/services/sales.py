@@ -256,7 +256,7 @@ def booking_close_unpaid(*, booking_id: int, now=None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         booking = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("presale", "balance_order")
             .filter(pk=booking_id, status=BookingStatus.PAID)
             .first()
@@ -290,7 +290,7 @@ def booking_unwind(*, booking_id: int) -> bool:
 
     with transaction.atomic():
         booking = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("presale")
             .filter(pk=booking_id)
             .first()
@@ -350,9 +350,7 @@ def _each(ids, one, *, what: str, failed: set[int] | None) -> int:
     return done
 
 
-def bookings_close_unpaid_due(
-    *, now=None, batch: int = 200, failed: set[int] | None = None
-) -> int:
+def bookings_close_unpaid_due(*, now=None, batch: int = 200, failed: set[int] | None = None) -> int:
     """Sweep: bookings whose balance window has ended with the balance unpaid."""
     now = now or timezone.now()
     ids = list(

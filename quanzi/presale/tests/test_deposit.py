@@ -24,7 +24,9 @@ def _stock(sku) -> int:
     return SKU.objects.get(pk=sku.pk).stock
 
 
-def test_deposit_then_balance_ships_both_and_settles(customer, operator, phone_sku, make_presale, shop):
+def test_deposit_then_balance_ships_both_and_settles(
+    customer, operator, phone_sku, make_presale, shop
+):
     sale = make_presale(price=9900, deposit=1000, deposit_value=2000)  # 膨胀: 10 yuan worth 20
     deposit = shop(customer, sale["id"], "deposit", qty=2)
     assert deposit["order"]["payable"] == 2000

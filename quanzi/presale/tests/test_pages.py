@@ -47,12 +47,15 @@ def test_presale_page_counts_down_and_takes_the_deposit(customer, make_address, 
     ledger_green()
 
 
-def test_dashboard_creates_a_presale_from_an_idea_and_shows_paid_units(operator, customer, phone_sku):
+def test_dashboard_creates_a_presale_from_an_idea_and_shows_paid_units(
+    operator, customer, phone_sku
+):
     idea = Proposal.objects.create(author=customer, title="雾蓝色保温杯", votes=0)
     client = _client(operator)
-    assert f"/dashboard/presale/new/?proposal_id={idea.pk}" in client.get(
-        "/dashboard/presale/"
-    ).content.decode()
+    assert (
+        f"/dashboard/presale/new/?proposal_id={idea.pk}"
+        in client.get("/dashboard/presale/").content.decode()
+    )
     form = {
         "proposal_id": idea.pk,
         "sku_id": phone_sku.pk,

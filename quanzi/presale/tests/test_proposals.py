@@ -100,7 +100,9 @@ def test_voters_get_early_access_and_one_coupon(idea, make_user, operator, make_
         voter_coupon_template_id=template.pk,
     )
     assert Proposal.objects.get(pk=idea["id"]).status == "presale"
-    assert make_user().api.get(f"/presale/proposals/{idea['id']}").json()["presale_id"] == sale["id"]
+    assert (
+        make_user().api.get(f"/presale/proposals/{idea['id']}").json()["presale_id"] == sale["id"]
+    )
     # One coupon each, given once however often the grant runs.
     assert Coupon.objects.filter(template=template).count() == 3
     assert sales.voter_coupons_grant(presale_id=sale["id"]) == 0

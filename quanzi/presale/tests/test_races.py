@@ -26,7 +26,9 @@ def test_32_clients_voting_count_exactly(make_user):
     voters = [make_user(nickname=f"v{i}") for i in range(CLIENTS // 2)]
     # Each voter votes twice at once: 32 clients, 16 distinct voters.
     calls = [
-        (lambda v=v: proposals.vote_cast(user=v, proposal_id=idea.pk)) for v in voters for _ in (0, 1)
+        (lambda v=v: proposals.vote_cast(user=v, proposal_id=idea.pk))
+        for v in voters
+        for _ in (0, 1)
     ]
     results = race(calls)
     assert all(isinstance(r, int) for r in results), results
