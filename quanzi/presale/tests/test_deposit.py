@@ -131,3 +131,37 @@ def test_operator_cancelling_refunds_deposits_and_cancels_unpaid(
     assert again["code"] == "presale_closed"
     assert sales.bookings_unwind_due() == 0
     ledger_green()
+
+
+def test_a_balance_refunded_before_shipping_refunds_its_deposit(
+    customer, operator, phone_sku, make_presale, shop
+):
+    sale = make_presale(deposit=1000)
+    deposit = shop(customer, sale["id"], "deposit", qty=2)
+    move(sale["id"], balance_starts_at=-10)
+    paid = shop(customer, sale["id"], "balance", booking_id=deposit["booking_id"])
+    asked = customer.api.post(f"/orders/{paid['order_id']}/refunds", {"reason": "不想要了"})
+    assert asked.status_code == 201, asked.content
+    approved = operator.api.post(f"/admin/refunds/{asked.json()['id']}/approve")
+    assert approved.status_code == 200, approved.content
+    assert Order.objects.get(pk=paid["order_id"]).status == "refunded"
+    deposit_refund = Refund.objects.get(order_id=deposit["order_id"])
+    assert deposit_refund.status == "succeeded" and deposit_refund.amount == 2000
+    assert Order.objects.get(pk=deposit["order_id"]).status == "refunded"
+    assert Booking.objects.get(pk=deposit["booking_id"]).status == "refunded"
+    assert _stock(phone_sku) == 50
+    ledger_green()
+
+
+def test_idempotent_deposit_order_and_limits(customer, make_presale, shop):
+    sale = make_presale(deposit=1000, per_user_limit=2)
+    body = {"phase": "deposit", "qty": 2}
+    key = {"Idempotency-Key": "presale-deposit-1"}
+    first = customer.api.post(f"/presale/sales/{sale['id']}/orders", body, headers=key)
+    again = customer.api.post(f"/presale/sales/{sale['id']}/orders", body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["order_id"] == again.json()["order_id"]
+    assert Booking.objects.filter(user=customer).count() == 1
+    over = shop(customer, sale["id"], "deposit", qty=1, expect=409)
+    assert over["code"] == "limit_exceeded"
+    ledger_green()
