@@ -228,9 +228,11 @@ def vote_withdraw(request, proposal_id: int):
 
 
 def _page(qs, cursor, limit, *, admin=False):
-    return paginate(
-        qs, cursor=cursor, limit=limit, serialize=lambda s: selectors.presale_out(s, admin=admin)
-    )
+    if not admin:
+        return paginate(qs, cursor=cursor, limit=limit, serialize=selectors.presale_out)
+    page = paginate(qs, cursor=cursor, limit=limit, serialize=lambda s: s)
+    page["items"] = selectors.presales_admin_out(page["items"])
+    return page
 
 
 @router.get("/presale/sales", auth=None, response={200: PresalePage, 422: ErrorOut})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from quanzi.core.errors import NotFound
@@ -22,17 +22,23 @@ from quanzi.presale.models import (
 PUBLIC_PROPOSALS = (ProposalStatus.OPEN, ProposalStatus.ACCEPTED, ProposalStatus.PRESALE)
 
 
+def _with_presale(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Each proposal with the id of its latest pre-sale, in the same query."""
+    latest = Presale.objects.filter(proposal=OuterRef("pk")).order_by("-id").values("id")[:1]
+    return qs.select_related("author").annotate(latest_presale_id=Subquery(latest))
+
+
 def proposals_public() -> QuerySet[Proposal]:
-    return Proposal.objects.filter(status__in=PUBLIC_PROPOSALS).select_related("author")
+    return _with_presale(Proposal.objects.filter(status__in=PUBLIC_PROPOSALS))
 
 
 def proposals_all(status: str | None = None) -> QuerySet[Proposal]:
-    qs = Proposal.objects.select_related("author")
+    qs = _with_presale(Proposal.objects.all())
     return qs.filter(status=status) if status else qs
 
 
 def proposal_get(*, proposal_id: int, viewer_id: int | None = None) -> Proposal:
-    proposal = Proposal.objects.select_related("author").filter(pk=proposal_id).first()
+    proposal = _with_presale(Proposal.objects.filter(pk=proposal_id)).first()
     if proposal is None or (
         proposal.status not in PUBLIC_PROPOSALS and proposal.author_id != viewer_id
     ):
@@ -51,7 +57,12 @@ def voted_ids(*, user_id: int | None, proposal_ids) -> set[int]:
 
 
 def proposal_out(proposal: Proposal, *, voted: bool | None = None) -> dict[str, Any]:
-    presale = proposal.presales.order_by("-id").first() if proposal.status == "presale" else None
+    if hasattr(proposal, "latest_presale_id"):
+        presale_id = proposal.latest_presale_id
+    else:
+        latest = proposal.presales.order_by("-id").values_list("id", flat=True).first()
+        presale_id = latest
+    presale_id = presale_id if proposal.status == ProposalStatus.PRESALE else None
     return {
         "id": proposal.pk,
         "kind": proposal.kind,
@@ -62,7 +73,7 @@ def proposal_out(proposal: Proposal, *, voted: bool | None = None) -> dict[str, 
         "votes": proposal.votes,
         "author": proposal.author.nickname or "",
         "voted": voted,
-        "presale_id": presale.pk if presale else None,
+        "presale_id": presale_id,
         "created_at": proposal.created_at,
     }
 
@@ -100,7 +111,30 @@ def presale_get(*, presale_id: int, public: bool = False) -> Presale:
     return presale
 
 
-def presale_out(presale: Presale, *, admin: bool = False) -> dict[str, Any]:
+def units_by_status(presale_ids) -> dict[int, dict[str, int]]:
+    """Booked units per booking status, for many pre-sales in one query."""
+    found: dict[int, dict[str, int]] = {
+        pk: {s.value: 0 for s in BookingStatus} for pk in presale_ids
+    }
+    rows = (
+        Booking.objects.filter(presale_id__in=list(presale_ids))
+        .values_list("presale_id", "status")
+        .annotate(n=Sum("qty"))
+        .values_list("presale_id", "status", "n")
+    )
+    for presale_id, status, n in rows:
+        found[presale_id][status] = n
+    return found
+
+
+def presales_admin_out(presales) -> list[dict[str, Any]]:
+    counts = units_by_status([p.pk for p in presales])
+    return [presale_out(p, admin=True, counts=counts[p.pk]) for p in presales]
+
+
+def presale_out(
+    presale: Presale, *, admin: bool = False, counts: dict[str, int] | None = None
+) -> dict[str, Any]:
     now = timezone.now()
     sku = presale.sku
     answer = {
@@ -130,13 +164,9 @@ def presale_out(presale: Presale, *, admin: bool = False) -> dict[str, Any]:
         "threshold_met": presale.threshold_met_at is not None,
     }
     if admin:
-        counts = dict(
-            Booking.objects.filter(presale=presale)
-            .values_list("status")
-            .annotate(n=Sum("qty"))
-            .values_list("status", "n")
-        )
-        answer["units_by_status"] = {s.value: counts.get(s.value, 0) for s in BookingStatus}
+        if counts is None:
+            counts = units_by_status([presale.pk])[presale.pk]
+        answer["units_by_status"] = counts
         answer["voter_coupon_template_id"] = presale.voter_coupon_template_id
         answer["closed_at"] = presale.closed_at
     return answer

@@ -176,9 +176,7 @@ def _int(value, default=None):
 @operator_required
 def ops(request):
     rows = [selectors.proposal_out(p) for p in selectors.proposals_all().order_by("-id")[:100]]
-    presales = [
-        selectors.presale_out(s, admin=True) for s in selectors.presales_all().order_by("-id")[:50]
-    ]
+    presales = selectors.presales_admin_out(list(selectors.presales_all().order_by("-id")[:50]))
     return render(request, "presale/ops.html", {"ideas": rows, "presales": presales})
 
 
