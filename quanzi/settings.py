@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "quanzi.analytics",
     "quanzi.flash",
     "quanzi.partners",
+    "quanzi.presale",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

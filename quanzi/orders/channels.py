@@ -30,6 +30,10 @@ class LineRequest:
     sku: SKU
     qty: int
     unit_price: int = 0  # the channel's price per unit, filled by ``Channel.price``
+    # What the supplier is owed per unit at settlement; None: the SKU's supply price. A
+    # channel selling something that is not the goods themselves (a pre-sale's deposit)
+    # sets 0, so the goods' supply price is paid once, by the order that buys them.
+    supply_price: int | None = None
 
 
 @dataclass

@@ -153,7 +153,9 @@ def order_place(
                     qty=line.qty,
                     retail_price=line.sku.price,
                     unit_price=line.unit_price,
-                    supply_price=line.sku.supply_price,
+                    supply_price=(
+                        line.sku.supply_price if line.supply_price is None else line.supply_price
+                    ),
                     coupon_discount=p.coupon,
                     points_discount=p.points,
                     paid=p.paid,

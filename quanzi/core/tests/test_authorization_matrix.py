@@ -349,6 +349,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/partners/{partner_id}/coupons"): OPERATOR,
     ("GET", "/admin/partners/{partner_id}/report"): OPERATOR,
     ("GET", "/admin/partners/{partner_id}/reconciliation"): OPERATOR,
+    # co-creation and pre-sales
+    ("GET", "/presale/proposals"): PUBLIC,
+    ("POST", "/presale/proposals"): USER,
+    ("GET", "/presale/proposals/{proposal_id}"): PUBLIC,
+    ("POST", "/presale/proposals/{proposal_id}/vote"): USER,
+    ("DELETE", "/presale/proposals/{proposal_id}/vote"): USER,
+    ("GET", "/presale/sales"): PUBLIC,
+    ("GET", "/presale/sales/{presale_id}"): PUBLIC,
+    # The caller's own bookings of the sale (no one else's are ever shown).
+    ("GET", "/presale/sales/{presale_id}/bookings"): USER,
+    ("POST", "/presale/sales/{presale_id}/orders"): USER,
+    ("GET", "/admin/presale/proposals"): OPERATOR,
+    ("POST", "/admin/presale/proposals/{proposal_id}/decide"): OPERATOR,
+    ("POST", "/admin/presale/sales"): OPERATOR,
+    ("GET", "/admin/presale/sales"): OPERATOR,
+    ("GET", "/admin/presale/sales/{presale_id}"): OPERATOR,
+    ("POST", "/admin/presale/sales/{presale_id}/cancel"): OPERATOR,
 }
 
 
@@ -557,6 +574,25 @@ def flash_objects(make_product, owner, address):
     return sale, fo.ticket
 
 
+def presale_objects(owner, make_product):
+    """An idea of ``owner`` and an open threshold pre-sale."""
+    from quanzi.presale.services.proposals import proposal_create
+    from quanzi.presale.services.sales import presale_create
+
+    idea = proposal_create(user=owner, kind="product", title="出一款雾蓝色")
+    sku = make_product(price=9900, supply_price=4000, stock=20, title="预售").skus.get()
+    now = timezone.now()
+    presale = presale_create(
+        mode="threshold",
+        sku_id=sku.pk,
+        price=8800,
+        starts_at=now - timedelta(minutes=1),
+        threshold_units=10,
+        deadline=now + timedelta(days=3),
+    )
+    return idea, presale
+
+
 # Operations with a required query parameter.
 QUERIES = {
     ("GET", "/circles/nearby"): lambda shop: "?lat=30.27&lng=120.13",
@@ -670,6 +706,7 @@ def shop(make_user, make_product, settings, tmp_path):
     leader, point, wave, application = community_objects(operator, make_user, make_product)
     owner_note, comment, word = content_objects(owner)
     flash_sale, flash_ticket = flash_objects(make_product, owner, address)
+    idea, presale = presale_objects(owner, make_product)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     circle, circle_member = circles_objects(owner, make_user)
     ids = {
@@ -703,6 +740,8 @@ def shop(make_user, make_product, settings, tmp_path):
         "circle_id": circle.pk,
         "flash_sale_id": flash_sale.pk,
         "ticket_id": flash_ticket,
+        "proposal_id": idea.pk,
+        "presale_id": presale.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},
