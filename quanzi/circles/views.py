@@ -110,7 +110,7 @@ def circle_invite(request, circle_id: int):
     except QuanziError as exc:
         messages.error(request, error_text(exc))
         return redirect(f"/circles/{circle_id}/")
-    link = request.build_absolute_uri(f"/circles/{circle_id}/?invite={invite.token}")
+    link = request.build_absolute_uri(f"/s/{invite.token}")
     messages.success(request, pgettext("circle", "Your invitation link: %(link)s") % {"link": link})
     return redirect(f"/circles/{circle_id}/")
 
