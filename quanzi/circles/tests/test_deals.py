@@ -85,9 +85,10 @@ def test_leaving_mid_deal_keeps_the_order_and_loses_access(make_user, group_deal
     assert again.status_code == 403 and again.json()["code"] == "circle_members_only"
 
 
-def test_a_circle_coupon_is_refused_at_placement_to_non_members(
+def test_a_circle_coupon_is_refused_to_non_members_at_claim_and_at_placement(
     make_user, make_product, make_circle, operator
 ):
+    from quanzi.marketing.models import Coupon
     from quanzi.marketing.services import coupon_claim, coupon_template_create
 
     circle = make_circle()
@@ -107,22 +108,34 @@ def test_a_circle_coupon_is_refused_at_placement_to_non_members(
         f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk}
     )
     sku = make_product(price=6000, supply_price=3000).skus.get()
-    outsider, member = make_user(), make_user()
+    outsider, member, leaver = make_user(), make_user(), make_user()
     circle_join(circle_id=circle.pk, user=member)
-    for person in (outsider, member):
-        coupon = coupon_claim(user=person, template_id=template.pk)
+    circle_join(circle_id=circle.pk, user=leaver)
+
+    # A non-member cannot even take the coupon; nothing was issued.
+    refused = outsider.api.post(f"/coupon-templates/{template.pk}/claim")
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["code"] == "circle_members_only"
+    assert not Coupon.objects.filter(user=outsider).exists()
+    template.refresh_from_db()
+    assert template.issued == 0
+
+    def place(person, coupon):
         body = {
             "items": [{"sku_id": sku.pk, "qty": 1}],
             "address_id": own_address(person).pk,
             "coupon_id": coupon.pk,
         }
-        answer = person.api.post("/orders", body)
-        if person is outsider:
-            assert answer.status_code == 403
-            assert answer.json()["code"] == "circle_members_only"
-        else:
-            assert answer.status_code == 201, answer.content
-            assert answer.json()["discount"] == 1000
+        return person.api.post("/orders", body)
+
+    answer = place(member, coupon_claim(user=member, template_id=template.pk))
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["discount"] == 1000
+    # Someone who claimed as a member and then left keeps the coupon but cannot use it.
+    kept = coupon_claim(user=leaver, template_id=template.pk)
+    circle_leave(circle_id=circle.pk, user=leaver)
+    answer = place(leaver, kept)
+    assert answer.status_code == 403 and answer.json()["code"] == "circle_members_only"
 
 
 def test_the_owner_takes_level_one_and_never_a_third(
