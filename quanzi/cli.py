@@ -141,6 +141,20 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recommend_evaluate(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.recommend.evaluation import run_evaluation
+
+    return run_evaluation(
+        datasets=args.dataset,
+        k=args.k,
+        users=args.users,
+        items=args.items,
+        tune=args.tune,
+        write=sys.stdout.write,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quanzi", description="Quanzi (圈子) social e-commerce engine"
@@ -213,6 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a role to give; repeat for several (operator opens the dashboard)",
     )
     create.set_defaults(func=cmd_user_create)
+
+    recommend = sub.add_parser("recommend", help="recommendations")
+    recommend_sub = recommend.add_subparsers(dest="recommend_command", required=True)
+    evaluate = recommend_sub.add_parser(
+        "evaluate", help="offline Recall/NDCG/HR@K of the recommenders on held-out data"
+    )
+    from quanzi.recommend.evaluation import add_arguments as add_evaluate_arguments
+
+    add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(func=cmd_recommend_evaluate)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument(

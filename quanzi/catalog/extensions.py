@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.dispatch import Signal
+
 ProductExtra = Callable[[Any, Any], dict[str, Any]]
 _product_extras: list[ProductExtra] = []
 
@@ -37,3 +39,25 @@ def register_product_section(provider: ProductSection) -> None:
 
 def product_sections(request, product, user) -> list[str]:
     return [provider(request, product, user) for provider in _product_sections]
+
+
+# Sections feature apps add to other storefront pages: ``fn(request, **context) -> str``
+# (HTML, or "" for nothing). Pages: "home" (below the deals) and "order_paid" (an order's
+# page once it is paid; ``order=`` is given).
+PageSection = Callable[..., str]
+_page_sections: dict[str, list[PageSection]] = {}
+
+
+def register_page_section(page: str, provider: PageSection) -> None:
+    providers = _page_sections.setdefault(page, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def page_sections(page: str, request, **context) -> list[str]:
+    return [html for p in _page_sections.get(page, ()) if (html := p(request, **context))]
+
+
+# Sent by the storefront when a signed-in person adds a product to the cart
+# (``user_id``, ``product_id``, ``sku_id``, ``qty``); feature apps connect receivers.
+product_carted = Signal()

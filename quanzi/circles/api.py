@@ -435,9 +435,7 @@ def circle_leave(request, circle_id: int):
 def invite_create(request, circle_id: int):
     services.circle_get(circle_id)
     invite = members.invite_create(circle_id=circle_id, user=request.auth)
-    return Status(
-        201, {"token": invite.token, "url": f"/circles/{circle_id}/?invite={invite.token}"}
-    )
+    return Status(201, {"token": invite.token, "url": f"/s/{invite.token}"})
 
 
 @router.post(

@@ -23,6 +23,16 @@ class CirclesConfig(AppConfig):
 
         register_reader_filter(members_only_reader)
 
+        from quanzi.circles.members import SHARE_PATH, SHARE_TARGET, circle_shareable
+        from quanzi.social.targets import register_share_target
+
+        register_share_target(SHARE_TARGET, circle_shareable, path=SHARE_PATH)
+
+        from quanzi.circles.deals import coupon_claim_check
+        from quanzi.marketing.services import register_claim_check
+
+        register_claim_check(coupon_claim_check)
+
         from quanzi.circles.demo import demo_step
         from quanzi.core.demo import register_demo_step
 

@@ -118,6 +118,12 @@ def gate_check(*, user_id: int, offers: list[tuple[str, int]]) -> int | None:
     return sale_circle
 
 
+def coupon_claim_check(*, user_id: int, template_id: int) -> None:
+    """A circle-only coupon template is claimed by members of one of its circles only
+    (``403 circle_members_only``), not merely refused later at checkout."""
+    gate_check(user_id=user_id, offers=[(DealKind.COUPON, template_id)])
+
+
 class CircleDealGate(OrderObserver):
     def on_priced(self, ctx, order) -> None:
         offers = _offers(order, order.channel_ref or ctx.channel_ref)

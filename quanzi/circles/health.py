@@ -7,7 +7,7 @@ each circle:
 * one ``HealthDay`` per day (the last ``HISTORY_DAYS`` days): members at the end of the
   day, joins, leaves (removals count as leaves), active members over the last 7 and 30
   days (members who posted, commented, liked or bought in that window), posts, paid
-  orders and GMV that day;
+  orders and GMV that day (net of the refunds those orders had since);
 * one ``Cohort`` per join week: of those whose first join fell in week W (weeks start on
   Monday), how many were still members at the end of week W, W+1 … W+8, and how many of
   them were active during each of those weeks (a week still running counts up to now);
@@ -117,12 +117,14 @@ def circle_health_compute(*, circle: Circle, today: date | None = None) -> Snaps
         for at in Post.objects.filter(circle=circle).values_list("created_at", flat=True)
     )
     orders, gmv = Counter(), Counter()
-    for amount, at in Sale.objects.filter(circle=circle, paid_at__isnull=False).values_list(
-        "amount", "paid_at"
-    ):
+    refunded = _refunded(circle)
+    for order_id, amount, at in Sale.objects.filter(
+        circle=circle, paid_at__isnull=False
+    ).values_list("order_id", "amount", "paid_at"):
         day = timezone.localtime(at).date()
         orders[day] += 1
-        gmv[day] += amount
+        # Net of what was paid back: a sale's refunds come off the day it was paid.
+        gmv[day] += max(0, amount - refunded.get(order_id, 0))
 
     def active(members: set[int], day: date, days: int) -> int:
         seen: set[int] = set()
@@ -153,6 +155,24 @@ def circle_health_compute(*, circle: Circle, today: date | None = None) -> Snaps
     HealthDay.objects.bulk_create(rows)
     _cohorts(circle, history, by_day, today=today, now=now)
     return _snapshot(circle, history, acts, today=today, now=now)
+
+
+def _refunded(circle: Circle) -> dict[int, int]:
+    """Order id → fen paid back (succeeded refunds) for the circle's sales."""
+    from django.db.models import Sum
+
+    from quanzi.orders.models import Refund, RefundStatus
+
+    rows = (
+        Refund.objects.filter(
+            order_id__in=Sale.objects.filter(circle=circle).values("order_id"),
+            status=RefundStatus.SUCCEEDED,
+        )
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("order_id", "total")
+    )
+    return {order_id: total or 0 for order_id, total in rows}
 
 
 def _cohorts(circle, history: _Members, by_day, *, today: date, now: datetime) -> None:

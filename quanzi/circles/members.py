@@ -9,8 +9,6 @@ ledger entry, no points, no commission is made here.
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +16,7 @@ from django.utils import timezone
 from quanzi.accounts.models import User
 from quanzi.circles.models import (
     Circle,
+    CircleStatus,
     EventKind,
     Invite,
     JoinPolicy,
@@ -57,17 +56,30 @@ def _admit(circle: Circle, membership: Membership, *, now) -> None:
     )
 
 
+SHARE_TARGET = "circle"
+SHARE_PATH = "/circles/{id}/?invite={token}"
+
+
 def invite_create(*, circle_id: int, user: User) -> Invite:
+    """A member's invitation link is a share link of the circle (``/s/<token>``): opening
+    it is a share visit (the share tree, attribution and the distribution binding rules
+    apply as to any share), and its token admits to the circle. The same member gets the
+    same link again."""
+    from quanzi.social.services import share_create
+
     if not Membership.objects.filter(
         circle_id=circle_id, user=user, status=MemberStatus.MEMBER
     ).exists():
         raise Conflict("not_a_member", "only members invite")
-    invite = Invite.objects.filter(circle_id=circle_id, inviter=user).first()
-    if invite is None:
-        invite = Invite.objects.create(
-            circle_id=circle_id, inviter=user, token=secrets.token_urlsafe(12)[:16]
-        )
+    link = share_create(sharer=user, target=SHARE_TARGET, target_id=circle_id, channel="invite")
+    invite, _ = Invite.objects.get_or_create(
+        token=link.token, defaults={"circle_id": circle_id, "inviter": user}
+    )
     return invite
+
+
+def circle_shareable(circle_id: int) -> bool:
+    return Circle.objects.filter(pk=circle_id, status=CircleStatus.ACTIVE).exists()
 
 
 @transaction.atomic

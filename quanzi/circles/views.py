@@ -110,7 +110,7 @@ def circle_invite(request, circle_id: int):
     except QuanziError as exc:
         messages.error(request, error_text(exc))
         return redirect(f"/circles/{circle_id}/")
-    link = request.build_absolute_uri(f"/circles/{circle_id}/?invite={invite.token}")
+    link = request.build_absolute_uri(f"/s/{invite.token}")
     messages.success(request, pgettext("circle", "Your invitation link: %(link)s") % {"link": link})
     return redirect(f"/circles/{circle_id}/")
 
@@ -200,6 +200,30 @@ def health_context(circle: Circle) -> dict:
         "joins": [d["joins"] for d in days],
         "leaves": [d["leaves"] for d in days],
     }
+    # What the ECharts charts draw (circles/static/circles/health.js): the daily lines,
+    # sales net of refunds, and one retention curve per join week (share still members).
+    charts = {
+        **chart,
+        "orders": [d["orders"] for d in days],
+        "gmv_yuan": [d["gmv"] / 100 for d in days],
+        "weeks": [f"W+{w}" for w in range(9)],
+        "cohorts": [
+            {
+                "name": c["week_start"].strftime("%m-%d"),
+                "share": [bp / 100 for bp in c["member_share_bp"]],
+            }
+            for c in health["retention"][-8:]
+        ],
+        "names": {
+            "members": pgettext("circle", "Members"),
+            "active": pgettext("circle", "Active in 7 days"),
+            "joins": pgettext("circle", "Joins"),
+            "leaves": pgettext("circle", "Leaves"),
+            "gmv": pgettext("circle", "Sales (yuan, net of refunds)"),
+            "orders": pgettext("circle", "Orders"),
+            "retention": pgettext("circle", "Still members (%)"),
+        },
+    }
     peak = max([1, *chart["members"], *chart["joins"], *chart["leaves"]])
     bars = [
         {
@@ -234,6 +258,7 @@ def health_context(circle: Circle) -> dict:
         "h": health,
         "bars": bars,
         "chart_json": json.dumps(chart),
+        "charts": charts,
         "top": top,
         "weeks": list(range(9)),
     }

@@ -250,7 +250,15 @@ def coupon_template_list(request, cursor: str | None = None, limit: int | None =
 
 @router.post(
     "/coupon-templates/{template_id}/claim",
-    response={201: ClaimOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    # 403: a claim check refused it (e.g. a circle-only coupon claimed by a non-member).
+    response={
+        201: ClaimOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+    },
 )
 def coupon_claim(request, template_id: int):
     rate_limit_request(request, "coupon_claim", user_id=request.auth.pk)

@@ -9,6 +9,7 @@ the other. Operator grants and rewards respect the total, not the per-user limit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -185,6 +186,18 @@ def _window(template: CouponTemplate, now: datetime) -> tuple[datetime, datetime
     return template.valid_from or now, template.valid_until
 
 
+# Checks a person's claim of a coupon template must pass, registered from apps'
+# ``ready()`` (circles: a circle-only template is claimed by its members only). A check is
+# ``fn(user_id=, template_id=)`` and raises a ``QuanziError`` to refuse; it runs inside the
+# claim's transaction.
+claim_checks: list[Callable[..., None]] = []
+
+
+def register_claim_check(check: Callable[..., None]) -> None:
+    if check not in claim_checks:
+        claim_checks.append(check)
+
+
 def _issue(
     *, user_id: int, template_id: int, source: str, per_user_limit: bool, claim: bool = False
 ) -> Coupon:
@@ -197,6 +210,9 @@ def _issue(
         raise Conflict("coupon_inactive", "this coupon is no longer issued")
     if template.valid_until is not None and template.valid_until <= now:
         raise Conflict("coupon_ended", "this coupon's validity has ended")
+    if claim:
+        for check in claim_checks:
+            check(user_id=user_id, template_id=template_id)
     if per_user_limit:
         # The per-user lock: claims of one person are counted one after the other.
         User.objects.select_for_update().filter(pk=user_id).values_list("id").first()

@@ -20,6 +20,17 @@ log = get_logger("quanzi.notifications")
 # its sending after commit; it must not fail the caller.
 push_channels: list[Callable[[Notification], None]] = []
 
+# Push gates, registered from apps' ``ready()`` (the recommendation app's preferences):
+# a channel asks ``push_allowed`` before it sends a push outside the inbox. A gate is
+# ``gate(user_id=, topic=, key=, call=) -> bool``; ``key`` names the message (the same
+# key for a retry), ``call`` is what the channel needs to send it later (a gate may defer
+# the push and have it sent again after quiet hours). No gate: everything is allowed.
+push_gates: list[Callable[..., bool]] = []
+
+
+def push_allowed(*, user_id: int, topic: str, key: str, call: dict[str, Any]) -> bool:
+    return all(gate(user_id=user_id, topic=topic, key=key, call=call) for gate in push_gates)
+
 
 def notify(
     *, user_id: int, kind: str, title: str, body: str, data: dict[str, Any] | None = None

@@ -61,22 +61,27 @@ def matrix(triples, *, user_ids=None, item_ids=None):
     return m, user_ids, item_ids
 
 
-def fit(user_items, *, factors=None, iterations=None, regularization=None, seed=7):
-    """Fit ALS; returns (user_factors, item_factors) as numpy arrays."""
+def fit(user_items, *, factors=None, iterations=None, regularization=None, alpha=10.0, seed=7):
+    """Fit ALS; returns (user_factors, item_factors) as numpy arrays. Without explicit
+    knobs the settings (``config()``) give them."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, "blas"):  # implicit's own threads do the work
-        return _fit(user_items, factors, iterations, regularization, seed)
+        return _fit(user_items, factors, iterations, regularization, alpha, seed)
 
 
-def _fit(user_items, factors, iterations, regularization, seed):
+def _fit(user_items, factors, iterations, regularization, alpha, seed):
     from implicit.als import AlternatingLeastSquares
 
-    cfg = config()
+    if factors is None or iterations is None or regularization is None:
+        cfg = config()
+        factors = factors or cfg.factors
+        iterations = iterations or cfg.iterations
+        regularization = regularization if regularization is not None else cfg.regularization
     model = AlternatingLeastSquares(
-        factors=factors or cfg.factors,
-        iterations=iterations or cfg.iterations,
-        regularization=regularization if regularization is not None else cfg.regularization,
+        factors=factors,
+        iterations=iterations,
+        regularization=regularization,
         random_state=seed,
         num_threads=1,
         use_gpu=False,
@@ -84,7 +89,7 @@ def _fit(user_items, factors, iterations, regularization, seed):
     # Confidence 1 + alpha·weight (Hu, Koren, Volinsky); log-scaled so a heavy buyer
     # does not drown everyone else.
     confidence = user_items.copy()
-    confidence.data = 1.0 + 10.0 * np.log1p(confidence.data)
+    confidence.data = 1.0 + alpha * np.log1p(confidence.data)
     model.fit(confidence, show_progress=False)
     return np.asarray(model.user_factors), np.asarray(model.item_factors)
 

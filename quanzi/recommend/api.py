@@ -104,6 +104,7 @@ def recommendation_hide(request, product_id: Id):
     if not Product.objects.filter(pk=product_id).exists():
         raise NotFound("product_not_found", "no such product")
     Hidden.objects.get_or_create(user=request.auth, product_id=product_id)
+    serving.list_forget(request.auth.pk)  # the stored list skips the exclusions
     return {"product_id": product_id, "hidden": True}
 
 

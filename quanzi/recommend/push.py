@@ -157,17 +157,86 @@ def _close(entry: PushLog, status: str, reason: str) -> PushLog:
     return entry
 
 
-def deferred_deliver(*, now: datetime | None = None) -> int:
-    """Send the deferred pushes whose quiet hours are over."""
+# Another channel's transactional pushes (WeChat subscribe messages of orders, groups,
+# bargains and commissions) and the preference topic each belongs to.
+CHANNEL_TOPICS = {
+    "order_shipped": "orders",
+    "group_succeeded": "groups",
+    "group_failed": "groups",
+    "bargain_done": "bargains",
+    "commission_available": "commissions",
+}
+CHANNEL_KEY = "channel:"
+
+
+def channel_gate(*, user_id: int, topic: str, key: str, call: dict, now=None) -> bool:
+    """The gate other push channels ask (``notifications.services.push_allowed``): the
+    same preferences, quiet hours and log as ``push_send``, keyed by the channel's own
+    message key, so a retried or repeated event is decided once.
+
+    A push this app already decided (``push:<id>`` refs) passes. Transactional topics
+    the person turned off are skipped (``opted_out``); in the quiet hours of a person who
+    saved their settings they are deferred, and ``recommend.deferred_pushes`` hands them
+    back to the channel when the hours end.
+    """
+    if str(call.get("ref", "")).startswith("push:"):
+        return True
+    mine = CHANNEL_TOPICS.get(topic)
+    if mine is None:
+        return True
     now = now or timezone.now()
-    keys = list(
+    log_key = f"{CHANNEL_KEY}{key}"[:160]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                entry = PushLog.objects.create(
+                    key=log_key,
+                    user_id=user_id,
+                    topic=mine,
+                    status=PushLog.DEFERRED,
+                    reason="deciding",
+                    title=str(call.get("values", {}).get("title", ""))[:120],
+                    data={"channel_call": call},
+                    due_at=now,
+                )
+        except IntegrityError:
+            entry = PushLog.objects.select_for_update().get(key=log_key)
+            if entry.status == PushLog.SENT:
+                return True  # decided before: the channel's own key stops a second send
+            if entry.status == PushLog.SKIPPED or (entry.due_at and entry.due_at > now):
+                return False
+        else:
+            entry = PushLog.objects.select_for_update().get(pk=entry.pk)
+        pref = Preference.objects.filter(user_id=user_id).first()
+        if pref is not None and not wants(pref, mine):
+            _close(entry, PushLog.SKIPPED, "opted_out")
+            return False
+        # Quiet hours hold back an event's message only for a person who saved settings.
+        if pref is not None and in_quiet_hours(pref, now):
+            entry.status, entry.reason = PushLog.DEFERRED, "quiet_hours"
+            entry.due_at = quiet_end_after(pref, now)
+            entry.save(update_fields=["status", "reason", "due_at"])
+            return False
+        entry.sent_at = now
+        _close(entry, PushLog.SENT, "")
+        return True
+
+
+def deferred_deliver(*, now: datetime | None = None) -> int:
+    """Send the deferred pushes whose quiet hours are over (another channel's deferred
+    message goes back to that channel, which asks the gate again)."""
+    now = now or timezone.now()
+    rows = list(
         PushLog.objects.filter(status=PushLog.DEFERRED, due_at__lte=now)
         .order_by("due_at")
-        .values_list("key", "user_id", "topic", "title")[:500]
+        .values_list("key", "user_id", "topic", "title", "data")[:500]
     )
-    for key, user_id, topic, title in keys:
-        push_send(user_id=user_id, topic=topic, key=key, title=title, now=now)
-    return len(keys)
+    for key, user_id, topic, title, data in rows:
+        if key.startswith(CHANNEL_KEY) and (data or {}).get("channel_call"):
+            enqueue("quanzi.wechat.subscribe.event_push", **data["channel_call"])
+        else:
+            push_send(user_id=user_id, topic=topic, key=key, title=title, now=now)
+    return len(rows)
 
 
 def _period(pref: Preference, now: datetime) -> str:

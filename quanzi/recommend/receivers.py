@@ -1,6 +1,8 @@
 """Interactions recorded from the apps people interact in, through Django's model signals:
 those apps never import this one. A like, a favourite or an opened note counts for every
-product the note tags; a share link counts for the product it shares."""
+product the note tags; a share link counts for the product it shares; an add-to-cart
+counts whether the storefront sent it (``catalog.extensions.product_carted``) or a
+client reported it to analytics."""
 
 from __future__ import annotations
 
@@ -32,16 +34,33 @@ def _share(sender, instance, created, raw=False, **kwargs):
     event_record(user_id=instance.sharer_id, product_id=instance.target_id, kind=EventKind.SHARE)
 
 
+def _carted(sender, *, user_id, product_id, **kwargs):
+    """The storefront's add-to-cart (``catalog.extensions.product_carted``)."""
+    event_record(user_id=user_id, product_id=product_id, kind=EventKind.CART)
+
+
+def _traffic(sender, instance, created, raw=False, **kwargs):
+    """An add-to-cart a signed-in client (the mini-program) reported to analytics."""
+    if raw or not created or instance.kind != "cart" or not instance.user_id:
+        return
+    if instance.product_id:
+        event_record(user_id=instance.user_id, product_id=instance.product_id, kind=EventKind.CART)
+
+
 # Kept at module level: signals hold their receivers weakly.
 _RECEIVERS = {
     ("content", "Like"): _for_note(EventKind.LIKE, created_only=True),
     ("content", "Favourite"): _for_note(EventKind.FAVOURITE, created_only=True),
     ("content", "NoteTouch"): _for_note(EventKind.NOTE_OPEN, created_only=False),
     ("social", "ShareLink"): _share,
+    ("analytics", "TrafficEvent"): _traffic,
 }
 
 
 def connect() -> None:
+    from quanzi.catalog.extensions import product_carted
+
+    product_carted.connect(_carted, dispatch_uid="recommend:product_carted")
     for (app_label, model), receiver in _RECEIVERS.items():
         if apps.is_installed(f"quanzi.{app_label}"):
             post_save.connect(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from quanzi.catalog.models import SKU
 from quanzi.recommend import als, blend
 from quanzi.recommend.config import config
 from quanzi.recommend.models import Event, Precomputed
@@ -18,7 +20,13 @@ STORED = 100  # items kept per precomputed list
 
 
 def recommendations_for(*, user_id: int, limit: int) -> list[blend.Scored]:
-    cfg = config()
+    """The stored list when it is fresh and from the active model (one query for the row,
+    one for stock), else the blend on the fly.
+
+    A stored list was made with every exclusion and boost applied; what could make it
+    wrong later removes it instead of being re-checked here: hiding a product, changing
+    keywords, and a paid order (``list_forget``). Only stock and the product still being
+    on sale are checked live."""
     row = (
         Precomputed.objects.filter(user_id=user_id)
         .values_list("items", "model_version", "computed_at")
@@ -28,20 +36,41 @@ def recommendations_for(*, user_id: int, limit: int) -> list[blend.Scored]:
         items, version, computed_at = row
         factors = als.active_factors()
         current = factors.version if factors is not None else None
-        fresh = timezone.now() - computed_at < timedelta(seconds=cfg.precompute_ttl_seconds)
-        if fresh and version == current:
-            total = {pid: score for pid, score, _ in items}
-            reasons = {pid: list(why) for pid, _, why in items}
-            # Stored scores already carry the keyword boost; strip its reason so
-            # ``finish`` does not add it twice.
-            for pid, why in reasons.items():
-                if "your_keywords" in why:
-                    why.remove("your_keywords")
-                    total[pid] -= cfg.keyword_boost
-            picked = blend.finish(user_id, total, reasons, limit=limit)
+        ttl = timedelta(seconds=config().precompute_ttl_seconds)
+        if version == current and timezone.now() - computed_at < ttl:
+            picked = _stocked(items, limit)
             if len(picked) >= min(limit, len(items)):
                 return picked
     return blend.blend(user_id, limit=limit)
+
+
+def _stocked(items: list, limit: int) -> list[blend.Scored]:
+    """The first ``limit`` stored items on sale with stock: one query over a page of
+    candidates (more pages only when many sold out)."""
+    out: list[blend.Scored] = []
+    step = max(limit + limit // 2, 10)
+    for start in range(0, len(items), step):
+        chunk = items[start : start + step]
+        stocked = set(
+            SKU.objects.filter(
+                product_id__in=[pid for pid, _, _ in chunk],
+                is_active=True,
+                stock__gt=0,
+                product__is_active=True,
+            ).values_list("product_id", flat=True)
+        )
+        for pid, score, why in chunk:
+            if pid in stocked:
+                out.append(blend.Scored(pid, score, list(why)))
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def list_forget(user_id: int) -> None:
+    """Drop a person's stored list (after commit): the next request blends on the fly
+    and the precompute sweep makes a new one."""
+    transaction.on_commit(lambda: Precomputed.objects.filter(user_id=user_id).delete())
 
 
 def precompute_one(*, user_id: int) -> Precomputed:

@@ -26,6 +26,30 @@ def friends_bought_section(request, product, user) -> str:
     return render_to_string("recommend/_friends_bought.html", {"friends": friends})
 
 
+SLOT_ITEMS = 6
+
+
+def picked_section(request, **context) -> str:
+    """ "猜你喜欢" on the storefront's home page and on a paid order's page (registered
+    with the catalog's page sections): nothing for visitors or when nothing fits."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    order = context.get("order")
+    items = serving.recommendations_for(user_id=user.pk, limit=SLOT_ITEMS + 4)
+    if order is not None:
+        bought = set(order.lines.values_list("product_id", flat=True))
+        items = [s for s in items if s.product_id not in bought]
+    cards = selectors.cards_for(items[:SLOT_ITEMS])
+    if not cards:
+        return ""
+    return render_to_string(
+        "recommend/_picked_section.html",
+        {"cards": cards, "slot": "order" if order is not None else "home"},
+        request=request,
+    )
+
+
 @login_required
 def picked_page(request):
     items = serving.recommendations_for(user_id=request.user.pk, limit=20)

@@ -27,7 +27,7 @@ def share_link_by_token(token: str) -> ShareLink | None:
 
 
 def share_redirect_path(link: ShareLink) -> str:
-    return target_path(link.target, link.target_id)
+    return target_path(link.target, link.target_id, link.token)
 
 
 def _results(link_ids: list[int]) -> dict[int, dict[str, int]]:

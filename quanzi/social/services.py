@@ -26,7 +26,7 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Invalid, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.social.models import ConversionKind, ShareConversion, ShareLink, ShareTarget, ShareVisit
-from quanzi.social.targets import target_exists
+from quanzi.social.targets import known_target, target_exists
 
 log = get_logger("quanzi.social")
 
@@ -58,7 +58,7 @@ def _arrival_link(user: User) -> ShareLink | None:
 
 
 def share_create(*, sharer: User, target: str, target_id: int, channel: str = "") -> ShareLink:
-    if target not in ShareTarget.values:
+    if target not in ShareTarget.values and not known_target(target):
         raise Invalid("invalid_share_target", "share a product, group, bargain, note or shop")
     if not isinstance(target_id, int) or target_id < 1:
         raise Invalid("invalid_share_target", "target_id is a positive id")

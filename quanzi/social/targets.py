@@ -34,11 +34,23 @@ _MODELS: dict[str, list[tuple[str, str, dict]]] = {
 _checks: dict[str, Callable[[int], bool]] = {}
 
 
-def register_share_target(name: str, exists: Callable[[int], bool]) -> None:
-    """Let an app decide whether ``target_id`` of ``name`` may be shared."""
+def register_share_target(
+    name: str, exists: Callable[[int], bool], *, path: str | None = None
+) -> None:
+    """Let an app decide whether ``target_id`` of ``name`` may be shared. An app may add
+    a target of its own by giving its page's ``path`` (``{id}``, and ``{token}`` for the
+    link's token, e.g. circles' ``/circles/{id}/?invite={token}``)."""
+    if path is not None:
+        if len(name) > 10:
+            raise ValueError(f"share target name too long: {name}")
+        PATHS[name] = path
     if name not in PATHS:
         raise ValueError(f"unknown share target {name}")
     _checks[name] = exists
+
+
+def known_target(name: str) -> bool:
+    return name in PATHS
 
 
 def target_exists(target: str, target_id: int) -> bool | None:
@@ -55,5 +67,5 @@ def target_exists(target: str, target_id: int) -> bool | None:
     return None
 
 
-def target_path(target: str, target_id: int) -> str:
-    return PATHS[target].format(id=target_id)
+def target_path(target: str, target_id: int, token: str = "") -> str:
+    return PATHS[target].format(id=target_id, token=token)

@@ -31,6 +31,7 @@ from quanzi.core.logging import get_logger
 from quanzi.core.money import yuan
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.tasks import enqueue
+from quanzi.notifications.services import push_allowed
 from quanzi.wechat import client
 from quanzi.wechat.config import mini_app
 from quanzi.wechat.models import WECHAT_MINI, Identity, SubscribeConsent, SubscribeSend
@@ -124,6 +125,9 @@ def event_push(
     if template is None or not template.template_id:
         return None
     key = f"{topic}:{ref}:{user_id}:{template.template_id}"[:160]
+    call = {"topic": topic, "user_id": user_id, "ref": ref, "values": values, "page": page}
+    if not push_allowed(user_id=user_id, topic=topic, key=key, call=call):
+        return None  # the person's push preferences said no, or not now (logged there)
     values = {**values, "time": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     payload = {
         "template_id": template.template_id,

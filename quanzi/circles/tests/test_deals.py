@@ -85,9 +85,10 @@ def test_leaving_mid_deal_keeps_the_order_and_loses_access(make_user, group_deal
     assert again.status_code == 403 and again.json()["code"] == "circle_members_only"
 
 
-def test_a_circle_coupon_is_refused_at_placement_to_non_members(
+def test_a_circle_coupon_is_refused_to_non_members_at_claim_and_at_placement(
     make_user, make_product, make_circle, operator
 ):
+    from quanzi.marketing.models import Coupon
     from quanzi.marketing.services import coupon_claim, coupon_template_create
 
     circle = make_circle()
@@ -107,22 +108,34 @@ def test_a_circle_coupon_is_refused_at_placement_to_non_members(
         f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk}
     )
     sku = make_product(price=6000, supply_price=3000).skus.get()
-    outsider, member = make_user(), make_user()
+    outsider, member, leaver = make_user(), make_user(), make_user()
     circle_join(circle_id=circle.pk, user=member)
-    for person in (outsider, member):
-        coupon = coupon_claim(user=person, template_id=template.pk)
+    circle_join(circle_id=circle.pk, user=leaver)
+
+    # A non-member cannot even take the coupon; nothing was issued.
+    refused = outsider.api.post(f"/coupon-templates/{template.pk}/claim")
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["code"] == "circle_members_only"
+    assert not Coupon.objects.filter(user=outsider).exists()
+    template.refresh_from_db()
+    assert template.issued == 0
+
+    def place(person, coupon):
         body = {
             "items": [{"sku_id": sku.pk, "qty": 1}],
             "address_id": own_address(person).pk,
             "coupon_id": coupon.pk,
         }
-        answer = person.api.post("/orders", body)
-        if person is outsider:
-            assert answer.status_code == 403
-            assert answer.json()["code"] == "circle_members_only"
-        else:
-            assert answer.status_code == 201, answer.content
-            assert answer.json()["discount"] == 1000
+        return person.api.post("/orders", body)
+
+    answer = place(member, coupon_claim(user=member, template_id=template.pk))
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["discount"] == 1000
+    # Someone who claimed as a member and then left keeps the coupon but cannot use it.
+    kept = coupon_claim(user=leaver, template_id=template.pk)
+    circle_leave(circle_id=circle.pk, user=leaver)
+    answer = place(leaver, kept)
+    assert answer.status_code == 403 and answer.json()["code"] == "circle_members_only"
 
 
 def test_the_owner_takes_level_one_and_never_a_third(
@@ -215,3 +228,57 @@ def test_deal_listing_shows_what_the_buyer_needs(anon, group_deal):
     assert [(d["kind"], d["ref_id"], d["price"], d["sku_id"]) for d in items] == [
         ("group", campaign.pk, 26000, sku.pk)
     ]
+
+
+def test_circle_health_gmv_is_net_of_refunds(make_user, make_product, make_circle, operator):
+    from quanzi.circles.health import circle_health_compute
+    from quanzi.circles.models import HealthDay
+    from quanzi.marketing.services import coupon_claim, coupon_template_create
+    from quanzi.orders import refunds
+    from quanzi.orders.models import OrderLine, Refund
+
+    circle = make_circle()
+    template = coupon_template_create(
+        data={
+            "name": "圈友券",
+            "kind": "amount_off",
+            "amount": 500,
+            "threshold": 0,
+            "scope": "all",
+            "valid_days": 5,
+            "total": 10,
+            "per_user_limit": 1,
+        }
+    )
+    operator.api.post(
+        f"/admin/circles/{circle.pk}/deals", {"kind": "coupon", "ref_id": template.pk}
+    )
+    buyer = make_user()
+    circle_join(circle_id=circle.pk, user=buyer)
+    sku = make_product(price=10000, supply_price=5000).skus.get()
+    order = order_place(
+        user=buyer,
+        items=[{"sku_id": sku.pk, "qty": 2}],
+        address_id=own_address(buyer).pk,
+        coupon_id=coupon_claim(user=buyer, template_id=template.pk).pk,
+    )
+    sandbox_complete(
+        payment_id=payment_create(order_id=order.pk, user=buyer, gateway="sandbox").pk, user=buyer
+    )
+    order.refresh_from_db()
+    paid = order.payable
+    assert Sale.objects.get(order=order).paid_at is not None
+
+    def gmv_today() -> int:
+        circle_health_compute(circle=circle)
+        return HealthDay.objects.filter(circle=circle).order_by("-day").first().gmv
+
+    assert gmv_today() == paid
+    line = OrderLine.objects.get(order=order)
+    refund = refunds.refund_operator_create(
+        order_id=order.pk, lines=[{"line_id": line.pk, "qty": 1}], reason="破损", operator=operator
+    )
+    refund.refresh_from_db()
+    assert refund.status == "succeeded" and 0 < refund.amount < paid
+    assert gmv_today() == paid - refund.amount
+    assert Refund.objects.filter(order=order).count() == 1

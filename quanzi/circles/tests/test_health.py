@@ -101,6 +101,32 @@ def test_churn_alert_when_half_leave_within_days(make_user, make_circle):
     assert Membership.objects.filter(circle=circle, status="member").count() == 7
 
 
+def test_no_churn_alert_below_the_share_or_outside_the_window(make_user, make_circle):
+    from quanzi.circles.members import circle_join, circle_leave
+
+    circle = make_circle()
+    people = [make_user() for _ in range(10)]
+    for p in people:
+        circle_join(circle_id=circle.pk, user=p)
+    MembershipEvent.objects.filter(circle=circle).update(at=timezone.now() - timedelta(days=20))
+    # 4 of 11 left, but 10 days ago: outside the 7-day window.
+    for p in people[:4]:
+        circle_leave(circle_id=circle.pk, user=p)
+    MembershipEvent.objects.filter(circle=circle, kind="leave").update(
+        at=timezone.now() - timedelta(days=10)
+    )
+    snapshot = circle_health_compute(circle=circle)
+    assert not snapshot.churn_alert and (snapshot.churn_lost, snapshot.churn_base) == (0, 7)
+    # 2 of the 7 (29 %) leave now: under the 30 % line.
+    for p in people[4:6]:
+        circle_leave(circle_id=circle.pk, user=p)
+    snapshot = circle_health_compute(circle=circle)
+    assert not snapshot.churn_alert and (snapshot.churn_lost, snapshot.churn_base) == (2, 7)
+    # One more (3 of 7, 43 %): the alert is raised.
+    circle_leave(circle_id=circle.pk, user=people[6])
+    assert circle_health_compute(circle=circle).churn_alert
+
+
 def test_the_daily_job_is_a_registered_sweep(make_circle):
     from quanzi.core.jobs import discover
 

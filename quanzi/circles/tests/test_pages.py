@@ -91,7 +91,30 @@ def test_owner_tools_and_health_page(make_user, make_circle, circle_owner):
     circle_health_compute(circle=circle)
     health = owner.get(f"/circles/{circle.pk}/health/").content.decode()
     assert 'id="h-members">2<' in health and "W+0" in health
+    _has_health_charts(health, members=2)
     assert _client(asker).get(f"/circles/{circle.pk}/health/").status_code == 404
+
+
+def _has_health_charts(page: str, members: int | None = None) -> None:
+    """The charts are drawn by ECharts, the analytics app's vendored copy (by its static
+    path, not a copy), from the page's JSON."""
+    import json
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    assert "/static/analytics/vendor/echarts.min.js" in page
+    assert "/static/circles/health.js" in page
+    for chart in ("chart-members", "chart-sales", "chart-retention"):
+        assert f'id="{chart}"' in page
+    found = re.search(
+        r'<script id="circle-health-data" type="application/json">(.*?)</script>', page
+    )
+    data = json.loads(found.group(1))
+    assert set(data) >= {"labels", "members", "active_7d", "gmv_yuan", "orders", "cohorts"}
+    if members is not None:
+        assert data["members"][-1] == members and data["cohorts"][0]["share"][0] == 100
+    assert finders.find("analytics/vendor/echarts.min.js") and finders.find("circles/health.js")
 
 
 def test_dashboard_labels_owners_suspension_and_health(make_user, make_circle, operator):
@@ -110,7 +133,9 @@ def test_dashboard_labels_owners_suspension_and_health(make_user, make_circle, o
     circle.refresh_from_db()
     assert circle.status == "suspended"
     assert "广告太多" in ops.get("/dashboard/circles/").content.decode()
-    assert ops.get(f"/dashboard/circles/{circle.pk}/health/").status_code == 200
+    dash = ops.get(f"/dashboard/circles/{circle.pk}/health/")
+    assert dash.status_code == 200
+    _has_health_charts(dash.content.decode())
     assert _client(make_user()).get("/dashboard/circles/").status_code in (302, 403)
 
 

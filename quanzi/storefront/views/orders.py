@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from quanzi.catalog.extensions import page_sections
 from quanzi.core.errors import NotFound, QuanziError
 from quanzi.orders import refunds, selectors, services
 from quanzi.orders.channels import channel_for
@@ -104,6 +105,8 @@ def order_detail(request, order_id: int):
             if order.channel != "normal"
             else None
         ),
+        # What feature apps show once the order is paid (e.g. "猜你喜欢").
+        "sections": page_sections("order_paid", request, order=order) if order.paid_at else [],
     }
     return render(request, "storefront/order_detail.html", context)
 

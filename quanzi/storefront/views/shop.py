@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from quanzi.catalog import selectors as catalog
-from quanzi.catalog.extensions import product_extras, product_sections
+from quanzi.catalog.extensions import page_sections, product_extras, product_sections
 from quanzi.core.errors import NotFound, QuanziError
 from quanzi.core.platform_settings import get_settings
 from quanzi.orders.quotes import sku_quote, sku_quotes
@@ -55,6 +55,8 @@ def home(request):
         "group_deals": features.group_deals(limit=6),
         "bargain_deals": features.bargain_deals(limit=4),
     }
+    if not request.headers.get("HX-Request"):
+        context["sections"] = page_sections("home", request)
     return _grid_response(request, "storefront/home.html", context)
 
 
