@@ -336,3 +336,17 @@ def risk_event_subject_set(event_id: int | None, subject: str) -> None:
     """Name what a decision was about once the asker has made it (e.g. a withdrawal)."""
     if event_id is not None:
         RiskEvent.objects.filter(pk=event_id).update(subject=subject[:60])
+
+
+def risk_rule_update(*, code: str, **changes) -> None:
+    """The operator changes a rule: on / off, threshold, window, actions per event kind."""
+    from quanzi.risk.models import RiskRule
+
+    rule, _ = RiskRule.objects.get_or_create(code=code)
+    for key in ("enabled", "threshold", "window_seconds"):
+        if key in changes and (changes[key] is not None or key != "enabled"):
+            setattr(rule, key, changes[key])
+    if changes.get("actions") is not None:
+        rule.actions = {**(rule.actions or {}), **changes["actions"]}
+    rule.save()
+    log.info("risk rule changed", extra={"rule": code, "changes": changes})

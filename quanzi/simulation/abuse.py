@@ -194,8 +194,12 @@ def _place(i: int, *, spaced: bool = False) -> str:
     return f"浙江省|杭州市|西湖区|{detail}"
 
 
+_ORDERS: list[int] = []
+
+
 def _orders(user, *, paid: int, refunded: int, at: datetime) -> None:
-    """Paid orders (and refunded ones) as the orders app leaves them, for the refund rule."""
+    """Paid orders (and refunded ones) as the orders app leaves them, read by the refund
+    rule; they carry no money (no ledger entries) and are removed after the run."""
     from quanzi.orders.models import Order
 
     for i in range(paid):
@@ -211,6 +215,7 @@ def _orders(user, *, paid: int, refunded: int, at: datetime) -> None:
             address={},
         )
         Order.objects.filter(pk=order.pk).update(created_at=when)
+        _ORDERS.append(order.pk)
 
 
 def _honest(pop: _Population, honest: int) -> None:
@@ -451,6 +456,10 @@ def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
                 held_people.add(e.user_id)
     result.honest_users = len(acting_honest)
     result.honest_held = len(held_people)
+    from quanzi.orders.models import Order
+
+    Order.objects.filter(pk__in=_ORDERS).delete()
+    _ORDERS.clear()
     return result
 
 
