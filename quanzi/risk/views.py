@@ -46,7 +46,10 @@ def review_decide(request, event_id: int, decision: str):
         )
         messages.success(request, _("Done."))
     except QuanziError as exc:
-        messages.error(request, error_text(exc))
+        if exc.code == "not_open":
+            messages.error(request, _("This decision has been reviewed already."))
+        else:
+            messages.error(request, error_text(exc))
     return redirect("/dashboard/risk/")
 
 

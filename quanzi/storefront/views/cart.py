@@ -53,6 +53,7 @@ def cart_add(request):
         messages.error(request, message)
         return back(request, "/cart/")
     count = session_cart.cart_add(request.session, sku_id=sku.pk, qty=form.cleaned_data["qty"])
+    features.cart_added(request, sku=sku)
     if request.headers.get("HX-Request"):
         return render(
             request,
