@@ -28,6 +28,8 @@ def test_a_small_population_fills_the_facts_and_keeps_the_ledger_balanced(db):
 
 
 def test_the_mechanics_facts_equal_a_direct_count_and_show_on_their_page(db):
+    from datetime import timedelta
+
     from django.test import Client
     from django.utils import timezone
 
@@ -52,7 +54,7 @@ def test_the_mechanics_facts_equal_a_direct_count_and_show_on_their_page(db):
     web = Client()
     web.force_login(operator)
     today = timezone.localdate()
-    query = f"?start={today - timezone.timedelta(days=5)}&end={today}"
+    query = f"?start={today - timedelta(days=5)}&end={today}"
     page = web.get("/dashboard/analytics/mechanics/" + query)
     assert page.status_code == 200 and "chart-mechanic-rates" in page.content.decode()
     csv = web.get("/dashboard/analytics/mechanics/mechanics.csv" + query).content.decode()
