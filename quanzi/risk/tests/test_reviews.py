@@ -76,3 +76,25 @@ def test_the_rules_page_changes_a_rule(operator):
     answer = operator.api.patch("/admin/risk/rules/claim_burst", {"enabled": False})
     assert answer.status_code == 200 and answer.json()["enabled"] is False
     assert operator.api.patch("/admin/risk/rules/nope", {}).status_code == 404
+
+
+def test_a_withdrawal_asks_risk_first_and_a_denial_is_logged(make_user):
+    import pytest
+
+    from quanzi.core.errors import QuanziError
+    from quanzi.distribution.withdrawals import withdrawal_request
+    from quanzi.risk.models import RiskEvent
+    from quanzi.risk.services import risk_rule_update
+
+    gone, again = make_user(), make_user()
+    for user in (gone, again):
+        user.device_id = "dev-again"
+        user.save(update_fields=["device_id"])
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    risk_rule_update(code="reregister", actions={"withdrawal": "deny"})
+    with pytest.raises(QuanziError) as refused:
+        withdrawal_request(user=again, amount=10_000, gateway="sandbox")
+    assert refused.value.code == "risk_denied"
+    event = RiskEvent.objects.get(kind="withdrawal")
+    assert (event.user_id, event.action, event.reason) == (again.pk, "deny", "reregistered")
