@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 
 import pytest
 from django.test import Client
 
 _phones = itertools.count(13_000_000_001)
+
+# The demo's weeks of simulated history are tested on their own (quanzi/analytics); the
+# other demo tests load the shop without them.
+os.environ.setdefault("QUANZI_DEMO_DAYS", "0")
 
 
 def pytest_configure(config):

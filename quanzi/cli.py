@@ -122,6 +122,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_risk_evaluate(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command(
+        "risk_evaluate", seed=args.seed, honest=args.honest, farms=args.farms, write=args.write
+    )
+    return 0
+
+
+def cmd_analytics_backfill(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("analytics_backfill", start=args.start, end=args.end)
+    except CommandError as exc:
+        print(f"analytics backfill: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     _setup()
     from quanzi.accounts.services import user_create
@@ -213,6 +236,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
+
+    risk = sub.add_parser("risk", help="risk control")
+    risk_sub = risk.add_subparsers(dest="risk_command", required=True)
+    evaluate = risk_sub.add_parser(
+        "evaluate",
+        help="measure the risk rules on a seeded population with known abusers "
+        "(a throwaway database)",
+    )
+    evaluate.add_argument("--seed", type=int, default=1, help="the population's seed")
+    evaluate.add_argument("--honest", type=int, default=300, help="honest customers")
+    evaluate.add_argument("--farms", type=int, default=8, help="abusers of each kind")
+    evaluate.add_argument("--write", metavar="FILE", help="also write the table to FILE")
+    evaluate.set_defaults(func=cmd_risk_evaluate)
+
+    analytics = sub.add_parser("analytics", help="analytics facts")
+    analytics_sub = analytics.add_subparsers(dest="analytics_command", required=True)
+    backfill = analytics_sub.add_parser("backfill", help="rebuild the daily facts of a range")
+    backfill.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    backfill.set_defaults(func=cmd_analytics_backfill)
 
     user = sub.add_parser("user", help="users")
     user_sub = user.add_subparsers(dest="user_command", required=True)

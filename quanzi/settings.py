@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "quanzi.risk.recording.RiskSignalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quanzi.analytics.channels import order_channel, order_dims
+from quanzi.analytics.mechanics import REOPEN_DAYS, mechanics_build_day
 from quanzi.analytics.models import DailyFact, FactDay, TrafficEvent
 from quanzi.core.logging import get_logger
 
@@ -174,6 +175,7 @@ def facts_build_day(*, day: date) -> int:
     with transaction.atomic():
         DailyFact.objects.filter(day=day).delete()
         DailyFact.objects.bulk_create(rows)
+        mechanics_build_day(day=day)
         FactDay.objects.update_or_create(
             day=day,
             defaults={"built_at": now, "closed": now >= day_start(day + timedelta(days=1)) + GRACE},
@@ -208,4 +210,8 @@ def facts_refresh() -> int:
         first = Order.objects.order_by("created_at").values_list("created_at", flat=True).first()
         start = local_day(first) if first else today
         start = max(start, today - timedelta(days=FIRST_RUN_DAYS))
+    # Groups and bargains end after the day they started: their days stay open longer.
+    for back in range(REOPEN_DAYS, 0, -1):
+        if today - timedelta(days=back) < start:
+            mechanics_build_day(day=today - timedelta(days=back))
     return facts_backfill(start=start, end=today)

@@ -68,3 +68,23 @@ class FactDay(models.Model):
     day = models.DateField(unique=True)
     built_at = models.DateTimeField()
     closed = models.BooleanField(default=False)
+
+
+class MechanicFact(models.Model):
+    """One day × selling mechanic (``group``, ``bargain``), by the day each was started:
+    how many started, succeeded (a group formed, a bargain bought or at its floor), failed
+    (a group ran out of time, a bargain expired), the seconds groups took to fill and the
+    helpers bargains had. The job rebuilds the last days until their outcomes are known."""
+
+    day = models.DateField()
+    mechanic = models.CharField(max_length=10)
+    started = models.IntegerField(default=0)
+    succeeded = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    fill_seconds = models.BigIntegerField(default=0, help_text="summed over succeeded groups")
+    helpers = models.IntegerField(default=0, help_text="summed over bargains")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "mechanic"], name="mechanic_fact_once")
+        ]

@@ -168,3 +168,83 @@ def scopes_of(user) -> list[dict[str, Any]]:
     if Creator.objects.filter(user=user).exists():
         scopes.append({"dim": "creator", "dim_id": user.pk, "name": user.nickname})
     return scopes
+
+
+def mechanics_days(*, start: date, end: date) -> list[dict[str, Any]]:
+    """Per day of the period: groups and bargains started, their success rates, the
+    average time a group took to fill (minutes) and helpers per bargain."""
+    from quanzi.analytics.models import MechanicFact
+
+    found = {
+        (f.day, f.mechanic): f for f in MechanicFact.objects.filter(day__gte=start, day__lte=end)
+    }
+    rows = []
+    day = start
+    while day <= end:
+        g, b = found.get((day, "group")), found.get((day, "bargain"))
+        rows.append({"day": day, **_mechanic_row(g, "group"), **_mechanic_row(b, "bargain")})
+        day += timedelta(days=1)
+    return rows
+
+
+def mechanics_totals(*, start: date, end: date) -> dict[str, Any]:
+    from quanzi.analytics.models import MechanicFact
+
+    sums: dict[str, Any] = {}
+    for mechanic in ("group", "bargain"):
+        agg = MechanicFact.objects.filter(day__gte=start, day__lte=end, mechanic=mechanic)
+        totals = agg.aggregate(
+            started=Sum("started"),
+            succeeded=Sum("succeeded"),
+            failed=Sum("failed"),
+            fill_seconds=Sum("fill_seconds"),
+            helpers=Sum("helpers"),
+        )
+        sums.update(_mechanic_row(_Totals(**{k: v or 0 for k, v in totals.items()}), mechanic))
+    return sums
+
+
+class _Totals:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _mechanic_row(fact, mechanic: str) -> dict[str, Any]:
+    started = fact.started if fact else 0
+    succeeded = fact.succeeded if fact else 0
+    out = {
+        f"{mechanic}_started": started,
+        f"{mechanic}_succeeded": succeeded,
+        f"{mechanic}_success_rate": succeeded / started if started else 0.0,
+    }
+    if mechanic == "group":
+        out["group_fill_minutes"] = (
+            round(fact.fill_seconds / succeeded / 60, 1) if fact and succeeded else 0.0
+        )
+    else:
+        out["bargain_helpers_avg"] = round(fact.helpers / started, 2) if fact and started else 0.0
+    return out
+
+
+def leaderboard(*, dim: str, start: date, end: date, limit: int = 20) -> list[dict[str, Any]]:
+    """Shops (distributors) or community leaders ranked by GMV over the period."""
+    rows = list(
+        DailyFact.objects.filter(day__gte=start, day__lte=end, channel="all", dim=dim, dim_id__gt=0)
+        .values("dim_id")
+        .annotate(gmv=Sum("gmv"), paid_orders=Sum("paid_orders"), buyers=Sum("buyers"))
+        .order_by("-gmv", "dim_id")[:limit]
+    )
+    names: dict[int, str] = {}
+    ids = [r["dim_id"] for r in rows]
+    if dim == "shop":
+        from quanzi.distribution.models import Shop
+
+        names = dict(Shop.objects.filter(pk__in=ids).values_list("pk", "name"))
+    elif dim == "leader":
+        from quanzi.community.models import Leader
+
+        names = dict(Leader.objects.filter(pk__in=ids).values_list("pk", "user__nickname"))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+        row["name"] = names.get(row["dim_id"], str(row["dim_id"]))
+    return rows

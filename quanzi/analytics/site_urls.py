@@ -6,6 +6,12 @@ from quanzi.analytics.web import views
 
 urlpatterns = [
     path("dashboard/analytics/", views.operator_report, name="analytics_operator"),
+    path("dashboard/analytics/mechanics/", views.operator_mechanics, name="analytics_mechanics"),
+    path(
+        "dashboard/analytics/mechanics/<str:which>.csv",
+        views.operator_mechanics_csv,
+        name="analytics_mechanics_csv",
+    ),
     path("dashboard/analytics/<str:which>.csv", views.operator_csv, name="analytics_csv"),
     path("analytics/", views.own_report, name="analytics_own"),
     path("analytics/<str:dim>/", views.own_report, name="analytics_own_scope"),

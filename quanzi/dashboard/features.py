@@ -28,4 +28,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/circles/", str(pgettext_lazy("circle", "Circles"))),
         ("/dashboard/partners/", str(_("Partner channels"))),
         ("/dashboard/analytics/", str(_("Analytics"))),
+        ("/dashboard/risk/", str(_("Risk reviews"))),
     ]

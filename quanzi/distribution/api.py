@@ -279,7 +279,9 @@ def my_withdrawals(request, cursor: str | None = None, limit: int | None = None)
     return selectors.withdrawals_of(user=request.auth, cursor=cursor, limit=limit)
 
 
-@router.post("/me/withdrawals", response={201: WithdrawalOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/me/withdrawals", response={201: WithdrawalOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
 def my_withdrawal_create(request, payload: WithdrawIn):
     def work():
         created = withdrawals.withdrawal_request(

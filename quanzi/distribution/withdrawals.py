@@ -28,7 +28,14 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from quanzi.accounts.models import User
-from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound, QuanziError
+from quanzi.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    QuanziError,
+)
 from quanzi.core.logging import get_logger
 from quanzi.core.money import apply_bp
 from quanzi.core.platform_settings import get_settings
@@ -91,6 +98,7 @@ def withdrawal_request(
     payee = payee_for(
         user=user, gateway=gateway, net=amount - fee, account=payee_account, name=payee_name
     )
+    risk = _risk_ask(user=user, gateway=gateway, payee_ref=payee.ref)
     with transaction.atomic():
         # The user's account row serializes this user's withdrawals.
         account = (
@@ -133,7 +141,9 @@ def withdrawal_request(
             ],
             memo=f"withdrawal {withdrawal.pk}",
         )
-        if amount <= settings.withdraw_audit_above:
+        if risk is not None:
+            risk.subject_set(risk.event_id, f"withdrawal:{withdrawal.pk}")
+        if amount <= settings.withdraw_audit_above and (risk is None or risk.allowed):
             withdrawal.auto_approved = True
             _approve(withdrawal, operator=None)
     log.info(
@@ -148,6 +158,40 @@ def withdrawal_request(
         },
     )
     return withdrawal
+
+
+class _RiskAnswer:
+    def __init__(self, decision, subject_set):
+        self.event_id, self.allowed, self.subject_set = (
+            decision.event_id,
+            decision.allowed,
+            subject_set,
+        )
+
+
+def _risk_ask(*, user: User, gateway: str, payee_ref: str) -> _RiskAnswer | None:
+    """Risk control is asked before any money moves (and before the transaction, so a
+    refusal stays in its log): ``deny`` refuses, ``hold`` waits for the operator's audit
+    whatever the amount."""
+    try:
+        from quanzi.risk.services import DENY, RiskInput, risk_check, risk_event_subject_set
+    except ImportError:  # pragma: no cover - risk control not installed
+        return None
+    decision = risk_check(
+        RiskInput(
+            kind="withdrawal",
+            user_id=user.pk,
+            subject=f"withdrawal_of:{user.pk}",
+            payment_account=f"{gateway}:{payee_ref}" if payee_ref else "",
+        )
+    )
+    if decision.action == DENY:
+        raise Forbidden(
+            "risk_denied",
+            "this withdrawal was refused by risk control",
+            {"reason": decision.reason},
+        )
+    return _RiskAnswer(decision, risk_event_subject_set)
 
 
 def _payout_gateway_check(gateway: str) -> None:

@@ -48,7 +48,7 @@ from quanzi.rewards.models import (
     RewardTally,
     RewardTrigger,
 )
-from quanzi.risk.services import DENY, HOLD, RiskInput, risk_check
+from quanzi.risk.services import DENY, RiskInput, risk_check
 
 log = get_logger("quanzi.rewards")
 
@@ -192,7 +192,7 @@ def _decide(referral: RewardReferral, *, order=None) -> None:
     referral.risk_event_id = decision.event_id
     if decision.action == DENY:
         referral.status, referral.reason = ReferralStatus.DENIED, decision.reason
-    elif decision.action == HOLD:
+    elif decision.held:
         referral.status, referral.reason = ReferralStatus.HELD, decision.reason
     else:
         referral.status, referral.reason = ReferralStatus.QUALIFIED, ""

@@ -10,9 +10,15 @@ from quanzi.risk.models import RiskEvent
 
 
 def risk_events(
-    *, action: str | None = None, kind: str | None = None, user_id: int | None = None
+    *,
+    action: str | None = None,
+    kind: str | None = None,
+    user_id: int | None = None,
+    review: str | None = None,
 ) -> QuerySet[RiskEvent]:
     qs = RiskEvent.objects.all()
+    if review:
+        qs = qs.filter(review=review)
     if action:
         qs = qs.filter(action=action)
     if kind:
@@ -30,8 +36,13 @@ def risk_event_out(event: RiskEvent) -> dict[str, Any]:
         "counterpart_id": event.counterpart_id,
         "subject": event.subject,
         "device_id": event.device_id,
+        "ip": event.ip,
         "action": event.action,
         "reason": event.reason,
         "detail": event.detail,
+        "review": event.review,
+        "reviewed_by_id": event.reviewed_by_id,
+        "reviewed_at": event.reviewed_at,
+        "review_note": event.review_note,
         "created_at": event.created_at,
     }

@@ -1,46 +1,45 @@
-"""Risk control (风控), kept simple: one question, ``risk_check(event) -> Decision``.
+"""Risk control (风控): one question, ``risk_check(event) -> Decision``.
 
-Every reward payout and every bargain help asks it first. The rules:
+Every reward payout, every commission, every withdrawal and every bargain help asks it
+first. The rules (``rules.py``, each configurable by the operator) read the identifiers
+recorded with their history (``signals.py``): related accounts (device, phone, payment
+account, address, a fresh account on the other's IP), crowded devices, addresses and
+payment accounts, bursts (per kind, and claim / sign-in bursts per account and device),
+rings of fresh related accounts filling a group or a bargain, refunds after rewards, and
+accounts re-made after a deletion. The most severe hit decides; every decision is a
+``RiskEvent`` with the evidence of each hit, and a hold or a verification opens a review
+(``reviews.py``) for the operator.
 
-* **related accounts** — the actor and the one who benefits share a device id, a phone
-  (their own or one on any of their addresses, deleted ones included: the history
-  counts) or a delivery address. This is how one person farms rewards with a second
-  account, or fills its own bargain (刷单).
-* **burst** — the actor asked for the same kind of event too often within the window.
-* **shared device** — more accounts than allowed were registered on the actor's device.
-
-Each rule has an action per event kind (``allow`` / ``hold`` / ``deny``); the most severe
-hit decides. Every decision is logged as a ``RiskEvent`` in the caller's transaction,
-so a caller that must keep the log of a refusal asks before its own transaction starts.
+Each decision is logged in the caller's transaction, so a caller that must keep the log
+of a refusal asks before its own transaction starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from quanzi.accounts.models import Address, User
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.risk.models import RiskEvent
+from quanzi.risk.models import RiskEvent, RiskSignal
+from quanzi.risk.rules import ALLOW, DENY, HOLD, SEVERITY, VERIFY, Rule, rules_effective
+from quanzi.risk.signals import accounts_with, normalise_address, signal_record, signals_of
 
 log = get_logger("quanzi.risk")
 
-ALLOW, HOLD, DENY = RiskEvent.ALLOW, RiskEvent.HOLD, RiskEvent.DENY
-_SEVERITY = {ALLOW: 0, HOLD: 1, DENY: 2}
+__all__ = ["ALLOW", "DENY", "HOLD", "VERIFY", "Decision", "RiskInput", "risk_check"]
 
-# What each rule does to each kind of event.
-DEFAULT_POLICY = {"related": DENY, "burst": HOLD, "shared_device": HOLD}
-POLICIES: dict[str, dict[str, str]] = {
-    # A help cannot be reviewed later: a burst is refused; a crowded device still
-    # helps, but without the new-user bonus (the caller reads ``hold`` that way).
-    "bargain_help": {"related": DENY, "burst": DENY, "shared_device": HOLD},
-    "reward_referral": DEFAULT_POLICY,
-    "reward_grant": {"related": DENY, "burst": HOLD, "shared_device": ALLOW},
-}
+_TIES = (
+    (RiskSignal.DEVICE, "related_device", "same_device"),
+    (RiskSignal.PHONE, "related_phone", "same_phone"),
+    (RiskSignal.PAYMENT, "related_payment", "same_payment"),
+    (RiskSignal.ADDRESS, "related_address", "same_address"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,12 @@ class RiskInput:
     subject: str = ""
     # An address the event uses besides the accounts' own (e.g. the order's delivery).
     address: dict[str, str] | None = None
+    device_id: str = ""
+    ip: str = ""
+    payment_account: str = ""
+    # The other people of the group or bargain the event belongs to.
+    members: tuple[int, ...] = ()
+    at: datetime | None = None  # when it happened (now unless replayed)
 
 
 @dataclass(frozen=True)
@@ -66,73 +71,238 @@ class Decision:
     def allowed(self) -> bool:
         return self.action == ALLOW
 
-
-def _place(address: dict[str, str] | Address) -> str:
-    if isinstance(address, Address):
-        address = address.snapshot()
-    parts = [address.get(key, "") for key in ("province", "city", "district", "detail")]
-    return "".join("".join(parts).split()).lower()
+    @property
+    def held(self) -> bool:
+        """Waits for an operator (a hold) or for the person (a verification)."""
+        return self.action in (HOLD, VERIFY)
 
 
-def accounts_related(*, user: User, other: User, address: dict[str, str] | None = None) -> str:
-    """The first tie between two accounts (``same_device``, ``same_phone``,
-    ``same_address``), or ``""`` when none is recorded."""
-    if user.pk == other.pk:
-        return "same_account"
-    if user.device_id and user.device_id == other.device_id:
-        return "same_device"
-    mine = list(Address.objects.filter(user=user))  # deleted ones too: the history
-    theirs = list(Address.objects.filter(user=other))
-    extra = [address] if address else []
-    my_phones = {user.phone} | {a.phone for a in mine} | {a.get("phone", "") for a in extra}
-    their_phones = {other.phone} | {a.phone for a in theirs}
-    if (my_phones & their_phones) - {""}:
-        return "same_phone"
-    my_places = {_place(a) for a in mine} | {_place(a) for a in extra}
-    their_places = {_place(a) for a in theirs}
-    if (my_places & their_places) - {""}:
-        return "same_address"
-    return ""
+def _identity(user: User, *, extra_address: dict | None = None) -> dict[str, set[str]]:
+    """Every identifier the account was ever seen with, its live rows included."""
+    seen = signals_of(user.pk)
+    seen[RiskSignal.PHONE].add(user.phone)
+    if user.device_id:
+        seen[RiskSignal.DEVICE].add(user.device_id)
+    addresses = [a.snapshot() for a in Address.objects.filter(user=user)]  # deleted ones too
+    if extra_address:
+        addresses.append(extra_address)
+    for a in addresses:
+        seen[RiskSignal.PHONE].add(a.get("phone", ""))
+        seen[RiskSignal.ADDRESS].add(normalise_address(a))
+    for kind in seen:
+        seen[kind].discard("")
+    return seen
+
+
+def _crowd(kind: str, values: set[str], *, device_of_users: bool = False) -> tuple[int, str]:
+    """The most accounts seen with any one of ``values``, and that value."""
+    crowds = accounts_with(kind, values)
+    if device_of_users:
+        for value in values:
+            crowds[value] |= set(User.objects.filter(device_id=value).values_list("pk", flat=True))
+    best = max(crowds.items(), key=lambda item: len(item[1]), default=("", set()))
+    return len(best[1]), best[0]
+
+
+def _fresh(user: User, at: datetime, hours: int | None) -> bool:
+    return hours is not None and user.date_joined > at - timedelta(hours=hours)
+
+
+def _record_event_signals(event: RiskInput, at: datetime) -> None:
+    source = event.kind[:30]
+    for kind, value in (
+        (RiskSignal.DEVICE, event.device_id),
+        (RiskSignal.IP, event.ip),
+        (RiskSignal.PAYMENT, event.payment_account),
+    ):
+        signal_record(user_id=event.user_id, kind=kind, value=value, source=source, at=at)
+    if event.address:
+        signal_record(
+            user_id=event.user_id,
+            kind=RiskSignal.ADDRESS,
+            value=normalise_address(event.address),
+            source=source,
+            at=at,
+        )
+
+
+def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]) -> list[dict]:
+    hits: list[dict] = []
+
+    def hit(code: str, reason: str, **evidence) -> None:
+        rule = rules[code]
+        if rule.enabled:
+            hits.append(
+                {
+                    "rule": code,
+                    "action": rule.action_for(event.kind),
+                    "reason": reason,
+                    "evidence": evidence,
+                }
+            )
+
+    def wanted(code: str) -> bool:
+        rule = rules[code]
+        return rule.enabled and rule.action_for(event.kind) != ALLOW
+
+    mine = _identity(user, extra_address=event.address)
+    other = None
+    if event.counterpart_id is not None:
+        other = User.objects.filter(pk=event.counterpart_id).first()
+    if other is not None:
+        if other.pk == user.pk:
+            hit("related_device", "same_account")
+        theirs = _identity(other)
+        for kind, code, reason in _TIES:
+            shared = mine[kind] & theirs[kind]
+            if shared:
+                hit(code, reason, **{kind: sorted(shared)[:3]})
+        rule = rules["related_ip_fresh"]
+        shared_ip = mine[RiskSignal.IP] & theirs[RiskSignal.IP]
+        if shared_ip and _fresh(user, at, rule.threshold):
+            quiet = rule.extra.get("ip_accounts_max", 20)
+            crowds = accounts_with(RiskSignal.IP, shared_ip)
+            shared_ip = {ip for ip in shared_ip if len(crowds[ip]) <= quiet}
+        if shared_ip and _fresh(user, at, rule.threshold):
+            hit(
+                "related_ip_fresh",
+                "fresh_same_ip",
+                ip=sorted(shared_ip)[:3],
+                joined=user.date_joined.isoformat(),
+            )
+
+    for kind, code, reason in (
+        (RiskSignal.DEVICE, "crowded_device", "shared_device"),
+        (RiskSignal.ADDRESS, "crowded_address", "crowded_address"),
+        (RiskSignal.PAYMENT, "crowded_payment", "shared_payment"),
+    ):
+        rule = rules[code]
+        if not wanted(code) or rule.threshold is None or not mine[kind]:
+            continue
+        count, value = _crowd(kind, mine[kind], device_of_users=kind == RiskSignal.DEVICE)
+        if count > rule.threshold:
+            hit(code, reason, **{kind: value, "accounts": count})
+
+    rule = rules["burst"]
+    if wanted("burst") and rule.threshold:
+        recent = RiskEvent.objects.filter(
+            kind=event.kind,
+            user_id=event.user_id,
+            created_at__gte=at - timedelta(seconds=rule.window_seconds or 3600),
+            created_at__lte=at,
+        ).count()
+        if recent >= rule.threshold:
+            hit("burst", "burst", recent=recent, window_seconds=rule.window_seconds)
+
+    rule = rules["claim_burst"]
+    if wanted("claim_burst") and rule.threshold:
+        since = at - timedelta(seconds=rule.window_seconds or 600)
+        devices = [d for d in (event.device_id, user.device_id) if d]
+        who = Q(user_id=event.user_id)
+        if devices:
+            who |= Q(device_id__in=devices)
+        recent = (
+            RiskEvent.objects.filter(kind=event.kind, created_at__gte=since, created_at__lte=at)
+            .filter(who)
+            .count()
+        )
+        if recent >= rule.threshold:
+            hit("claim_burst", "claim_burst", recent=recent, window_seconds=rule.window_seconds)
+
+    rule = rules["ring"]
+    if wanted("ring") and rule.threshold and event.members and other is not None:
+        hours = rule.extra.get("fresh_hours", 72)
+        members = [m for m in User.objects.filter(pk__in=event.members) if m.pk != other.pk]
+        idents = {m.pk: _identity(m) for m in members}
+        theirs = _identity(other)
+        quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
+        all_ips = set().union(theirs[RiskSignal.IP], *(i[RiskSignal.IP] for i in idents.values()))
+        crowds = accounts_with(RiskSignal.IP, all_ips)
+        loud = {ip for ip in all_ips if len(crowds[ip]) > quiet}
+        for ident in [theirs, *idents.values()]:
+            ident[RiskSignal.IP] -= loud
+        tied = []
+        for m in members:
+            if not _fresh(m, at, hours):
+                continue
+            others = [theirs] + [idents[x.pk] for x in members if x.pk != m.pk]
+            kinds = (RiskSignal.DEVICE, RiskSignal.IP, RiskSignal.ADDRESS, RiskSignal.PAYMENT)
+            if any(idents[m.pk][k] & o[k] for o in others for k in kinds):
+                tied.append(m.pk)
+        if len(tied) >= rule.threshold:
+            hit("ring", "fresh_ring", members=tied[:10])
+
+    rule = rules["refund_after_reward"]
+    if wanted("refund_after_reward") and rule.threshold is not None:
+        since = at - timedelta(seconds=rule.window_seconds or 90 * 86400)
+        rewarded = RiskEvent.objects.filter(
+            Q(kind="reward_referral", counterpart_id=user.pk)
+            | Q(kind="reward_grant", user_id=user.pk),
+            action=ALLOW,
+            created_at__gte=since,
+            created_at__lte=at,
+        ).exists()
+        if rewarded:
+            from quanzi.orders.models import Order
+
+            paid = Order.objects.filter(user=user, paid_at__gte=since, paid_at__lte=at)
+            n_paid = paid.count()
+            n_refunded = paid.filter(refunded_amount__gt=0).count()
+            if (
+                n_paid >= rule.extra.get("min_orders", 3)
+                and n_refunded * 100 >= rule.threshold * n_paid
+            ):
+                hit("refund_after_reward", "refund_abuse", paid=n_paid, refunded=n_refunded)
+
+    if wanted("reregister"):
+        for kind in (RiskSignal.PHONE, RiskSignal.DEVICE, RiskSignal.PAYMENT):
+            crowds = accounts_with(kind, mine[kind])
+            ids = set().union(*crowds.values()) - {user.pk} if crowds else set()
+            if kind == RiskSignal.DEVICE and user.device_id:
+                ids |= set(
+                    User.objects.filter(device_id=user.device_id)
+                    .exclude(pk=user.pk)
+                    .values_list("pk", flat=True)
+                )
+            gone = list(
+                User.objects.filter(pk__in=ids, is_active=False).values_list("pk", flat=True)[:5]
+            )
+            if gone:
+                hit("reregister", "reregistered", **{kind: True, "deleted_accounts": gone})
+                break
+    return hits
 
 
 def risk_check(event: RiskInput) -> Decision:
     """Decide on ``event`` and log the decision (a ``RiskEvent`` row)."""
     settings = get_settings().risk
-    policy = POLICIES.get(event.kind, DEFAULT_POLICY)
+    at = event.at or timezone.now()
     user = User.objects.filter(pk=event.user_id).first()
-    hits: list[tuple[str, str]] = []  # (action, reason)
+    hits: list[dict] = []
     if user is None:
-        hits.append((DENY, "unknown_user"))
+        hits.append({"rule": "", "action": DENY, "reason": "unknown_user", "evidence": {}})
     elif settings.enabled:
-        if event.counterpart_id is not None:
-            other = User.objects.filter(pk=event.counterpart_id).first()
-            if other is not None:
-                tie = accounts_related(user=user, other=other, address=event.address)
-                if tie:
-                    hits.append((policy["related"], tie))
-        since = timezone.now() - timedelta(seconds=settings.burst_window_seconds)
-        recent = RiskEvent.objects.filter(
-            kind=event.kind, user_id=event.user_id, created_at__gte=since
-        ).count()
-        if recent >= settings.burst_max:
-            hits.append((policy["burst"], "burst"))
-        if (
-            user.device_id
-            and User.objects.filter(device_id=user.device_id).count() > settings.device_accounts_max
-        ):
-            hits.append((policy["shared_device"], "shared_device"))
-    hits = [hit for hit in hits if hit[0] != ALLOW]
-    action, reason = max(hits, key=lambda hit: _SEVERITY[hit[0]]) if hits else (ALLOW, "")
-    detail = {"hits": [{"action": a, "reason": r} for a, r in hits]}
+        _record_event_signals(event, at)
+        hits = _evaluate(event, user, at, rules_effective())
+    hits = [hit for hit in hits if hit["action"] != ALLOW]
+    if hits:
+        top = max(hits, key=lambda hit: SEVERITY[hit["action"]])
+        action, reason = top["action"], top["reason"]
+    else:
+        action, reason = ALLOW, ""
+    detail = {"hits": hits}
     row = RiskEvent.objects.create(
         kind=event.kind[:40],
         user_id=event.user_id,
         counterpart_id=event.counterpart_id,
         subject=event.subject[:60],
-        device_id=(user.device_id if user else "")[:64],
+        device_id=(event.device_id or (user.device_id if user else ""))[:64],
+        ip=event.ip[:45],
         action=action,
         reason=reason,
         detail=detail,
+        review=RiskEvent.OPEN if action in (HOLD, VERIFY) else RiskEvent.NONE,
+        created_at=at,
     )
     if action != ALLOW:
         log.info(
@@ -148,3 +318,35 @@ def risk_check(event: RiskInput) -> Decision:
             },
         )
     return Decision(action=action, reason=reason, event_id=row.pk, detail=detail)
+
+
+def accounts_related(*, user: User, other: User, address: dict[str, str] | None = None) -> str:
+    """The first tie between two accounts (``same_device``, ``same_phone``,
+    ``same_payment``, ``same_address``), or ``""`` when none is recorded."""
+    if user.pk == other.pk:
+        return "same_account"
+    mine, theirs = _identity(user, extra_address=address), _identity(other)
+    for kind, _code, reason in _TIES:
+        if mine[kind] & theirs[kind]:
+            return reason
+    return ""
+
+
+def risk_event_subject_set(event_id: int | None, subject: str) -> None:
+    """Name what a decision was about once the asker has made it (e.g. a withdrawal)."""
+    if event_id is not None:
+        RiskEvent.objects.filter(pk=event_id).update(subject=subject[:60])
+
+
+def risk_rule_update(*, code: str, **changes) -> None:
+    """The operator changes a rule: on / off, threshold, window, actions per event kind."""
+    from quanzi.risk.models import RiskRule
+
+    rule, _ = RiskRule.objects.get_or_create(code=code)
+    for key in ("enabled", "threshold", "window_seconds"):
+        if key in changes and (changes[key] is not None or key != "enabled"):
+            setattr(rule, key, changes[key])
+    if changes.get("actions") is not None:
+        rule.actions = {**(rule.actions or {}), **changes["actions"]}
+    rule.save()
+    log.info("risk rule changed", extra={"rule": code, "changes": changes})

@@ -1,4 +1,6 @@
-"""``quanzi simulate --seed S --steps N`` (and ``python -m quanzi.simulation``).
+"""``quanzi simulate --seed S --steps N`` (and ``python -m quanzi.simulation``), and with
+``--days N --users M`` the population mode (``population.py``): M people living N days in
+the shop, the daily facts built, and the risk rules measured on seeded abuse.
 
 The run gets a database of its own, made and migrated for it and dropped afterwards
 (Django's test-database machinery), on the configured engine: SQLite by default,
@@ -23,6 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run this many seeds in a row: seed, seed + 1, … (default 1)",
     )
     parser.add_argument("--no-settle", action="store_true", help="skip the final settling down")
+    parser.add_argument(
+        "--days", type=int, default=0, help="population mode: simulate this many days of a shop"
+    )
+    parser.add_argument("--users", type=int, default=200, help="population mode: people")
+    parser.add_argument(
+        "--abuse-farms",
+        type=int,
+        default=1,
+        help="population mode: abusers of each kind seeded on top, measured (0: none)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every step")
     parser.add_argument("--logs", action="store_true", help="keep Quanzi's own log output")
 
@@ -46,6 +58,20 @@ def run(args: argparse.Namespace) -> int:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     code = 0
+    if args.days:
+        from quanzi.simulation.population import populate, population_format
+
+        try:
+            report = populate(
+                days=args.days,
+                users=max(8, args.users),
+                seed=args.seed,
+                abuse_farms=args.abuse_farms,
+            )
+            print(population_format(report), flush=True)
+            return 1 if report.ledger_problems else 0
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
     try:
         for seed in range(args.seed, args.seed + args.seeds):
             progress = None

@@ -83,8 +83,31 @@ class World:
         return next(u for u in self.customers if u.pk == user_id)
 
 
-def world_build(*, seed: int, clock: SimClock) -> World:
-    """Make the shop. Runs with the simulated clock installed."""
+def _customer_fast(i: int, clock: SimClock) -> User:
+    """A customer who never signs in (no password to hash): the population's people."""
+    user = User(
+        phone=f"1390000{i:04d}",
+        nickname=f"顾客{i}",
+        invite_code=f"SIM{i:07d}",
+        device_id=f"sim-dev-{i}",
+        date_joined=clock.now(),
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def world_build(
+    *,
+    seed: int,
+    clock: SimClock,
+    customers: int = CUSTOMERS,
+    stock_scale: int = 1,
+    apply_settings: bool = True,
+) -> World:
+    """Make the shop. Runs with the simulated clock installed. The fault simulation uses
+    the defaults; the population (``population.py``) asks for more customers, made
+    without passwords, more stock, and the operator's own settings."""
     from quanzi.accounts.services import address_create, referrer_bind, user_create
     from quanzi.bargain.services import campaign_create as bargain_campaign_create
     from quanzi.catalog.services import product_create, supplier_create
@@ -96,13 +119,21 @@ def world_build(*, seed: int, clock: SimClock) -> World:
     from quanzi.rewards.models import LotteryPrize
 
     world = World(seed=seed, rng=random.Random(seed), clock=clock)
-    settings_update(patch=SETTINGS)
-    world.operator = user_create(
+    if apply_settings:
+        settings_update(patch=SETTINGS)
+    operator = User.objects.filter(phone="13800009999").first()
+    world.operator = operator or user_create(
         phone="13800009999", password="sim-operator", nickname="运营", roles=("operator",)
     )
-    for i in range(CUSTOMERS):
-        user = user_create(phone=f"1390000{i:04d}", password="sim-customer", nickname=f"顾客{i}")
-        User.objects.filter(pk=user.pk).update(date_joined=clock.now())
+    fast = customers != CUSTOMERS
+    for i in range(customers):
+        if fast:
+            user = _customer_fast(i, clock)
+        else:
+            user = user_create(
+                phone=f"1390000{i:04d}", password="sim-customer", nickname=f"顾客{i}"
+            )
+            User.objects.filter(pk=user.pk).update(date_joined=clock.now())
         world.customers.append(user)
         world.addresses[user.pk] = address_create(
             user=user,
@@ -132,7 +163,13 @@ def world_build(*, seed: int, clock: SimClock) -> World:
             title=title,
             supplier_id=supplier.pk,
             skus=[
-                {"name": n, "price": p, "supply_price": s, "stock": st, "member_price": p - 300}
+                {
+                    "name": n,
+                    "price": p,
+                    "supply_price": s,
+                    "stock": st * stock_scale,
+                    "member_price": p - 300,
+                }
                 for n, p, s, st in skus
             ],
         )
@@ -143,7 +180,7 @@ def world_build(*, seed: int, clock: SimClock) -> World:
         product_create(
             title="冰糖心苹果 拼团",
             supplier_id=supplier.pk,
-            skus=[{"name": "5斤", "price": 3990, "supply_price": 2400, "stock": 60}],
+            skus=[{"name": "5斤", "price": 3990, "supply_price": 2400, "stock": 60 * stock_scale}],
         )
         .skus.get()
         .pk
@@ -155,7 +192,7 @@ def world_build(*, seed: int, clock: SimClock) -> World:
         group_size=3,
         group_ttl_seconds=4 * 3600,
         per_user_limit=4,
-        stock=40,
+        stock=40 * stock_scale,
         ends_at=ends,
         simulated_fill_max_missing=1,
         commission_enabled=True,
@@ -165,7 +202,7 @@ def world_build(*, seed: int, clock: SimClock) -> World:
         product_create(
             title="大红袍礼盒 砍价",
             supplier_id=supplier.pk,
-            skus=[{"name": "250g", "price": 9800, "supply_price": 4000, "stock": 20}],
+            skus=[{"name": "250g", "price": 9800, "supply_price": 4000, "stock": 20 * stock_scale}],
         )
         .skus.get()
         .pk
@@ -179,7 +216,7 @@ def world_build(*, seed: int, clock: SimClock) -> World:
         helpers_max=4,
         ttl_seconds=6 * 3600,
         per_user_limit=2,
-        stock=12,
+        stock=12 * stock_scale,
         ends_at=ends,
     ).pk
 
@@ -189,7 +226,13 @@ def world_build(*, seed: int, clock: SimClock) -> World:
         {"name": "9折 最多减15", "kind": "percent_off", "percent_bp": 9000, "cap": 1500},
     ]:
         template = coupon_template_create(
-            data={**data, "scope": "all", "valid_days": 5, "total": 40, "per_user_limit": 2}
+            data={
+                **data,
+                "scope": "all",
+                "valid_days": 5,
+                "total": 40 * stock_scale,
+                "per_user_limit": 2,
+            }
         )
         world.coupon_template_ids.append(template.pk)
 

@@ -351,3 +351,11 @@ def prizes_to_claim(*, user) -> int:
     from quanzi.rewards.selectors import draws_of
 
     return draws_of(user_id=user.pk).filter(status="unclaimed").count()
+
+
+def cart_added(request, *, sku) -> None:
+    """An add-to-cart counts for the daily facts (analytics' traffic), like a page view:
+    the signed-in person, or the session; through a shop's share link, that shop's."""
+    from quanzi.analytics.page_views import cart_record
+
+    cart_record(request, product_id=sku.product_id)

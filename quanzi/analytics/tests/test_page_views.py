@@ -30,3 +30,22 @@ def test_product_pages_count_views_per_visitor_and_channel(make_user, make_produ
     assert views[0] == views[1] and views[0][0].startswith("s:")  # one visitor, twice
     assert views[2][1] == "share" and views[2][0] != views[0][0]
     assert views[3] == (f"u:{member.pk}", "direct")
+
+
+def test_adding_to_the_cart_is_a_cart_in_the_traffic_and_the_facts(make_user, make_product):
+    from django.utils import timezone
+
+    from quanzi.analytics.facts import facts_build_day, local_day
+    from quanzi.analytics.models import DailyFact
+
+    product = make_product(title="冲锋衣")
+    sku = product.skus.order_by("id").first()
+    member = make_user()
+    browser = Client()
+    browser.force_login(member)
+    assert browser.post("/cart/add/", {"sku_id": sku.pk, "qty": 1}).status_code == 302
+    [cart] = TrafficEvent.objects.filter(kind="cart")
+    assert (cart.visitor, cart.product_id, cart.channel) == (f"u:{member.pk}", product.pk, "direct")
+    facts_build_day(day=local_day(timezone.now()))
+    fact = DailyFact.objects.get(channel="all", dim="all")
+    assert (fact.carts, fact.carters) == (1, 1)

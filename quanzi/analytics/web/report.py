@@ -155,3 +155,81 @@ def csv_answer(report: dict[str, Any], which: str, *, prefix: str) -> HttpRespon
     writer.writerow([str(title) for _, title in columns])
     writer.writerows(table(rows, columns))
     return answer
+
+
+MECHANIC_COLUMNS = [
+    ("day", gettext_lazy("Day")),
+    ("group_started", gettext_lazy("Groups started")),
+    ("group_succeeded", gettext_lazy("Groups formed")),
+    ("group_success_rate", gettext_lazy("Group success rate")),
+    ("group_fill_minutes", gettext_lazy("Minutes to fill")),
+    ("bargain_started", gettext_lazy("Bargains started")),
+    ("bargain_succeeded", gettext_lazy("Bargains completed")),
+    ("bargain_success_rate", gettext_lazy("Bargain completion rate")),
+    ("bargain_helpers_avg", gettext_lazy("Helpers per bargain")),
+]
+LEADER_COLUMNS = [
+    ("rank", gettext_lazy("Rank")),
+    ("name", gettext_lazy("Name")),
+    ("gmv", gettext_lazy("GMV")),
+    ("paid_orders", gettext_lazy("Paid orders")),
+    ("buyers", gettext_lazy("Buyers")),
+]
+RATES.update({"group_success_rate", "bargain_success_rate"})
+
+
+def mechanics_build(request) -> dict[str, Any]:
+    """Group-buy and bargain outcomes, and the shop and leader leaderboards, for the
+    request's period (the channel filter does not apply: each table is one mechanic)."""
+    form = PeriodForm(request.GET or None)
+    start = end = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    error = ""
+    try:
+        start, end = selectors.period_check(start=start, end=end, today=timezone.localdate())
+    except QuanziError as exc:
+        error = str(exc.message)
+        start, end = selectors.period_check(start=None, end=None, today=timezone.localdate())
+    days = selectors.mechanics_days(start=start, end=end)
+    return {
+        "form": form,
+        "error": error,
+        "start": start,
+        "end": end,
+        "days": days,
+        "totals": selectors.mechanics_totals(start=start, end=end),
+        "shops": selectors.leaderboard(dim="shop", start=start, end=end),
+        "leaders": selectors.leaderboard(dim="leader", start=start, end=end),
+        "chart": {
+            "days": [str(d["day"]) for d in days],
+            "group_rate": [round(d["group_success_rate"] * 100, 1) for d in days],
+            "bargain_rate": [round(d["bargain_success_rate"] * 100, 1) for d in days],
+            "fill": [d["group_fill_minutes"] for d in days],
+            "helpers": [d["bargain_helpers_avg"] for d in days],
+            "names": {
+                "group_rate": _("Group success rate (%)"),
+                "bargain_rate": _("Bargain completion rate (%)"),
+                "fill": _("Minutes to fill"),
+                "helpers": _("Helpers per bargain"),
+            },
+        },
+        "query": f"start={start}&end={end}",
+    }
+
+
+def mechanics_csv(report: dict[str, Any], which: str) -> HttpResponse:
+    columns, rows = {
+        "mechanics": (MECHANIC_COLUMNS, report["days"]),
+        "shops": (LEADER_COLUMNS, report["shops"]),
+        "leaders": (LEADER_COLUMNS, report["leaders"]),
+    }[which]
+    answer = HttpResponse(content_type="text/csv; charset=utf-8")
+    answer["Content-Disposition"] = (
+        f'attachment; filename="{which}-{report["start"]}-{report["end"]}.csv"'
+    )
+    answer.write("\ufeff")
+    writer = csv.writer(answer)
+    writer.writerow([str(title) for _, title in columns])
+    writer.writerows(table(rows, columns))
+    return answer

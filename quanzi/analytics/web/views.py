@@ -76,3 +76,35 @@ def own_csv(request, dim: str, which: str):
         return render(request, "analytics/none.html", status=403)
     report = report_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
     return csv_answer(report, which, prefix=scope["dim"])
+
+
+MECHANIC_TABLES = ("mechanics", "shops", "leaders")
+
+
+def _mechanics_context(report) -> dict:
+    from quanzi.analytics.web.report import LEADER_COLUMNS, MECHANIC_COLUMNS
+
+    return {
+        **report,
+        "mechanic_columns": [str(t) for _, t in MECHANIC_COLUMNS],
+        "mechanic_rows": table(report["days"], MECHANIC_COLUMNS),
+        "leader_columns": [str(t) for _, t in LEADER_COLUMNS],
+        "shop_rows": table(report["shops"], LEADER_COLUMNS),
+        "leader_rows": table(report["leaders"], LEADER_COLUMNS),
+    }
+
+
+@operator_required
+def operator_mechanics(request):
+    from quanzi.analytics.web.report import mechanics_build
+
+    return render(request, "analytics/mechanics.html", _mechanics_context(mechanics_build(request)))
+
+
+@operator_required
+def operator_mechanics_csv(request, which: str):
+    from quanzi.analytics.web.report import mechanics_build, mechanics_csv
+
+    if which not in MECHANIC_TABLES:
+        raise Http404
+    return mechanics_csv(mechanics_build(request), which)

@@ -195,6 +195,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/bargains/{bargain_id}/buy"): owned(operator=HIDDEN),
     # risk
     ("GET", "/admin/risk-events"): OPERATOR,
+    ("GET", "/admin/risk/rules"): OPERATOR,
+    ("PATCH", "/admin/risk/rules/{code}"): OPERATOR,
+    ("POST", "/admin/risk-events/{event_id}/approve"): OPERATOR,
+    ("POST", "/admin/risk-events/{event_id}/deny"): OPERATOR,
     # rewards
     ("POST", "/admin/lotteries"): OPERATOR,
     ("POST", "/admin/lotteries/{lottery_id}/close"): OPERATOR,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from quanzi.simulation.abuse import evaluate, evaluation_format
+from quanzi.simulation.abuse import ABUSES, RULES, evaluate, evaluation_format
 
 
-def test_the_evaluation_measures_each_rule_on_seeded_abuse(db):
-    result = evaluate(seed=3, honest=30, farms=2)
+def test_the_evaluation_meets_the_targets_on_a_small_seeded_population(db):
+    result = evaluate(seed=3, honest=60, farms=1)
     text = evaluation_format(result, seed=3)
-    assert "related" in text and "burst" in text and "shared_device" in text
-    # Farms sharing a device or an address, and self-dealing, are all caught.
-    for kind in ("device_farm", "address_farm", "self_dealing"):
-        assert result.caught_by_kind[kind] == result.abusive_by_kind[kind] > 0, kind
-    # A burst is held only past the limit (30 an hour): the first 30 claims go through.
-    assert result.caught_by_kind["claim_burst"] == 2 * (45 - 30)
-    assert result.precision("shared_device") == 1.0 and result.precision("burst") == 1.0
-    # Households (one address, two people) helping each other are honest, and held.
-    assert 0 < result.honest_held <= 3
+    for rule in RULES:
+        assert rule in text
+    # Every kind of abuse is in the population, and nearly all of it is stopped.
+    assert all(result.abusive_by_kind[kind] > 0 for kind in ABUSES)
+    assert result.overall_recall >= 0.95, text
+    for kind in ABUSES:
+        if kind != "claim_burst":  # the first claims of a burst pass, by design
+            assert result.caught_by_kind[kind] == result.abusive_by_kind[kind], (kind, text)
+    # A burst's first three claims (the threshold) pass, the rest are held.
+    assert result.caught_by_kind["claim_burst"] == 45 - 3
+    # Honest people are almost never held; the one near miss is the friend who signs up
+    # on the inviter's home Wi-Fi.
+    assert result.honest_held <= 1, text
+    assert result.overall_precision >= 0.95

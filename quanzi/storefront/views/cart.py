@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from quanzi.accounts.models import Address
-from quanzi.catalog.extensions import product_carted
 from quanzi.catalog.models import SKU
 from quanzi.core.errors import QuanziError
 from quanzi.orders import services as orders
@@ -54,14 +53,9 @@ def cart_add(request):
         messages.error(request, message)
         return back(request, "/cart/")
     count = session_cart.cart_add(request.session, sku_id=sku.pk, qty=form.cleaned_data["qty"])
-    if request.user.is_authenticated:
-        product_carted.send(
-            sender=SKU,
-            user_id=request.user.pk,
-            product_id=sku.product_id,
-            sku_id=sku.pk,
-            qty=form.cleaned_data["qty"],
-        )
+    # Analytics records it (session or account); recommendations read the signed-in
+    # person's add-to-cart from that record, so it is counted once.
+    features.cart_added(request, sku=sku)
     if request.headers.get("HX-Request"):
         return render(
             request,

@@ -1,0 +1,88 @@
+"""Where the identifiers come from: the accounts' model signals, paid orders (an order
+observer) and signed-in requests (``RiskSignalMiddleware``)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from quanzi.orders.channels import OrderObserver
+from quanzi.risk.models import RiskSignal
+from quanzi.risk.signals import (
+    address_signals_record,
+    client_ip,
+    normalise_address,
+    signal_record,
+    user_signals_record,
+)
+
+
+def on_user_saved(sender, instance, created, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    user_signals_record(instance, source="sign_up" if created else "profile")
+
+
+def on_address_saved(sender, instance, created, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    address_signals_record(instance, source="address")
+
+
+class RiskSignalsObserver(OrderObserver):
+    """A paid order tells where it goes and which payment account paid it."""
+
+    def on_paid(self, order) -> None:
+        if order.address:
+            signal_record(
+                user_id=order.user_id,
+                kind=RiskSignal.ADDRESS,
+                value=normalise_address(order.address),
+                source="order",
+            )
+            signal_record(
+                user_id=order.user_id,
+                kind=RiskSignal.PHONE,
+                value=str(order.address.get("phone", "")),
+                source="order",
+            )
+        payment = order.payments.order_by("-id").first()
+        if payment is not None:
+            ref = (payment.params or {}).get("user_ref") or (payment.params or {}).get("payer")
+            if ref:
+                signal_record(
+                    user_id=order.user_id,
+                    kind=RiskSignal.PAYMENT,
+                    value=f"{payment.gateway}:{ref}",
+                    source="order",
+                )
+
+
+class RiskSignalMiddleware:
+    """Records the IP and the ``X-Device-Id`` of signed-in requests, once an hour per value."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        try:
+            self._record(request)
+        except Exception:  # noqa: BLE001 - recording never breaks a request
+            pass
+        return response
+
+    def _record(self, request) -> None:
+        user = getattr(request, "auth", None)
+        if user is None or not getattr(user, "pk", None):
+            user = getattr(request, "user", None)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return
+        for kind, value in (
+            (RiskSignal.IP, client_ip(request)),
+            (RiskSignal.DEVICE, request.headers.get("X-Device-Id", "")[:64]),
+        ):
+            if not value:
+                continue
+            key = f"risk:sig:{user.pk}:{kind}:{value}"
+            if cache.add(key, 1, 3600):
+                signal_record(user_id=user.pk, kind=kind, value=value, source="request")
