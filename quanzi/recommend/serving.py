@@ -27,6 +27,13 @@ def recommendations_for(*, user_id: int, limit: int) -> list[blend.Scored]:
     wrong later removes it instead of being re-checked here: hiding a product, changing
     keywords, and a paid order (``list_forget``). Only stock and the product still being
     on sale are checked live."""
+    stored = stored_for(user_id=user_id, limit=limit)
+    return stored if stored is not None else blend.blend(user_id, limit=limit)
+
+
+def stored_for(*, user_id: int, limit: int) -> list[blend.Scored] | None:
+    """The stored list alone (one query for the row, one for stock), or None when there
+    is none that is fresh and from the active model."""
     row = (
         Precomputed.objects.filter(user_id=user_id)
         .values_list("items", "model_version", "computed_at")
@@ -41,7 +48,7 @@ def recommendations_for(*, user_id: int, limit: int) -> list[blend.Scored]:
             picked = _stocked(items, limit)
             if len(picked) >= min(limit, len(items)):
                 return picked
-    return blend.blend(user_id, limit=limit)
+    return None
 
 
 def _stocked(items: list, limit: int) -> list[blend.Scored]:

@@ -36,7 +36,12 @@ def picked_section(request, **context) -> str:
     if user is None or not user.is_authenticated:
         return ""
     order = context.get("order")
-    items = serving.recommendations_for(user_id=user.pk, limit=SLOT_ITEMS + 4)
+    if order is None:
+        # The home page is the most viewed page: it shows the stored list only (the
+        # precompute sweep keeps one for every active person) and never blends there.
+        items = serving.stored_for(user_id=user.pk, limit=SLOT_ITEMS + 4) or []
+    else:
+        items = serving.recommendations_for(user_id=user.pk, limit=SLOT_ITEMS + 4)
     if order is not None:
         bought = set(order.lines.values_list("product_id", flat=True))
         items = [s for s in items if s.product_id not in bought]
