@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "quanzi.recommend",
     "quanzi.analytics",
     "quanzi.flash",
+    "quanzi.supply",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

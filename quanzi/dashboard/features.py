@@ -27,4 +27,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/content/", str(_("Content"))),
         ("/dashboard/circles/", str(pgettext_lazy("circle", "Circles"))),
         ("/dashboard/analytics/", str(_("Analytics"))),
+        ("/dashboard/supply/", str(_("Suppliers"))),
     ]

@@ -5,7 +5,7 @@ declared once in ``RULES``; an operation without a declaration fails the suite, 
 endpoint cannot ship without saying who may call it. Callers: anonymous, the customer who
 owns the objects (``owner``), another customer (``other``, asking for the owner's objects),
 a shopkeeper (an approved distributor with a shop), a community leader (with a pickup
-point), and an operator. No endpoint checks the supplier role, so it is not a caller here.
+point), a supplier (a supplier-role user linked to a supplier), and an operator.
 
 Rules:
 * ``PUBLIC``: anyone, anonymous included.
@@ -18,6 +18,8 @@ Rules:
   through their own endpoints).
 * ``OPERATOR``: operators only; everyone else signed in gets 403.
 * ``LEADER``: community leaders only, on their own point; everyone else signed in gets 403.
+* ``SUPPLIER``: suppliers only, on their own lines and money (another supplier's line is a
+  404); everyone else signed in gets 403, the operator included.
 
 A caller "may" when the answer is neither 401, 403 nor a server error (and, for the owner,
 not 404 either): a business refusal (409, 422) comes after the permission check. Bodies
@@ -48,6 +50,7 @@ class Rule:
 
 PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
 LEADER = Rule("leader")
+SUPPLIER = Rule("supplier")
 AUTHORED = Rule("authored")
 
 
@@ -327,6 +330,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/flash-sales"): OPERATOR,
     ("GET", "/admin/flash-sales/{flash_sale_id}"): OPERATOR,
     ("POST", "/admin/flash-sales/{flash_sale_id}/close"): OPERATOR,
+    # supplier portal and logistics
+    ("GET", "/carriers"): PUBLIC,
+    # The aggregator's push: no user, the signature is the credential.
+    ("POST", "/logistics/notify/{provider}"): PUBLIC,
+    ("GET", "/supplier/me"): SUPPLIER,
+    ("GET", "/supplier/lines"): SUPPLIER,
+    ("POST", "/supplier/lines/{line_id}/ship"): SUPPLIER,
+    ("POST", "/supplier/orders/{order_id}/ship"): SUPPLIER,
+    ("GET", "/supplier/shipments"): SUPPLIER,
+    ("GET", "/supplier/purchase-orders"): SUPPLIER,
+    ("POST", "/supplier/purchase-orders/{purchase_order_id}/delivered"): SUPPLIER,
+    ("GET", "/supplier/payables"): SUPPLIER,
+    ("GET", "/supplier/statement"): SUPPLIER,
+    ("GET", "/supplier/quality"): SUPPLIER,
+    ("GET", "/admin/suppliers/quality"): OPERATOR,
+    ("GET", "/admin/suppliers/{supplier_id}/statement"): OPERATOR,
+    ("POST", "/admin/suppliers/{supplier_id}/payouts"): OPERATOR,
 }
 
 
@@ -529,6 +549,14 @@ def flash_objects(make_product):
     )
 
 
+def supplier_objects(make_user):
+    """A supplier-role user linked to a supplier (its own products are not in the shop)."""
+    from quanzi.catalog.services import supplier_create
+
+    person = make_user(roles=("supplier",), nickname="供应商")
+    return person, supplier_create(name="果园", user_id=person.pk)
+
+
 # Operations with a required query parameter.
 QUERIES = {
     ("GET", "/circles/nearby"): lambda shop: "?lat=30.27&lng=120.13",
@@ -644,6 +672,7 @@ def shop(make_user, make_product, settings, tmp_path):
     flash_sale = flash_objects(make_product)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     circle, circle_member = circles_objects(owner, make_user)
+    supplier_user, supplier = supplier_objects(make_user)
     ids = {
         "address_id": address.pk,
         "order_id": open_order.pk,
@@ -674,6 +703,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "sku_id": sku.pk,
         "circle_id": circle.pk,
         "flash_sale_id": flash_sale.pk,
+        "supplier_id": supplier.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},
@@ -700,6 +730,7 @@ def shop(make_user, make_product, settings, tmp_path):
             "shopkeeper": keeper.api,
             "leader": leader.api,
             "operator": operator.api,
+            "supplier": supplier_user.api,
         },
         "ids": ids,
         "owner_phone": owner.phone,
@@ -730,6 +761,8 @@ def expected(rule: Rule, caller: str) -> str:
         return "may" if caller == "operator" else "forbidden"
     if rule.kind == "leader":
         return "may" if caller == "leader" else "forbidden"
+    if rule.kind == "supplier":
+        return "may" if caller == "supplier" else "forbidden"
     if rule.kind == "authored":
         return "may_own" if caller == "owner" else "forbidden"
     if rule.kind == "owned":
@@ -760,7 +793,7 @@ def verdict(method: str, status: int, want: str) -> bool:
 
 # Callers in this order: the owner last, so that what the others do (a refused cancel…)
 # happens before the owner's own calls change the objects.
-CALLERS = ["anonymous", "other", "shopkeeper", "leader", "operator", "owner"]
+CALLERS = ["anonymous", "other", "shopkeeper", "leader", "supplier", "operator", "owner"]
 
 
 @pytest.mark.parametrize("method,path", sorted(RULES))

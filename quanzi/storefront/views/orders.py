@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quanzi.core.errors import NotFound, QuanziError
 from quanzi.orders import refunds, selectors, services
 from quanzi.orders.channels import channel_for
+from quanzi.orders.hooks import order_details_of
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.refunds import OPEN
 from quanzi.orders.states import AFTER_PAYMENT
@@ -104,6 +105,12 @@ def order_detail(request, order_id: int):
             if order.channel != "normal"
             else None
         ),
+        # What feature apps add to every order (a shipment's tracking events).
+        "details": [
+            {"template": detail.template, "value": value}
+            for detail, value in order_details_of(order)
+            if detail.template
+        ],
     }
     return render(request, "storefront/order_detail.html", context)
 
