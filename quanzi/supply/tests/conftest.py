@@ -18,7 +18,11 @@ def make_supplier(make_user, make_product):
         user = make_user(roles=("supplier",), nickname=name)
         supplier = supplier_create(name=name, user_id=user.pk)
         product = make_product(
-            price=price, supply_price=supply_price, stock=stock, title=title, supplier_id=supplier.pk
+            price=price,
+            supply_price=supply_price,
+            stock=stock,
+            title=title,
+            supplier_id=supplier.pk,
         )
         user.supplier = supplier
         user.sku = product.skus.get()

@@ -32,7 +32,9 @@ def test_order_ships_once_every_supplier_shipped_its_lines(supplier, rival, cust
     line = order.lines.get(supplier_id=supplier.supplier.pk)
     other = order.lines.get(supplier_id=rival.supplier.pk)
 
-    first = supplier.api.post(f"/supplier/lines/{line.pk}/ship", {"carrier": "SF", "tracking_no": SF})
+    first = supplier.api.post(
+        f"/supplier/lines/{line.pk}/ship", {"carrier": "SF", "tracking_no": SF}
+    )
     assert first.status_code == 201, first.content
     assert first.json()["line_ids"] == [line.pk]
     order.refresh_from_db()
@@ -81,7 +83,9 @@ def test_a_supplier_role_without_a_supplier_is_refused(make_user):
         ("UPS", "1Z999AA10123456784", "unknown_carrier"),
     ],
 )
-def test_tracking_numbers_must_match_the_carrier(supplier, customer, paid_order, carrier, number, code):
+def test_tracking_numbers_must_match_the_carrier(
+    supplier, customer, paid_order, carrier, number, code
+):
     order = paid_order(customer, [(supplier.sku, 1)])
     line = order.lines.get()
     answer = supplier.api.post(

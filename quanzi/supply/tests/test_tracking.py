@@ -86,7 +86,9 @@ def test_pushes_in_order_end_delivered_and_mark_the_order_delivered(shipped, kua
     assert [e["status"] for e in events] == ["delivered", "delivering", "in_transit", "accepted"]
     assert events[0]["text"] == "快件已签收，签收人：本人"
     # Delivered orders may be confirmed by the customer (the state machine allows it).
-    assert customer.api.post(f"/orders/{shipped.pk}/confirm-receipt").json()["status"] == "completed"
+    assert (
+        customer.api.post(f"/orders/{shipped.pk}/confirm-receipt").json()["status"] == "completed"
+    )
 
 
 def test_pushes_out_of_order_keep_the_latest_event_by_time(shipped, kuaidi100):
@@ -118,9 +120,10 @@ def test_a_push_that_does_not_verify_is_refused(shipped, kuaidi100, forge):
             "2026-12-04", "2026-12-09"
         )
     else:
-        body = "param=" + kuaidi100.push_body("shunfeng", SF, rows(SCANS)).split("param=")[1].split(
-            "&sign="
-        )[0]
+        body = (
+            "param="
+            + kuaidi100.push_body("shunfeng", SF, rows(SCANS)).split("param=")[1].split("&sign=")[0]
+        )
     answer = push(body)
     assert answer.status_code == 400 and answer.json()["code"] == "invalid_push"
     assert not TrackingEvent.objects.exists()
