@@ -46,6 +46,7 @@ def test_order_ships_once_every_supplier_shipped_its_lines(supplier, rival, cust
     )
     assert second.status_code == 201, second.content
     assert (second.json()["carrier"], second.json()["tracking_no"]) == ("ZTO", "731234567890")
+    assert second.json()["line_ids"] == [other.pk]
     order.refresh_from_db()
     assert order.status == "shipped"
     assert (order.carrier, order.tracking_no) == ("ZTO", "731234567890")
