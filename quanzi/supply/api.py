@@ -44,6 +44,7 @@ class SupplierMeOut(Schema):
 class LineToShipOut(Schema):
     line_id: int
     order_id: int
+    order_no: str
     title: str
     sku_name: str
     qty: int
@@ -69,6 +70,7 @@ class EventOut(Schema):
 class ShipmentOut(Schema):
     id: int
     order_id: int
+    order_no: str
     carrier: str
     carrier_name: str
     tracking_no: str
@@ -105,6 +107,7 @@ class DeliveryIn(Schema):
 
 class PayableOut(Schema):
     order_id: int
+    order_no: str
     settled_at: Datetime
     units: int
     gross: int = Field(description="supply price × quantity, fen")

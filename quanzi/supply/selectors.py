@@ -9,6 +9,7 @@ from django.utils import timezone
 from quanzi.catalog.models import Supplier
 from quanzi.orders.models import Order, OrderLine, Refund
 from quanzi.orders.models import Status as S
+from quanzi.orders.numbers import order_number
 from quanzi.supply.carriers import CARRIERS
 from quanzi.supply.models import Shipment, ShipmentLine
 from quanzi.supply.services.suppliers import ship_by
@@ -41,6 +42,7 @@ def lines_to_ship(*, supplier_id: int, limit: int = 200) -> list[dict]:
             {
                 "line_id": line.pk,
                 "order_id": line.order_id,
+                "order_no": order_number(order_id=line.order_id, created_at=line.order.created_at),
                 "title": line.title,
                 "sku_name": line.sku_name,
                 "qty": line.qty - line.refunded_qty,
@@ -57,7 +59,8 @@ def lines_to_ship(*, supplier_id: int, limit: int = 200) -> list[dict]:
 def shipments_of(*, supplier_id: int, limit: int = 100) -> list[dict]:
     parcels = list(
         Shipment.objects.filter(supplier_id=supplier_id)
-        .prefetch_related("lines__line")
+        .select_related("order")
+        .prefetch_related("lines")
         .order_by("-id")[:limit]
     )
     return [shipment_out(p, events=False) for p in parcels]
@@ -67,6 +70,7 @@ def shipment_out(parcel: Shipment, *, events: bool = True) -> dict:
     out = {
         "id": parcel.pk,
         "order_id": parcel.order_id,
+        "order_no": order_number(order_id=parcel.order_id, created_at=parcel.order.created_at),
         "carrier": parcel.carrier,
         "carrier_name": carrier_name(parcel.carrier),
         "tracking_no": parcel.tracking_no,
@@ -91,6 +95,7 @@ def order_tracking(order: Order) -> dict:
         return {}
     parcels = list(
         Shipment.objects.filter(order_id=order.pk)
+        .select_related("order")
         .prefetch_related("events", "lines")
         .order_by("id")
     )

@@ -26,6 +26,7 @@ from quanzi.ledger import accounts as chart
 from quanzi.ledger.models import Posting
 from quanzi.ledger.services import Leg, entry_post
 from quanzi.orders.models import Order, OrderLine
+from quanzi.orders.numbers import order_number
 from quanzi.supply.models import SupplierPayout
 
 log = get_logger("quanzi.supply")
@@ -61,12 +62,14 @@ def payables_by_order(*, supplier_id: int, limit: int = 200) -> list[dict]:
     ).values_list("order_id", "supply_price", "qty"):
         gross[order_id] += price * qty
         units[order_id] += qty
+    placed = dict(Order.objects.filter(pk__in=order_ids).values_list("id", "created_at"))
     out = []
     for row in rows:
         order_id, payable = row["entry__order_id"], -row["amount"]
         out.append(
             {
                 "order_id": order_id,
+                "order_no": order_number(order_id=order_id, created_at=placed[order_id]),
                 "settled_at": row["entry__created_at"],
                 "units": units[order_id],
                 "gross": gross[order_id],

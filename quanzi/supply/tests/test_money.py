@@ -44,6 +44,7 @@ def test_payables_are_supply_cost_less_refunded_units(
     assert mine["items"] == [
         {
             "order_id": order.pk,
+            "order_no": mine["items"][0]["order_no"],
             "settled_at": mine["items"][0]["settled_at"],
             "units": 3,
             "gross": 3600,
