@@ -7,7 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from quanzi.payments.tests.standin import local_network_only
 from quanzi.storefront.tests.browser import browser, new_desktop, new_phone  # noqa: F401
+from quanzi.supply.tests.standin import CUSTOMER, KEY, SALT, Kuaidi100StandIn
+
+NOTIFY = "/api/v1/logistics/notify/kuaidi100"
 
 
 @pytest.fixture
@@ -73,3 +77,17 @@ def settle(order):
     assert order_settle(order_id=order.pk, now=order.after_sales_ends_at + timedelta(seconds=1))
     order.refresh_from_db()
     return order
+
+
+@pytest.fixture
+def kuaidi100(settings, monkeypatch):
+    stand_in = Kuaidi100StandIn()
+    with local_network_only(monkeypatch) as refused, stand_in.running():
+        settings.QUANZI_TRACKING_PROVIDER = "kuaidi100"
+        settings.QUANZI_KUAIDI100_CUSTOMER = CUSTOMER
+        settings.QUANZI_KUAIDI100_KEY = KEY
+        settings.QUANZI_KUAIDI100_SALT = SALT
+        settings.QUANZI_KUAIDI100_BASE_URL = stand_in.url
+        settings.QUANZI_TRACKING_CALLBACK_URL = "https://shop.example.com" + NOTIFY
+        yield stand_in
+    assert not refused, f"tried to reach {refused}"

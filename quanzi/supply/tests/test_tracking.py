@@ -8,29 +8,14 @@ import pytest
 from django.test import Client
 
 from quanzi.orders.models import Order
-from quanzi.payments.tests.standin import local_network_only
 from quanzi.supply.models import Shipment, TrackingEvent
 from quanzi.supply.services.tracking import shipment_poll, shipments_track_due
-from quanzi.supply.tests.standin import CUSTOMER, KEY, SALT, Kuaidi100StandIn
+from quanzi.supply.tests.conftest import NOTIFY
+from quanzi.supply.tests.standin import CUSTOMER, KEY, SALT
 
 pytestmark = pytest.mark.django_db
 
 SF = "SF1234567890123"
-NOTIFY = "/api/v1/logistics/notify/kuaidi100"
-
-
-@pytest.fixture
-def kuaidi100(settings, monkeypatch):
-    stand_in = Kuaidi100StandIn()
-    with local_network_only(monkeypatch) as refused, stand_in.running():
-        settings.QUANZI_TRACKING_PROVIDER = "kuaidi100"
-        settings.QUANZI_KUAIDI100_CUSTOMER = CUSTOMER
-        settings.QUANZI_KUAIDI100_KEY = KEY
-        settings.QUANZI_KUAIDI100_SALT = SALT
-        settings.QUANZI_KUAIDI100_BASE_URL = stand_in.url
-        settings.QUANZI_TRACKING_CALLBACK_URL = "https://shop.example.com" + NOTIFY
-        yield stand_in
-    assert not refused, f"tried to reach {refused}"
 
 
 @pytest.fixture
