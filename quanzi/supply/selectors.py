@@ -113,19 +113,23 @@ def quality(*, supplier_id: int) -> dict:
     * late shipments: parcels shipped after their ship-by deadline, plus lines still
       waiting past it (overdue);
     * refund rate: units refunded / units sold;
-    * complaint rate: orders with a customer's refund request (whatever its outcome) /
-      orders;
+    * complaint rate: orders with a customer's refund request (whatever its outcome)
+      about the supplier's lines / orders;
     * rating: average review rating of its products (when reviews exist).
     """
     paid_lines = OrderLine.objects.filter(supplier_id=supplier_id, order__paid_at__isnull=False)
     totals = paid_lines.aggregate(units=Sum("qty"), refunded=Sum("refunded_qty"))
     units, refunded = totals["units"] or 0, totals["refunded"] or 0
-    order_ids = set(paid_lines.values_list("order_id", flat=True))
-    complained = set(
-        Refund.objects.filter(order_id__in=order_ids, kind="customer").values_list(
-            "order_id", flat=True
-        )
-    )
+    mine = dict(paid_lines.values_list("id", "order_id"))
+    order_ids = set(mine.values())
+    complained = set()
+    for order_id, lines in Refund.objects.filter(
+        order_id__in=order_ids, kind="customer"
+    ).values_list("order_id", "lines"):
+        # A request about the whole order, or naming one of the supplier's lines.
+        named = {row.get("line_id") for row in lines or [] if isinstance(row, dict)}
+        if not named or named & mine.keys():
+            complained.add(order_id)
     parcels = Shipment.objects.filter(supplier_id=supplier_id).aggregate(
         n=Count("id"), late=Count("id", filter=Q(late=True))
     )

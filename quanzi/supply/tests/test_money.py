@@ -137,9 +137,22 @@ def test_operator_sees_every_suppliers_quality(supplier, rival, customer, operat
     )
     refund_approve(refund_id=refund.pk, operator=operator)
     paid_order(customer, [(supplier.sku, 1)])
+    # A complaint about the rival's line of a shared order is the rival's alone.
+    shared = paid_order(customer, [(supplier.sku, 1), (rival.sku, 1)])
+    refund_request(
+        order_id=shared.pk,
+        user=customer,
+        lines=[{"line_id": shared.lines.get(supplier_id=rival.supplier.pk).pk, "qty": 1}],
+        reason="包装破损",
+    )
     rows = {r["supplier_id"]: r for r in operator.api.get("/admin/suppliers/quality").json()}
     mine = rows[supplier.supplier.pk]
-    assert (mine["units_sold"], mine["units_refunded"], mine["refund_rate_bp"]) == (5, 1, 2000)
-    assert (mine["orders"], mine["orders_complained"], mine["complaint_rate_bp"]) == (2, 1, 5000)
-    assert rows[rival.supplier.pk]["units_sold"] == 0
+    assert (mine["units_sold"], mine["units_refunded"], mine["refund_rate_bp"]) == (6, 1, 1666)
+    assert (mine["orders"], mine["orders_complained"], mine["complaint_rate_bp"]) == (3, 1, 3333)
+    theirs = rows[rival.supplier.pk]
+    assert (theirs["units_sold"], theirs["orders_complained"], theirs["complaint_rate_bp"]) == (
+        1,
+        1,
+        10_000,
+    )
     assert supplier.api.get("/admin/suppliers/quality").status_code == 403
