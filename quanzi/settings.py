@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "quanzi.flash",
     "quanzi.partners",
     "quanzi.presale",
+    "quanzi.supply",
     "quanzi.storefront",
     "quanzi.dashboard",
 ]

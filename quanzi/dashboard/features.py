@@ -29,4 +29,5 @@ def nav() -> list[tuple[str, str]]:
         ("/dashboard/partners/", str(_("Partner channels"))),
         ("/dashboard/analytics/", str(_("Analytics"))),
         ("/dashboard/risk/", str(_("Risk reviews"))),
+        ("/dashboard/supply/", str(_("Suppliers"))),
     ]

@@ -13,6 +13,7 @@ from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Id, Schema
 from quanzi.orders import refunds, refunds_offline, selectors, services
 from quanzi.orders.channels import channel_for
+from quanzi.orders.hooks import order_details_of
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.quotes import sku_quote
 from quanzi.orders.selectors import order_out, refund_out
@@ -93,6 +94,11 @@ class OrderOut(Schema):
         description="community orders: `{point_id, wave_id, point, pickup_date, code, ...}`;"
         " the code is given once the order is paid",
     )
+    tracking: dict[str, Any] | None = Field(
+        default=None,
+        description="shipped orders: `{status, shipments: [{carrier, tracking_no, status,"
+        " events: [{time, status, location, text}]}]}`, latest event first",
+    )
 
 
 class CheckoutOut(OrderOut):
@@ -155,6 +161,8 @@ def _described(order: Order, answer: dict) -> dict:
     """The order's channel adds its own fields (a community order's pickup)."""
     if order.channel != "normal":
         answer.update(channel_for(order.channel).describe(order))
+    for detail, value in order_details_of(order):  # what feature apps add (tracking)
+        answer[detail.key] = value
     return answer
 
 

@@ -57,3 +57,33 @@ class PricingHooks:
 
 
 pricing_hooks = PricingHooks()
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """What a feature app adds to every order's view (a shipment's tracking, say):
+    ``describe(order)`` answers ``{key: value}`` for the API (or ``{}`` when it has
+    nothing), and the storefront's order page includes ``template`` with ``value``."""
+
+    key: str
+    describe: Callable[[Any], dict[str, Any]]
+    template: str = ""
+
+
+order_details: dict[str, OrderDetail] = {}
+
+
+def register_order_detail(
+    *, key: str, describe: Callable[[Any], dict[str, Any]], template: str = ""
+) -> None:
+    order_details[key] = OrderDetail(key=key, describe=describe, template=template)
+
+
+def order_details_of(order) -> list[tuple[OrderDetail, Any]]:
+    """Each registered detail with what it says about ``order`` (silent ones left out)."""
+    found = []
+    for detail in order_details.values():
+        said = detail.describe(order)
+        if detail.key in said:
+            found.append((detail, said[detail.key]))
+    return found

@@ -5,7 +5,7 @@ declared once in ``RULES``; an operation without a declaration fails the suite, 
 endpoint cannot ship without saying who may call it. Callers: anonymous, the customer who
 owns the objects (``owner``), another customer (``other``, asking for the owner's objects),
 a shopkeeper (an approved distributor with a shop), a community leader (with a pickup
-point), and an operator. No endpoint checks the supplier role, so it is not a caller here.
+point), a supplier (a supplier-role user linked to a supplier), and an operator.
 
 Rules:
 * ``PUBLIC``: anyone, anonymous included.
@@ -20,6 +20,8 @@ Rules:
 * ``LEADER``: community leaders only, on their own point; everyone else signed in gets 403.
 * ``PARTNER``: a partner's server, authenticated by its request signature, not a person:
   every caller here (anonymous, signed-in or operator) is unsigned and gets 401.
+* ``SUPPLIER``: suppliers only, on their own lines and money (another supplier's line is a
+  404); everyone else signed in gets 403, the operator included.
 
 A caller "may" when the answer is neither 401, 403 nor a server error (and, for the owner,
 not 404 either): a business refusal (409, 422) comes after the permission check. Bodies
@@ -51,6 +53,7 @@ class Rule:
 PUBLIC, USER, OPERATOR = Rule("public"), Rule("user"), Rule("operator")
 LEADER = Rule("leader")
 PARTNER = Rule("partner")
+SUPPLIER = Rule("supplier")
 AUTHORED = Rule("authored")
 
 
@@ -370,6 +373,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/presale/sales"): OPERATOR,
     ("GET", "/admin/presale/sales/{presale_id}"): OPERATOR,
     ("POST", "/admin/presale/sales/{presale_id}/cancel"): OPERATOR,
+    # supplier portal and logistics
+    ("GET", "/carriers"): PUBLIC,
+    # The aggregator's push: no user, the signature is the credential.
+    ("POST", "/logistics/notify/{provider}"): PUBLIC,
+    ("GET", "/supplier/me"): SUPPLIER,
+    ("GET", "/supplier/lines"): SUPPLIER,
+    ("POST", "/supplier/lines/{line_id}/ship"): SUPPLIER,
+    ("POST", "/supplier/orders/{order_id}/ship"): SUPPLIER,
+    ("GET", "/supplier/shipments"): SUPPLIER,
+    ("GET", "/supplier/purchase-orders"): SUPPLIER,
+    ("POST", "/supplier/purchase-orders/{purchase_order_id}/delivered"): SUPPLIER,
+    ("GET", "/supplier/payables"): SUPPLIER,
+    ("GET", "/supplier/statement"): SUPPLIER,
+    ("GET", "/supplier/quality"): SUPPLIER,
+    ("GET", "/admin/suppliers/quality"): OPERATOR,
+    ("GET", "/admin/suppliers/{supplier_id}/statement"): OPERATOR,
+    ("POST", "/admin/suppliers/{supplier_id}/payouts"): OPERATOR,
 }
 
 
@@ -597,6 +617,14 @@ def presale_objects(owner, make_product):
     return idea, presale
 
 
+def supplier_objects(make_user):
+    """A supplier-role user linked to a supplier (its own products are not in the shop)."""
+    from quanzi.catalog.services import supplier_create
+
+    person = make_user(roles=("supplier",), nickname="供应商")
+    return person, supplier_create(name="果园", user_id=person.pk)
+
+
 # Operations with a required query parameter.
 QUERIES = {
     ("GET", "/circles/nearby"): lambda shop: "?lat=30.27&lng=120.13",
@@ -713,6 +741,7 @@ def shop(make_user, make_product, settings, tmp_path):
     idea, presale = presale_objects(owner, make_product)
     share = share_create(sharer=owner, target="product", target_id=product.pk)
     circle, circle_member = circles_objects(owner, make_user)
+    supplier_user, supplier = supplier_objects(make_user)
     ids = {
         "address_id": address.pk,
         "order_id": open_order.pk,
@@ -746,6 +775,7 @@ def shop(make_user, make_product, settings, tmp_path):
         "ticket_id": flash_ticket,
         "proposal_id": idea.pk,
         "presale_id": presale.pk,
+        "supplier_id": supplier.pk,
     }
     per_path = {
         "/admin/bargain-campaigns/{campaign_id}/close": {"campaign_id": bargain_campaign_.pk},
@@ -772,6 +802,7 @@ def shop(make_user, make_product, settings, tmp_path):
             "shopkeeper": keeper.api,
             "leader": leader.api,
             "operator": operator.api,
+            "supplier": supplier_user.api,
         },
         "ids": ids,
         "owner_phone": owner.phone,
@@ -804,6 +835,8 @@ def expected(rule: Rule, caller: str) -> str:
         return "may" if caller == "operator" else "forbidden"
     if rule.kind == "leader":
         return "may" if caller == "leader" else "forbidden"
+    if rule.kind == "supplier":
+        return "may" if caller == "supplier" else "forbidden"
     if rule.kind == "authored":
         return "may_own" if caller == "owner" else "forbidden"
     if rule.kind == "owned":
@@ -834,7 +867,7 @@ def verdict(method: str, status: int, want: str) -> bool:
 
 # Callers in this order: the owner last, so that what the others do (a refused cancel…)
 # happens before the owner's own calls change the objects.
-CALLERS = ["anonymous", "other", "shopkeeper", "leader", "operator", "owner"]
+CALLERS = ["anonymous", "other", "shopkeeper", "leader", "supplier", "operator", "owner"]
 
 
 @pytest.mark.parametrize("method,path", sorted(RULES))

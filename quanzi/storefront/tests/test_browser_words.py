@@ -129,6 +129,10 @@ STOREFRONT = [
 # What a community leader (团长) sees besides the shop.
 LEADER = ["/community/leader/", "/community/", "/community/codes/", "/me/", "/notes/"]
 
+# The demo supplier (quanzi/supply/demo.py) and its desk.
+DEMO_SUPPLIER = ("13800000201", "demo1234")
+SUPPLIER = ["/supplier/"]
+
 DASHBOARD = [
     "/dashboard/",
     "/dashboard/products/",
@@ -154,6 +158,7 @@ DASHBOARD = [
     "/dashboard/content/",
     "/dashboard/content/creators/",
     "/dashboard/content/words/",
+    "/dashboard/supply/",
 ]
 
 
@@ -204,6 +209,14 @@ def test_every_page_speaks_chinese_to_a_shopper_and_an_operator(
     leader.click("main button[type=submit]")
     leader.wait_for_url(live_server.url + "/me/")
     problems |= walk(leader, LEADER, "leader")
+
+    supplier = new_phone()
+    supplier.goto("/login/?next=/supplier/")
+    supplier.fill("#id_phone", DEMO_SUPPLIER[0])
+    supplier.fill("#id_password", DEMO_SUPPLIER[1])
+    supplier.click("main button[type=submit]")
+    supplier.wait_for_url(live_server.url + "/supplier/")
+    problems |= walk(supplier, SUPPLIER, "supplier")
 
     operator = new_desktop()
     operator.goto("/dashboard/login/")

@@ -19,6 +19,7 @@ from quanzi.catalog.extensions import page_sections
 from quanzi.core.errors import NotFound, QuanziError
 from quanzi.orders import refunds, selectors, services
 from quanzi.orders.channels import channel_for
+from quanzi.orders.hooks import order_details_of
 from quanzi.orders.models import Order, Refund
 from quanzi.orders.refunds import OPEN
 from quanzi.orders.states import AFTER_PAYMENT
@@ -107,6 +108,12 @@ def order_detail(request, order_id: int):
         ),
         # What feature apps show once the order is paid (e.g. "猜你喜欢").
         "sections": page_sections("order_paid", request, order=order) if order.paid_at else [],
+        # What feature apps add to every order (a shipment's tracking events).
+        "details": [
+            {"template": detail.template, "value": value}
+            for detail, value in order_details_of(order)
+            if detail.template
+        ],
     }
     return render(request, "storefront/order_detail.html", context)
 
