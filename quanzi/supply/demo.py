@@ -1,9 +1,9 @@
 """Demo supplier data for ``quanzi demo``: the fresh-fruit supplier gets a login
-(13800000201 / demo1234) and two paid orders of its fruit wait for it to ship."""
+(13800000301 / demo1234) and two paid orders of its fruit wait for it to ship."""
 
 from __future__ import annotations
 
-DEMO_SUPPLIER = ("13800000201", "demo1234")
+DEMO_SUPPLIER = ("13800000301", "demo1234")
 
 
 def demo_step(ctx: dict) -> None:

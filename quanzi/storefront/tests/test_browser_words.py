@@ -130,7 +130,7 @@ STOREFRONT = [
 LEADER = ["/community/leader/", "/community/", "/community/codes/", "/me/", "/notes/"]
 
 # The demo supplier (quanzi/supply/demo.py) and its desk.
-DEMO_SUPPLIER = ("13800000201", "demo1234")
+DEMO_SUPPLIER = ("13800000301", "demo1234")
 SUPPLIER = ["/supplier/"]
 
 DASHBOARD = [
