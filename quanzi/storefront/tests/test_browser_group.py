@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quanzi.orders.models import Order
@@ -120,7 +122,9 @@ def test_friends_cut_a_bargain_and_the_owner_buys(
 
     mine.reload()
     price_before = mine.inner_text(".share-hero .price")
-    assert "68" not in price_before  # the friend's cut shows
+    # The friend's cut shows: the price is below the ¥68.00 start (cuts are random, so
+    # the figure is compared, not searched for "68", which ¥22.68 also contains).
+    assert 9.90 <= float(re.sub(r"[^0-9.]", "", price_before)) < 68
     mine.click("#bargain-buy")
     mine.wait_for_url("**/checkout/")
     pay_at_checkout(mine)
