@@ -39,9 +39,9 @@ class PeriodForm(forms.Form):
         ]
 
 
-def report_build(request, *, dim: str = "all", dim_id: int = 0) -> dict[str, Any]:
-    """Everything the report page shows for the request's filters (bad filters fall back
-    to the last 30 days, with the form's errors shown)."""
+def _period(request) -> tuple[PeriodForm, date, date, str, str]:
+    """The filters of the request: the form, the period (the last 30 days when the
+    filters are bad, with the reason), the channel and that reason."""
     form = PeriodForm(request.GET or None)
     start = end = None
     channel = "all"
@@ -54,6 +54,13 @@ def report_build(request, *, dim: str = "all", dim_id: int = 0) -> dict[str, Any
     except QuanziError as exc:
         error = str(exc.message)
         start, end = selectors.period_check(start=None, end=None, today=timezone.localdate())
+    return form, start, end, channel, error
+
+
+def report_build(request, *, dim: str = "all", dim_id: int = 0) -> dict[str, Any]:
+    """Everything the report page shows for the request's filters (bad filters fall back
+    to the last 30 days, with the form's errors shown)."""
+    form, start, end, channel, error = _period(request)
     scope = {"start": start, "end": end, "dim": dim, "dim_id": dim_id}
     days = selectors.gmv_days(channel=channel, **scope)
     compare = selectors.gmv_compare(channel=channel, **scope)
@@ -126,7 +133,14 @@ CHANNEL_COLUMNS = [
     ("repeat_rate_30", gettext_lazy("Repurchase rate, 30 days")),
 ]
 MONEY = {"gmv", "aov", "refund_amount"}
-RATES = {"conversion", "repeat", "repeat_rate_30", "repeat_rate_90"}
+RATES = {
+    "conversion",
+    "repeat",
+    "repeat_rate_30",
+    "repeat_rate_90",
+    "group_success_rate",
+    "bargain_success_rate",
+}
 
 
 def cell(key: str, value) -> str:
@@ -146,10 +160,12 @@ def table(rows, columns) -> list[list[str]]:
 def csv_answer(report: dict[str, Any], which: str, *, prefix: str) -> HttpResponse:
     columns = DAY_COLUMNS if which == "days" else CHANNEL_COLUMNS
     rows = report["days"] if which == "days" else report["channels"]
-    start: date = report["start"]
-    end: date = report["end"]
+    return _csv(f"{prefix}-{which}-{report['start']}-{report['end']}.csv", columns, rows)
+
+
+def _csv(filename: str, columns, rows) -> HttpResponse:
     answer = HttpResponse(content_type="text/csv; charset=utf-8")
-    answer["Content-Disposition"] = f'attachment; filename="{prefix}-{which}-{start}-{end}.csv"'
+    answer["Content-Disposition"] = f'attachment; filename="{filename}"'
     answer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese headers only with a BOM
     writer = csv.writer(answer)
     writer.writerow([str(title) for _, title in columns])
@@ -175,22 +191,12 @@ LEADER_COLUMNS = [
     ("paid_orders", gettext_lazy("Paid orders")),
     ("buyers", gettext_lazy("Buyers")),
 ]
-RATES.update({"group_success_rate", "bargain_success_rate"})
 
 
 def mechanics_build(request) -> dict[str, Any]:
     """Group-buy and bargain outcomes, and the shop and leader leaderboards, for the
     request's period (the channel filter does not apply: each table is one mechanic)."""
-    form = PeriodForm(request.GET or None)
-    start = end = None
-    if form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    error = ""
-    try:
-        start, end = selectors.period_check(start=start, end=end, today=timezone.localdate())
-    except QuanziError as exc:
-        error = str(exc.message)
-        start, end = selectors.period_check(start=None, end=None, today=timezone.localdate())
+    form, start, end, _channel, error = _period(request)
     days = selectors.mechanics_days(start=start, end=end)
     return {
         "form": form,
@@ -224,12 +230,4 @@ def mechanics_csv(report: dict[str, Any], which: str) -> HttpResponse:
         "shops": (LEADER_COLUMNS, report["shops"]),
         "leaders": (LEADER_COLUMNS, report["leaders"]),
     }[which]
-    answer = HttpResponse(content_type="text/csv; charset=utf-8")
-    answer["Content-Disposition"] = (
-        f'attachment; filename="{which}-{report["start"]}-{report["end"]}.csv"'
-    )
-    answer.write("\ufeff")
-    writer = csv.writer(answer)
-    writer.writerow([str(title) for _, title in columns])
-    writer.writerows(table(rows, columns))
-    return answer
+    return _csv(f"{which}-{report['start']}-{report['end']}.csv", columns, rows)
