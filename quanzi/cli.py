@@ -34,6 +34,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's console is for the newcomer: warnings only, unless asked otherwise.
     os.environ.setdefault("QUANZI_LOG_LEVEL", "WARNING")
+    # Opted-in customers' text messages go to the log (docs/recommendation.md, SMS).
+    os.environ.setdefault("QUANZI_SMS_PROVIDER", "console")
     _setup()
     from django.conf import settings
     from django.core.management import call_command

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "quanzi.content",
     "quanzi.circles",
     "quanzi.recommend",
+    "quanzi.sms",
     "quanzi.analytics",
     "quanzi.flash",
     "quanzi.partners",
@@ -259,6 +260,17 @@ QUANZI_WECHAT_OPEN_URL = env_str("QUANZI_WECHAT_OPEN_URL", "https://open.weixin.
 QUANZI_WECHAT_JSSDK_URL = env_str(
     "QUANZI_WECHAT_JSSDK_URL", "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 )
+# SMS push channel (docs/recommendation.md): off unless a provider is named ("console"
+# writes messages to the log; "tencent" sends through Tencent Cloud SMS).
+QUANZI_SMS_PROVIDER = env_str("QUANZI_SMS_PROVIDER", "")
+QUANZI_SMS_SECRET_ID = env_str("QUANZI_SMS_SECRET_ID", "")
+QUANZI_SMS_SECRET_KEY = env_str("QUANZI_SMS_SECRET_KEY", "")
+QUANZI_SMS_SDK_APP_ID = env_str("QUANZI_SMS_SDK_APP_ID", "")
+QUANZI_SMS_SIGN_NAME = env_str("QUANZI_SMS_SIGN_NAME", "")
+QUANZI_SMS_REGION = env_str("QUANZI_SMS_REGION", "ap-guangzhou")
+QUANZI_SMS_ENDPOINT = env_str("QUANZI_SMS_ENDPOINT", "")
+# topic:template id[:fields], comma separated, e.g. "orders:1234567,groups:2345678:title"
+QUANZI_SMS_TEMPLATES = env_str("QUANZI_SMS_TEMPLATES", "")
 QUANZI_ALIPAY_APP_ID = env_str("QUANZI_ALIPAY_APP_ID", "")
 QUANZI_ALIPAY_PRIVATE_KEY = env_str("QUANZI_ALIPAY_PRIVATE_KEY", "")
 QUANZI_ALIPAY_PUBLIC_KEY = env_str("QUANZI_ALIPAY_PUBLIC_KEY", "")

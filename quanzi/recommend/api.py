@@ -60,8 +60,21 @@ class Topics(Schema):
     recommendations: bool = False
 
 
+class SmsTopics(Schema):
+    """Topics also sent as a text message to the account's phone: none unless turned on."""
+
+    orders: bool = False
+    groups: bool = False
+    bargains: bool = False
+    commissions: bool = False
+    promotions: bool = False
+    recommendations: bool = False
+
+
 class PreferencesIn(Schema):
     topics: Topics
+    # Left out (null): the texted topics stay as they were.
+    sms: SmsTopics | None = None
     keywords: Keywords
     quiet_hours: QuietHours
     frequency: Literal["daily", "weekly"] = "weekly"
@@ -70,7 +83,7 @@ class PreferencesIn(Schema):
 
 
 class PreferencesOut(PreferencesIn):
-    pass
+    sms: SmsTopics
 
 
 @router.get("/me/recommendations", response={200: RecommendationPage, 401: ErrorOut, 422: ErrorOut})

@@ -94,6 +94,8 @@ class Preference(models.Model):
     quiet_start = models.PositiveSmallIntegerField(default=22)  # hour, local time
     quiet_end = models.PositiveSmallIntegerField(default=8)
     daily_cap = models.PositiveSmallIntegerField(default=3)
+    # Topics also texted to the account's phone (topic -> bool); none unless turned on.
+    sms_topics = models.JSONField(default=dict, blank=True)
     # Friends may see this person's avatar under "friends bought this".
     show_purchases = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)

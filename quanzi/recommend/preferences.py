@@ -25,6 +25,8 @@ def _clean(words: list[str]) -> list[str]:
 def preferences_update(*, user_id: int, data: dict) -> Preference:
     pref = Preference.objects.filter(user_id=user_id).first() or Preference(user_id=user_id)
     pref.topics = {t: bool(data["topics"].get(t, False)) for t in TOPICS}
+    if data.get("sms") is not None:  # left out: the texted topics stay as they were
+        pref.sms_topics = {t: bool(data["sms"].get(t, False)) for t in TOPICS}
     pref.follow_keywords = _clean(data["keywords"]["follow"])
     pref.never_keywords = _clean(data["keywords"]["never"])
     pref.quiet_start = data["quiet_hours"]["start"]
@@ -45,6 +47,7 @@ def preferences_out(*, user_id: int) -> dict:
     pref = preference_of(user_id)
     return {
         "topics": {t: wants(pref, t) for t in TOPICS},
+        "sms": {t: pref.sms_topics.get(t) is True for t in TOPICS},
         "keywords": {"follow": pref.follow_keywords, "never": pref.never_keywords},
         "quiet_hours": {"start": pref.quiet_start, "end": pref.quiet_end},
         "frequency": pref.frequency,

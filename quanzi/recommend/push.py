@@ -63,12 +63,17 @@ def quiet_end_after(pref: Preference, now: datetime) -> datetime:
 def sent_today(user_id: int, now: datetime) -> int:
     local = timezone.localtime(now)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return PushLog.objects.filter(
-        user_id=user_id,
-        status=PushLog.SENT,
-        topic__in=MARKETING_TOPICS,
-        sent_at__gte=start,
-    ).count()
+    # The text of a push (``sms:…:push:…``) is the same message as that push: counted once.
+    return (
+        PushLog.objects.filter(
+            user_id=user_id,
+            status=PushLog.SENT,
+            topic__in=MARKETING_TOPICS,
+            sent_at__gte=start,
+        )
+        .exclude(key__startswith=SMS_KEY, key__contains=":push:")
+        .count()
+    )
 
 
 def push_send(
@@ -167,6 +172,7 @@ CHANNEL_TOPICS = {
     "commission_available": "commissions",
 }
 CHANNEL_KEY = "channel:"
+SMS_KEY = "sms:"
 
 
 def channel_gate(*, user_id: int, topic: str, key: str, call: dict, now=None) -> bool:
@@ -179,6 +185,8 @@ def channel_gate(*, user_id: int, topic: str, key: str, call: dict, now=None) ->
     saved their settings they are deferred, and ``recommend.deferred_pushes`` hands them
     back to the channel when the hours end.
     """
+    if call.get("channel") == "sms":
+        return sms_gate(user_id=user_id, topic=topic, key=key, call=call, now=now)
     if str(call.get("ref", "")).startswith("push:"):
         return True
     mine = CHANNEL_TOPICS.get(topic)
@@ -222,6 +230,64 @@ def channel_gate(*, user_id: int, topic: str, key: str, call: dict, now=None) ->
         return True
 
 
+def sms_gate(*, user_id: int, topic: str, key: str, call: dict, now=None) -> bool:
+    """The gate of the SMS channel: a text is sent only for a topic the person turned on
+    for SMS (and did not turn off altogether). Quiet hours defer a transactional text to
+    their end (``recommend.deferred_pushes`` hands it back to the channel) and drop a
+    marketing one; a marketing text that is not the copy of a push this app already
+    counted passes the daily cap. Logged under ``sms:<the channel's key>``, decided once.
+    """
+    if topic not in TOPICS:
+        return False
+    now = now or timezone.now()
+    log_key = f"{SMS_KEY}{key}"[:160]
+    marketing = topic in MARKETING_TOPICS
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                entry = PushLog.objects.create(
+                    key=log_key,
+                    user_id=user_id,
+                    topic=topic,
+                    status=PushLog.DEFERRED,
+                    reason="deciding",
+                    title=str(call.get("title", ""))[:120],
+                    data={"channel_call": call},
+                    due_at=now,
+                )
+        except IntegrityError:
+            entry = PushLog.objects.select_for_update().get(key=log_key)
+            if entry.status == PushLog.SENT:
+                return True  # decided before: the channel's own key stops a second send
+            if entry.status == PushLog.SKIPPED or (entry.due_at and entry.due_at > now):
+                return False
+        else:
+            entry = PushLog.objects.select_for_update().get(pk=entry.pk)
+        # Locked, so racing marketing texts count the cap one by one.
+        pref = Preference.objects.select_for_update().filter(user_id=user_id).first()
+        if pref is None or pref.sms_topics.get(topic) is not True:
+            _close(entry, PushLog.SKIPPED, "sms_not_opted_in")
+            return False
+        if not wants(pref, topic):
+            _close(entry, PushLog.SKIPPED, "not_opted_in" if marketing else "opted_out")
+            return False
+        if in_quiet_hours(pref, now):
+            if marketing:
+                _close(entry, PushLog.SKIPPED, "quiet_hours")
+                return False
+            entry.status, entry.reason = PushLog.DEFERRED, "quiet_hours"
+            entry.due_at = quiet_end_after(pref, now)
+            entry.save(update_fields=["status", "reason", "due_at"])
+            return False
+        counted = str(call.get("ref", "")).startswith("push:")
+        if marketing and not counted and sent_today(user_id, now) >= pref.daily_cap:
+            _close(entry, PushLog.SKIPPED, "daily_cap")
+            return False
+        entry.sent_at = now
+        _close(entry, PushLog.SENT, "")
+        return True
+
+
 def deferred_deliver(*, now: datetime | None = None) -> int:
     """Send the deferred pushes whose quiet hours are over (another channel's deferred
     message goes back to that channel, which asks the gate again)."""
@@ -232,8 +298,10 @@ def deferred_deliver(*, now: datetime | None = None) -> int:
         .values_list("key", "user_id", "topic", "title", "data")[:500]
     )
     for key, user_id, topic, title, data in rows:
-        if key.startswith(CHANNEL_KEY) and (data or {}).get("channel_call"):
-            enqueue("quanzi.wechat.subscribe.event_push", **data["channel_call"])
+        call = dict((data or {}).get("channel_call") or {})
+        if key.startswith((CHANNEL_KEY, SMS_KEY)) and call:
+            task = call.pop("task", "quanzi.wechat.subscribe.event_push")
+            enqueue(task, **call)
         else:
             push_send(user_id=user_id, topic=topic, key=key, title=title, now=now)
     return len(rows)

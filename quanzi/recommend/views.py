@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -61,6 +63,17 @@ def picked_page(request):
     return render(request, "recommend/picked.html", {"cards": selectors.cards_for(items)})
 
 
+def sms_available() -> bool:
+    """Texts can be sent here: the SMS app is installed and a provider is configured."""
+    return apps.is_installed("quanzi.sms") and bool(getattr(settings, "QUANZI_SMS_PROVIDER", ""))
+
+
+def _masked_phone(phone: str) -> str:
+    from quanzi.accounts.services import PHONE_RE
+
+    return f"{phone[:3]}****{phone[-4:]}" if PHONE_RE.match(phone or "") else ""
+
+
 def _words(text: str) -> list[str]:
     return [w for w in text.replace("，", ",").split(",") if w.strip()]
 
@@ -79,6 +92,10 @@ def push_settings_page(request):
 
         data = {
             "topics": {t: post.get(f"topic_{t}") == "on" for t in TOPICS},
+            # The text toggles are on the page only when texts can be sent.
+            "sms": {t: post.get(f"sms_{t}") == "on" for t in TOPICS}
+            if sms_available() and _masked_phone(request.user.phone)
+            else None,
             "keywords": {
                 "follow": _words(post.get("follow", ""))[:20],
                 "never": _words(post.get("never", ""))[:20],
@@ -100,7 +117,9 @@ def push_settings_page(request):
         "recommend/push_settings.html",
         {
             "prefs": prefs,
-            "topics": [(t, prefs["topics"][t]) for t in TOPICS],
+            "topics": [(t, prefs["topics"][t], prefs["sms"][t]) for t in TOPICS],
+            "sms_on": sms_available(),
+            "sms_phone": _masked_phone(request.user.phone),
             "follow": ", ".join(prefs["keywords"]["follow"]),
             "never": ", ".join(prefs["keywords"]["never"]),
             "hours": range(24),
