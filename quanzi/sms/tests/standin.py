@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class State:
     requests: list[dict] = field(default_factory=list)  # every request that reached it
     sent: list[dict] = field(default_factory=list)  # the SendSms bodies it accepted
     failures: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds every answer waits (to widen races)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -55,6 +57,7 @@ class FakeTencentSms:
             self.state.requests.clear()
             self.state.sent.clear()
             self.state.failures.clear()
+            self.state.delay = 0.0
 
     def fail(self, *codes: str) -> None:
         with self.state.lock:
@@ -64,6 +67,8 @@ class FakeTencentSms:
 
     def _answer(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
         request_id = str(uuid.uuid4())
+        if self.state.delay:
+            time.sleep(self.state.delay)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         try:
             body = json.loads(raw or b"{}")
