@@ -56,21 +56,23 @@ def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> int:
 
 
 def circles_recommended(*, user, limit: int = 6) -> list[Circle]:
-    """Circles sharing labels with the user's circles, else the biggest ones."""
+    """Circles the person's friends are in, whose members bought what they bought, or
+    sharing a label with their circles, best first (``circles/suggest.py``); else the
+    biggest ones they are not in."""
+    from quanzi.circles.suggest import circle_scores
+
     qs = circles_active().prefetch_related("labels")
     if user is not None and user.is_authenticated:
-        mine = Membership.objects.filter(user=user, status=MemberStatus.MEMBER)
-        my_ids = list(mine.values_list("circle_id", flat=True))
-        labels = Circle.labels.through.objects.filter(circle_id__in=my_ids).values("label_id")
-        picked = list(
-            qs.filter(labels__in=labels)
-            .exclude(pk__in=my_ids)
-            .distinct()
-            .order_by("-member_count")[:limit]
+        scores = circle_scores(user_id=user.pk)
+        if scores:
+            found = {c.pk: c for c in qs.filter(pk__in=list(scores))}
+            ranked = sorted(found.values(), key=lambda c: (-scores[c.pk], -c.member_count, -c.pk))
+            return ranked[:limit]
+        qs = qs.exclude(
+            pk__in=Membership.objects.filter(
+                user=user, status__in=[MemberStatus.MEMBER, MemberStatus.PENDING]
+            ).values("circle_id")
         )
-        if picked:
-            return picked
-        qs = qs.exclude(pk__in=my_ids)
     return list(qs.order_by("-member_count", "-id")[:limit])
 
 
