@@ -338,7 +338,8 @@ def circles_nearby(request, lat: float, lng: float):
 
 @router.get("/circles/recommended", auth=None, response={200: CircleList})
 def circles_recommended(request):
-    """Circles sharing labels with the viewer's circles, else the biggest ones."""
+    """Circles the viewer's friends are in, whose members bought what the viewer bought,
+    or sharing a label with the viewer's circles, best first; else the biggest ones."""
     user = _viewer(request)
     mine = selectors.memberships_by_circle(user=user)
     return {
