@@ -79,7 +79,7 @@ def provider() -> SmsProvider | None:
             region=_get("REGION") or "ap-guangzhou",
             endpoint=_get("ENDPOINT"),
         )
-        if not (config.secret_id and config.secret_key and config.sdk_app_id):
+        if not (config.secret_id and config.secret_key and config.sdk_app_id and config.sign_name):
             return None
         return _tencent(config)
     return None
