@@ -51,7 +51,7 @@ _CONVERSION = [
     ("buyer_conversion", gettext_lazy("Buyers per reader")),
 ]
 NOTE_COLUMNS = [
-    ("note_id", gettext_lazy("Note")),
+    ("note_id", gettext_lazy("Note ID")),
     ("title", gettext_lazy("Title")),
     ("creator", gettext_lazy("Creator")),
     *_CONVERSION,
