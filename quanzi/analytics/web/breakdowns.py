@@ -164,6 +164,7 @@ def _chart(reports: dict) -> dict[str, Any]:
             "k_factor": _("K-factor"),
             "tree_depth": _("Share tree depth"),
         },
+        "titles": {which: str(title) for which, title in SECTION_TITLES.items()},
     }
 
 
