@@ -1,9 +1,12 @@
 """Which analytics channel and which shop / leader / creator an order belongs to.
 
-The order's own channel names the selling mechanic (``group``, ``bargain``,
-``membership``, ``community``, ``lottery``); a plain checkout is ``note`` when a note's
-creator earns on it, ``share`` when it came through a share link, ``direct`` otherwise.
-Circles and partners are not in the data yet, so they have no channel here.
+An order placed through a circle's deal (a ``circles.Sale``) is in the ``circle``
+channel; otherwise the order's own channel names the selling mechanic (``group``,
+``bargain``, ``membership``, ``community``, ``lottery``, ``partner``); a plain checkout is
+``note`` when a note's creator earns on it, ``share`` when it came through a share link,
+``direct`` otherwise. Its dimensions: the shop whose link it came through, the community
+leader serving it, the creators of the notes it is attributed to, the circle whose deal
+it was placed through and the partner whose user bought at a partner price.
 """
 
 from __future__ import annotations
@@ -11,12 +14,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-CHANNELS = ["direct", "share", "group", "bargain", "membership", "community", "note", "lottery"]
-DIMS = ["shop", "leader", "creator"]
-MECHANICS = {"group", "bargain", "membership", "community", "lottery"}
+CHANNELS = [
+    "direct",
+    "share",
+    "group",
+    "bargain",
+    "membership",
+    "community",
+    "note",
+    "lottery",
+    "circle",
+    "partner",
+]
+DIMS = ["shop", "leader", "creator", "circle", "partner"]
+MECHANICS = {"group", "bargain", "membership", "community", "lottery", "partner"}
 
 
-def order_channel(*, channel: str, share_token: str, has_creator: bool) -> str:
+def order_channel(
+    *, channel: str, share_token: str, has_creator: bool, has_circle: bool = False
+) -> str:
+    if has_circle:
+        return "circle"
     if channel in MECHANICS:
         return channel
     if has_creator:
@@ -28,7 +46,10 @@ def order_channel(*, channel: str, share_token: str, has_creator: bool) -> str:
 
 def order_dims(order_ids: Iterable[int], share_tokens: dict[int, str]) -> dict[int, list]:
     """For each order id: [(dim, id), …] — the shop whose link it came through, the
-    community leader who serves it, the creators whose notes it is attributed to."""
+    community leader who serves it, the creators whose notes it is attributed to, the
+    circle whose deal it was placed through, the partner it was sold at the price of."""
+    from django.apps import apps
+
     from quanzi.community.models import CommunityOrder
     from quanzi.content.models import CreatorCommission
     from quanzi.distribution.models import Shop
@@ -60,6 +81,20 @@ def order_dims(order_ids: Iterable[int], share_tokens: dict[int, str]) -> dict[i
             if (order_id, creator_id) not in seen:
                 seen.add((order_id, creator_id))
                 dims[order_id].append(("creator", creator_id))
+        if apps.is_installed("quanzi.circles"):
+            from quanzi.circles.models import Sale
+
+            for order_id, circle_id in Sale.objects.filter(order_id__in=chunk).values_list(
+                "order_id", "circle_id"
+            ):
+                dims[order_id].append(("circle", circle_id))
+        if apps.is_installed("quanzi.partners"):
+            from quanzi.partners.models import PartnerOrder
+
+            for order_id, partner_id in PartnerOrder.objects.filter(order_id__in=chunk).values_list(
+                "order_id", "partner_id"
+            ):
+                dims[order_id].append(("partner", partner_id))
     return dims
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from quanzi.analytics.channels import order_channel, order_dims
 from quanzi.analytics.mechanics import REOPEN_DAYS, mechanics_build_day
-from quanzi.analytics.models import DailyFact, FactDay, TrafficEvent
+from quanzi.analytics.models import DailyFact, FactDay, SliceFact, TrafficEvent
 from quanzi.core.logging import get_logger
 
 log = get_logger("quanzi.analytics")
@@ -69,14 +69,35 @@ def _keys(channel: str, dims: list) -> list[tuple[str, str, int]]:
     return list(dict.fromkeys(keys))
 
 
-def facts_compute_day(*, day: date) -> dict[tuple[str, str, int], _Acc]:
+@dataclass
+class DayOrders:
+    """The orders a day's facts are built from, each with its channel × dimension keys."""
+
+    start: datetime
+    end: datetime
+    placed: list
+    paid: list  # paid in the 90 days ending with the day
+    refunds: list  # succeeded that day
+    known: dict  # id → order, every order above and the extra ones asked for
+    keys_of: dict  # id → [(channel, dim, dim_id), …]
+
+    @property
+    def paid_today(self) -> list:
+        return [o for o in self.paid if o["paid_at"] >= self.start]
+
+
+ORDER_FIELDS = ("id", "user_id", "channel", "share_token", "payable", "created_at", "paid_at")
+
+
+def day_orders(*, day: date, extra_ids=()) -> DayOrders:
+    """Orders placed or paid on ``day`` (paid: the 90 days before too, for repeat
+    buyers), refunds that succeeded on it, and the orders ``extra_ids`` name."""
     from quanzi.orders.models import Order, Refund, RefundStatus
 
     start = day_start(day)
     end = day_start(day + timedelta(days=1))
     since_90 = day_start(day - timedelta(days=89))
-    since_30 = day_start(day - timedelta(days=29))
-    fields = ("id", "user_id", "channel", "share_token", "payable", "created_at", "paid_at")
+    fields = ORDER_FIELDS
     placed = list(Order.objects.filter(created_at__gte=start, created_at__lt=end).values(*fields))
     paid = list(
         Order.objects.filter(paid_at__gte=since_90, paid_at__lt=end)
@@ -86,21 +107,39 @@ def facts_compute_day(*, day: date) -> dict[tuple[str, str, int], _Acc]:
     refunds = list(
         Refund.objects.filter(
             status=RefundStatus.SUCCEEDED, succeeded_at__gte=start, succeeded_at__lt=end
-        ).values("order_id", "amount")
+        ).values("order_id", "amount", "lines")
     )
     known = {o["id"]: o for o in placed + paid}
-    missing = {r["order_id"] for r in refunds} - set(known)
-    for o in Order.objects.filter(pk__in=missing).values(*fields):
-        known[o["id"]] = o
+    missing = ({r["order_id"] for r in refunds} | set(extra_ids)) - set(known)
+    for chunk in _chunks(sorted(missing)):
+        for o in Order.objects.filter(pk__in=chunk).values(*fields):
+            known[o["id"]] = o
     dims = order_dims(known, {i: o["share_token"] for i, o in known.items()})
     keys_of: dict[int, list] = {}
     for order_id, o in known.items():
-        has_creator = any(d == "creator" for d, _ in dims.get(order_id, []))
+        named = {d for d, _ in dims.get(order_id, [])}
         channel = order_channel(
-            channel=o["channel"], share_token=o["share_token"], has_creator=has_creator
+            channel=o["channel"],
+            share_token=o["share_token"],
+            has_creator="creator" in named,
+            has_circle="circle" in named,
         )
         keys_of[order_id] = _keys(channel, dims.get(order_id, []))
+    return DayOrders(start, end, placed, paid, refunds, known, keys_of)
 
+
+def _chunks(ids: list, size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def facts_compute_day(
+    *, day: date, orders: DayOrders | None = None
+) -> dict[tuple[str, str, int], _Acc]:
+    orders = orders or day_orders(day=day)
+    start, end = orders.start, orders.end
+    since_30 = day_start(day - timedelta(days=29))
+    placed, paid, refunds, keys_of = orders.placed, orders.paid, orders.refunds, orders.keys_of
     acc: dict[tuple[str, str, int], _Acc] = defaultdict(_Acc)
     for o in placed:
         person = f"u:{o['user_id']}"
@@ -145,8 +184,12 @@ def facts_compute_day(*, day: date) -> dict[tuple[str, str, int], _Acc]:
 
 
 def facts_build_day(*, day: date) -> int:
-    """Replace the facts of ``day``; returns how many rows it wrote."""
-    acc = facts_compute_day(day=day)
+    """Replace the facts of ``day`` (and its breakdowns); returns the daily rows written."""
+    from quanzi.analytics.slices import slices_compute_day, slices_extra_orders
+
+    orders = day_orders(day=day, extra_ids=slices_extra_orders(day=day))
+    acc = facts_compute_day(day=day, orders=orders)
+    slices = slices_compute_day(day=day, orders=orders)
     rows = [
         DailyFact(
             day=day,
@@ -175,6 +218,8 @@ def facts_build_day(*, day: date) -> int:
     with transaction.atomic():
         DailyFact.objects.filter(day=day).delete()
         DailyFact.objects.bulk_create(rows)
+        SliceFact.objects.filter(day=day).delete()
+        SliceFact.objects.bulk_create(slices, batch_size=500)
         mechanics_build_day(day=day)
         FactDay.objects.update_or_create(
             day=day,

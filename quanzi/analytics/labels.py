@@ -17,6 +17,8 @@ def register_labels() -> None:
         "community": _("Community group buying"),
         "note": _("Notes"),
         "lottery": _("Lottery prize"),
+        "circle": _("Circles"),
+        "partner": _("Partners"),
     }
     LABELS["gmv_factor"] = {
         "visitors": _("Visitors"),
@@ -34,4 +36,5 @@ def register_labels() -> None:
         "shop": _("My shop"),
         "leader": _("My pickup points"),
         "creator": _("My notes"),
+        "circle": _("My circle"),
     }

@@ -88,3 +88,53 @@ class MechanicFact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "mechanic"], name="mechanic_fact_once")
         ]
+
+
+class SliceFact(models.Model):
+    """One day × report × key × channel × dimension: the breakdowns built beside the
+    daily facts (see ``slices.py``). ``report`` names what ``key`` is:
+
+    * ``member`` (``member`` / ``other``), ``region`` (the delivery province), ``level``
+      (the member level's id, ``0`` for none), ``buyer`` (``new`` / ``returning``):
+      GMV, paid orders and buyers of the orders paid that day;
+    * ``supplier`` (its id): units sold and GMV of its lines paid that day, units
+      refunded that day, orders complained about that day, reviews written that day;
+    * ``note`` (its id) and ``creator`` (the author's id): opens and openers that day,
+      orders paid that day attributed to the note, their buyers and the lines' GMV;
+    * ``share`` (``<target>:<id>``, the campaign shared): links made, sharers,
+      recipients who first opened a link, registrations and paid orders through the
+      links that day, and the deepest link made that day in the share tree.
+
+    Only the measures of its report are set; the others stay 0.
+    """
+
+    day = models.DateField()
+    report = models.CharField(max_length=10)
+    key = models.CharField(max_length=64)
+    channel = models.CharField(max_length=20, default="all")
+    dim = models.CharField(max_length=10, default="all")
+    dim_id = models.BigIntegerField(default=0)
+    gmv = models.BigIntegerField(default=0)
+    paid_orders = models.IntegerField(default=0)
+    buyers = models.IntegerField(default=0)
+    units = models.IntegerField(default=0)
+    units_refunded = models.IntegerField(default=0)
+    orders_complained = models.IntegerField(default=0)
+    reviews = models.IntegerField(default=0)
+    rating_total = models.IntegerField(default=0)
+    opens = models.IntegerField(default=0)
+    openers = models.IntegerField(default=0)
+    links = models.IntegerField(default=0)
+    sharers = models.IntegerField(default=0)
+    recipients = models.IntegerField(default=0)
+    registrations = models.IntegerField(default=0)
+    depth = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "report", "key", "channel", "dim", "dim_id"],
+                name="slice_fact_once",
+            )
+        ]
+        indexes = [models.Index(fields=["report", "dim", "dim_id", "day"])]

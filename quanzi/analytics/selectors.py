@@ -153,7 +153,10 @@ def funnel_steps(totals: dict[str, int]) -> list[dict[str, Any]]:
 
 def scopes_of(user) -> list[dict[str, Any]]:
     """What a person may see of analytics: their shop, their leader's points, their
-    notes as a creator (an operator sees everything through the operator views)."""
+    notes as a creator, each circle they own (an operator sees everything through the
+    operator views). ``slug`` names the scope in the pages' paths."""
+    from django.apps import apps
+
     from quanzi.community.models import Leader
     from quanzi.content.models import Creator
     from quanzi.distribution.models import Shop
@@ -161,12 +164,21 @@ def scopes_of(user) -> list[dict[str, Any]]:
     scopes = []
     shop = Shop.objects.filter(owner=user).first()
     if shop is not None:
-        scopes.append({"dim": "shop", "dim_id": shop.pk, "name": shop.name})
+        scopes.append({"dim": "shop", "dim_id": shop.pk, "name": shop.name, "slug": "shop"})
     leader = Leader.objects.filter(user=user).first()
     if leader is not None:
-        scopes.append({"dim": "leader", "dim_id": leader.pk, "name": user.nickname})
+        scopes.append(
+            {"dim": "leader", "dim_id": leader.pk, "name": user.nickname, "slug": "leader"}
+        )
     if Creator.objects.filter(user=user).exists():
-        scopes.append({"dim": "creator", "dim_id": user.pk, "name": user.nickname})
+        scopes.append(
+            {"dim": "creator", "dim_id": user.pk, "name": user.nickname, "slug": "creator"}
+        )
+    if apps.is_installed("quanzi.circles"):
+        from quanzi.circles.models import Circle
+
+        for pk, name in Circle.objects.filter(owner=user).order_by("id").values_list("pk", "name"):
+            scopes.append({"dim": "circle", "dim_id": pk, "name": name, "slug": f"circle-{pk}"})
     return scopes
 
 

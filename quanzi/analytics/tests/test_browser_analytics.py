@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from quanzi.analytics.tests.test_api import DAY, facts  # noqa: F401  (the fixture)
+from quanzi.analytics.tests.test_breakdowns_access import scoped  # noqa: F401  (the fixture)
 from quanzi.storefront.tests.browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,3 +53,30 @@ def test_operator_changes_the_period_and_exports(new_desktop, live_server, opera
     text = open(download.value.path(), encoding="utf-8-sig").read()
     assert text.splitlines()[0].startswith("日期,访客数")
     assert len(text.splitlines()) == 15
+
+
+BREAKDOWN_POINTS = """(id) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  return chart ? chart.getOption().series[0].data.length : -1;
+}"""
+
+
+def test_a_circle_owner_reads_their_breakdowns(new_phone, live_server, scoped):  # noqa: F811
+    from quanzi.analytics.tests.test_breakdowns_access import DAY as B_DAY
+    from quanzi.analytics.tests.test_breakdowns_access import WEEK
+
+    circle = scoped["circle"]
+    page = new_phone()
+    path = f"/analytics/circle-{circle.pk}/breakdowns/"
+    page.goto(f"/login/?next={path}")
+    page.fill("#id_phone", scoped["owner"].phone)
+    page.fill("#id_password", "secret123")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    page.goto(f"{path}?start={WEEK[-1]}&end={B_DAY}")
+    page.wait_for_function("document.querySelector('#chart-shares canvas') !== null")
+    assert page.evaluate(BREAKDOWN_POINTS, "chart-members") == 7
+    assert page.evaluate(BREAKDOWN_POINTS, "chart-shares") == 1
+    assert "K 因子" in page.inner_text("main")
+    assert page.locator("#table-shares tbody tr").count() == 1
+    shot(page, "analytics-03-circle-breakdowns")

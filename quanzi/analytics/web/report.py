@@ -132,8 +132,15 @@ CHANNEL_COLUMNS = [
     ("refund_amount", gettext_lazy("Refund amount")),
     ("repeat_rate_30", gettext_lazy("Repurchase rate, 30 days")),
 ]
-MONEY = {"gmv", "aov", "refund_amount"}
+MONEY = {"gmv", "aov", "refund_amount", "member_gmv", "other_gmv"}
+RATIOS = {"invites_per_sharer", "k_factor"}
 RATES = {
+    "member_share",
+    "gmv_share",
+    "refund_rate",
+    "complaint_rate",
+    "buyer_conversion",
+    "recipient_conversion",
     "conversion",
     "repeat",
     "repeat_rate_30",
@@ -146,6 +153,8 @@ RATES = {
 def cell(key: str, value) -> str:
     if key in MONEY:
         return f"{value / 100:.2f}"
+    if key in RATIOS:
+        return f"{value:.3f}"
     if key in RATES:
         return f"{value * 100:.2f}%" if key != "repeat" else f"{value:.3f}"
     if key == "channel":

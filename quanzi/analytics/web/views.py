@@ -1,5 +1,6 @@
-"""Analytics pages: the operator's (``/dashboard/analytics/``) and each shopkeeper's,
-leader's and creator's own (``/analytics/``), the same report restricted to their scope."""
+"""Analytics pages: the operator's (``/dashboard/analytics/``, ``…/breakdowns/``) and
+each shopkeeper's, leader's, creator's and circle owner's own (``/analytics/<scope>/``,
+``…/breakdowns/``), the same reports restricted to their scope."""
 
 from __future__ import annotations
 
@@ -48,11 +49,13 @@ def operator_csv(request, which: str):
 
 
 def _own_scope(request, dim: str | None):
-    """The caller's scope named ``dim`` (their first one when not named), or None."""
+    """The caller's scope named ``dim`` (its slug, e.g. ``shop`` or ``circle-12``, or a
+    dimension: its first scope of that kind; their first one when not named), or None."""
     scopes = scopes_of(request.user)
+    mine = scopes
     if dim:
-        scopes = [s for s in scopes if s["dim"] == dim]
-    return scopes[0] if scopes else None, scopes_of(request.user)
+        mine = [s for s in scopes if s["slug"] == dim] or [s for s in scopes if s["dim"] == dim]
+    return mine[0] if mine else None, scopes
 
 
 def own_report(request, dim: str | None = None):
@@ -62,7 +65,7 @@ def own_report(request, dim: str | None = None):
     if scope is None:
         return render(request, "analytics/none.html", status=403)
     report = report_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
-    context = _context(report, base=f"/analytics/{scope['dim']}/")
+    context = _context(report, base=f"/analytics/{scope['slug']}/")
     return render(request, "analytics/own.html", {**context, "scope": scope, "scopes": scopes})
 
 
@@ -108,3 +111,54 @@ def operator_mechanics_csv(request, which: str):
     if which not in MECHANIC_TABLES:
         raise Http404
     return mechanics_csv(mechanics_build(request), which)
+
+
+def _breakdowns_context(report, *, base: str) -> dict:
+    return {**report, "base": base}
+
+
+@operator_required
+def operator_breakdowns(request):
+    from quanzi.analytics.web.breakdowns import breakdowns_build
+
+    report = breakdowns_build(request)
+    context = _breakdowns_context(report, base="/dashboard/analytics/breakdowns/")
+    return render(request, "analytics/breakdowns.html", context)
+
+
+@operator_required
+def operator_breakdowns_csv(request, which: str):
+    from quanzi.analytics.web.breakdowns import TABLES, breakdowns_build, breakdowns_csv
+
+    if which not in TABLES:
+        raise Http404
+    return breakdowns_csv(breakdowns_build(request), which, prefix="analytics")
+
+
+def own_breakdowns(request, dim: str):
+    from quanzi.analytics.web.breakdowns import breakdowns_build
+
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={quote(request.get_full_path())}")
+    scope, scopes = _own_scope(request, dim)
+    if scope is None:
+        return render(request, "analytics/none.html", status=403)
+    report = breakdowns_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
+    context = _breakdowns_context(report, base=f"/analytics/{scope['slug']}/breakdowns/")
+    return render(
+        request, "analytics/own_breakdowns.html", {**context, "scope": scope, "scopes": scopes}
+    )
+
+
+def own_breakdowns_csv(request, dim: str, which: str):
+    from quanzi.analytics.web.breakdowns import TABLES, breakdowns_build, breakdowns_csv
+
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={quote(request.get_full_path())}")
+    if which not in TABLES:
+        raise Http404
+    scope, _ = _own_scope(request, dim)
+    if scope is None:
+        return render(request, "analytics/none.html", status=403)
+    report = breakdowns_build(request, dim=scope["dim"], dim_id=scope["dim_id"])
+    return breakdowns_csv(report, which, prefix=scope["slug"])

@@ -1,17 +1,12 @@
 /* Draws the group-buy and bargain charts from the page's JSON (ECharts, vendored). */
 (function () {
   "use strict";
-  var source = document.getElementById("mechanics-data");
-  if (!source || !window.echarts) return;
-  var data = JSON.parse(source.textContent);
+  var Q = window.QuanziCharts;
+  Q.autoSubmit("analytics-filters");
+  var data = Q.data("mechanics-data");
+  if (!data || !window.echarts) return;
+  var chart = Q.chart;
   var n = data.names;
-  function chart(id, option) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    var instance = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
-    instance.setOption(option, true);
-    window.addEventListener("resize", function () { instance.resize(); });
-  }
   chart("chart-mechanic-rates", {
     tooltip: { trigger: "axis" },
     legend: { data: [n.group_rate, n.bargain_rate] },
@@ -32,6 +27,4 @@
       { name: n.helpers, type: "line", yAxisIndex: 1, data: data.helpers }
     ]
   });
-  var form = document.getElementById("analytics-filters");
-  if (form) form.addEventListener("change", function () { form.submit(); });
 })();

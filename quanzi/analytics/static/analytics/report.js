@@ -1,17 +1,12 @@
 /* Draws the analytics charts from the page's JSON (ECharts, vendored). */
 (function () {
   "use strict";
-  var source = document.getElementById("analytics-data");
-  if (!source || !window.echarts) return;
-  var data = JSON.parse(source.textContent);
+  var Q = window.QuanziCharts;
+  Q.autoSubmit("analytics-filters");
+  var data = Q.data("analytics-data");
+  if (!data || !window.echarts) return;
+  var chart = Q.chart;
   var n = data.names;
-  function chart(id, option) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    var instance = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
-    instance.setOption(option, true);
-    window.addEventListener("resize", function () { instance.resize(); });
-  }
   chart("chart-gmv", {
     tooltip: { trigger: "axis" },
     legend: { data: [n.gmv, n.visitors] },
@@ -43,8 +38,4 @@
     tooltip: { trigger: "item" },
     series: [{ type: "funnel", sort: "none", data: data.funnel, label: { formatter: "{b}: {c}" } }]
   });
-  var form = document.getElementById("analytics-filters");
-  if (form) {
-    form.addEventListener("change", function () { form.submit(); });
-  }
 })();
