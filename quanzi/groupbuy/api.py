@@ -6,7 +6,9 @@ from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
+from quanzi.core.errors import QuanziError
 from quanzi.core.idempotency import run_idempotent
+from quanzi.core.models import IdempotencyRecord
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.groupbuy import selectors, services
@@ -309,9 +311,30 @@ def group_open(request, payload: OpenIn):
     return run_idempotent(request, route="POST /groups", body=payload.dict(), work=work)
 
 
+def _answered(request) -> bool:
+    """Whether the request's Idempotency-Key has an answer already (a retry)."""
+    key = request.headers.get("Idempotency-Key")
+    return bool(key) and IdempotencyRecord.objects.filter(user_id=request.auth.pk, key=key).exists()
+
+
 @router.post("/groups/{group_id}/join", response={201: PlacedOut, **ERRORS})
 def group_join(request, group_id: int, payload: JoinIn):
+    # The place is taken before the idempotent transaction, in a short one of its own,
+    # so the group's lock is never held while the order is written; the order then
+    # attaches to it. A retry of an answered key takes no place: it gets its answer.
+    slot_id: int | None = None
+    refusal: QuanziError | None = None
+    if not _answered(request):
+        try:
+            slot_id = services.group_slot_take(
+                user=request.auth, group_id=group_id, sku_id=payload.sku_id
+            ).pk
+        except QuanziError as exc:
+            refusal = exc  # answered (and remembered under the key) like any refusal
+
     def work():
+        if refusal is not None:
+            raise refusal
         order = services.group_join(
             user=request.auth,
             group_id=group_id,
@@ -321,15 +344,21 @@ def group_join(request, group_id: int, payload: JoinIn):
             coupon_id=payload.coupon_id,
             points=payload.points,
             share_token=payload.share_token or "",
+            slot_id=slot_id,
         )
         return Status(201, _placed(order))
 
-    return run_idempotent(
-        request,
-        route=f"POST /groups/{group_id}/join",
-        body=payload.dict(),
-        work=work,
-    )
+    try:
+        return run_idempotent(
+            request,
+            route=f"POST /groups/{group_id}/join",
+            body=payload.dict(),
+            work=work,
+        )
+    finally:
+        if slot_id is not None:
+            # A no-op when the order holds the place; frees it when the join failed.
+            services.group_slot_release(slot_id=slot_id)
 
 
 @router.get("/groups/{group_id}", auth=None, response={200: GroupOut, 404: ErrorOut})
