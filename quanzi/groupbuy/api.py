@@ -8,7 +8,6 @@ from pydantic import Field
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import QuanziError
 from quanzi.core.idempotency import run_idempotent
-from quanzi.core.models import IdempotencyRecord
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.groupbuy import selectors, services
@@ -311,26 +310,21 @@ def group_open(request, payload: OpenIn):
     return run_idempotent(request, route="POST /groups", body=payload.dict(), work=work)
 
 
-def _answered(request) -> bool:
-    """Whether the request's Idempotency-Key has an answer already (a retry)."""
-    key = request.headers.get("Idempotency-Key")
-    return bool(key) and IdempotencyRecord.objects.filter(user_id=request.auth.pk, key=key).exists()
-
-
 @router.post("/groups/{group_id}/join", response={201: PlacedOut, **ERRORS})
 def group_join(request, group_id: int, payload: JoinIn):
     # The place is taken before the idempotent transaction, in a short one of its own,
     # so the group's lock is never held while the order is written; the order then
-    # attaches to it. A retry of an answered key takes no place: it gets its answer.
+    # attaches to it. A retry of an answered key still gets its first answer: its
+    # refusal (already_joined) or its second order cannot record the key, so the work
+    # is undone, the first answer replayed and the second place freed below.
     slot_id: int | None = None
     refusal: QuanziError | None = None
-    if not _answered(request):
-        try:
-            slot_id = services.group_slot_take(
-                user=request.auth, group_id=group_id, sku_id=payload.sku_id
-            ).pk
-        except QuanziError as exc:
-            refusal = exc  # answered (and remembered under the key) like any refusal
+    try:
+        slot_id = services.group_slot_take(
+            user=request.auth, group_id=group_id, sku_id=payload.sku_id
+        ).pk
+    except QuanziError as exc:
+        refusal = exc  # answered (and remembered under the key) like any refusal
 
     def work():
         if refusal is not None:
