@@ -5,10 +5,13 @@
         --seconds 20 --clients 32 --expired 10000
 
 1. **Joins**: a campaign of groups of ``--size`` (default 5) is created through the API;
-   ``quanzi serve`` runs; C asyncio clients register, then for S seconds every client
-   goes for the *same* group (the oldest forming one the driver knows): POST
-   /groups/{id}/join, then pay it (POST /orders/{id}/pay, sandbox complete). When no
-   group is forming, a client opens one (POST /groups) and pays. ``group_full``,
+   ``quanzi serve`` runs; C buyers (made in bulk with a token and an address: 32
+   registrations through the API would meet the per-IP limit) start; the first
+   ``--preopen`` of them open and pay a group each before the clock starts (not timed);
+   then for S seconds every client goes for the *same* group (the oldest forming one the
+   driver knows): POST /groups/{id}/join, then pay it (POST /orders/{id}/pay, sandbox
+   complete). When no group is forming, a client opens one (POST /groups) and pays.
+   Reported: request latency of all requests and of the join requests alone. ``group_full``,
    ``already_joined``, ``own_group``, ``group_closed`` answers are the race being lost,
    not errors. At the end the database says how many groups hold more paying or
    reserved members than their size (``overfilled``, must be 0).
