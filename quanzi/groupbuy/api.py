@@ -340,18 +340,24 @@ def group_join(request, group_id: int, payload: JoinIn):
             share_token=payload.share_token or "",
             slot_id=slot_id,
         )
+        placed["order_id"] = order.pk
         return Status(201, _placed(order))
 
+    placed: dict[str, int] = {}
+    kept = False
     try:
-        return run_idempotent(
+        answer = run_idempotent(
             request,
             route=f"POST /groups/{group_id}/join",
             body=payload.dict(),
             work=work,
         )
+        # Our own order committed (not another request's answer replayed): it holds
+        # the place.
+        kept = "order_id" in placed and answer.value.get("order_id") == placed["order_id"]
+        return answer
     finally:
-        if slot_id is not None:
-            # A no-op when the order holds the place; frees it when the join failed.
+        if slot_id is not None and not kept:
             services.group_slot_release(slot_id=slot_id)
 
 
