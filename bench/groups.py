@@ -5,10 +5,13 @@
         --seconds 20 --clients 32 --expired 10000
 
 1. **Joins**: a campaign of groups of ``--size`` (default 5) is created through the API;
-   ``quanzi serve`` runs; C asyncio clients register, then for S seconds every client
-   goes for the *same* group (the oldest forming one the driver knows): POST
-   /groups/{id}/join, then pay it (POST /orders/{id}/pay, sandbox complete). When no
-   group is forming, a client opens one (POST /groups) and pays. ``group_full``,
+   ``quanzi serve`` runs; C buyers (made in bulk with a token and an address: 32
+   registrations through the API would meet the per-IP limit) start; the first
+   ``--preopen`` of them open and pay a group each before the clock starts (not timed);
+   then for S seconds every client goes for the *same* group (the oldest forming one the
+   driver knows): POST /groups/{id}/join, then pay it (POST /orders/{id}/pay, sandbox
+   complete). When no group is forming, a client opens one (POST /groups) and pays.
+   Reported: request latency of all requests and of the join requests alone. ``group_full``,
    ``already_joined``, ``own_group``, ``group_closed`` answers are the race being lost,
    not errors. At the end the database says how many groups hold more paying or
    reserved members than their size (``overfilled``, must be 0).
@@ -64,6 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--size", type=int, default=5, help="members per group")
     p.add_argument(
+        "--preopen",
+        type=int,
+        default=8,
+        help="groups opened and paid (by the first clients, not timed) before the clock starts",
+    )
+    p.add_argument(
         "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
     )
     p.add_argument("--expired", type=int, default=10_000, help="expired groups for the sweep")
@@ -101,18 +110,29 @@ def campaign_make(operator, sku_ids: list[int], *, size: int) -> int:
     return answer.json()["id"]
 
 
-async def race(base: str, *, clients: int, seconds: float, campaign_id: int, sku_id: int, meter):
+async def race(
+    base: str,
+    *,
+    people: list[_data.BenchUser],
+    seconds: float,
+    campaign_id: int,
+    sku_id: int,
+    meter,
+    preopen: int,
+):
     import aiohttp
+
+    clients = len(people)
 
     pool: list[int] = []  # forming groups, oldest first
     tally = Counter()
     lost = Counter()
     latency: list[float] = []
+    join_latency: list[float] = []
     errors: Counter = Counter()
     ready = 0
     go = asyncio.Event()
     window: dict[str, float] = {}
-    prefix = _data.phone_prefix()
 
     async with aiohttp.ClientSession(
         base_url=base,
@@ -127,7 +147,12 @@ async def race(base: str, *, clients: int, seconds: float, campaign_id: int, sku
             t0 = time.monotonic()
             async with session.post(API + path, json=body, headers=headers) as answer:
                 data = await answer.json(content_type=None)
-            latency.append((time.monotonic() - t0) * 1000)
+            took = (time.monotonic() - t0) * 1000
+            if "start" not in window:
+                return answer.status, data  # setting up: not timed
+            latency.append(took)
+            if path.endswith("/join"):
+                join_latency.append(took)
             return answer.status, data
 
         async def pay(order_id: int, token: str) -> bool:
@@ -146,15 +171,28 @@ async def race(base: str, *, clients: int, seconds: float, campaign_id: int, sku
         async def client(i: int) -> None:
             nonlocal ready
             rng = random.Random(i)
-            status, body = await post(
-                "/auth/register",
-                {"phone": f"18{prefix}{i:06d}", "password": "secret123", "nickname": f"团员{i}"},
-            )
-            if status != 201:
-                raise SystemExit(f"bench: register failed: {status} {body}")
-            token = body["token"]
-            status, body = await post("/me/addresses", _data.ADDRESS, token)
-            address_id = body["id"]
+            # Buyers made in bulk with a token and an address (registering 32 people
+            # through the API would meet the per-IP registration limit).
+            token, address_id = people[i].token, people[i].address_id
+            skip: set[int] = set()
+            if i < preopen:
+                # Groups to join when the clock starts (not timed): without them every
+                # client would open a group of its own first.
+                status, body = await post(
+                    "/groups",
+                    {
+                        "campaign_id": campaign_id,
+                        "sku_id": sku_id,
+                        "qty": 1,
+                        "address_id": address_id,
+                    },
+                    token,
+                    True,
+                )
+                if status != 201 or not await pay(body["order_id"], token):
+                    raise SystemExit(f"bench: a group to start with was not opened: {body}")
+                pool.append(body["group_id"])
+                skip.add(body["group_id"])
             ready += 1
             if ready == clients:
                 window["start"] = time.monotonic()
@@ -162,7 +200,6 @@ async def race(base: str, *, clients: int, seconds: float, campaign_id: int, sku
                 go.set()
             await go.wait()
             deadline = window["start"] + seconds
-            skip: set[int] = set()
             while time.monotonic() < deadline:
                 target = next((g for g in pool if g not in skip), None)
                 try:
@@ -212,7 +249,7 @@ async def race(base: str, *, clients: int, seconds: float, campaign_id: int, sku
 
         await asyncio.gather(*(client(i) for i in range(clients)))
     end = time.monotonic()
-    return tally, lost, errors, latency, end - window["start"], meter.stop()
+    return tally, lost, errors, latency, join_latency, end - window["start"], meter.stop()
 
 
 def overfilled() -> dict[str, int]:
@@ -448,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         from django.contrib.auth import get_user_model
 
         prefix = _data.phone_prefix()
-        users = _data.users_bulk(max(200, min(args.expired, 2000)), prefix=prefix)
+        users = _data.users_bulk(max(200, min(args.expired, 2000)) + args.clients, prefix=prefix)
+        buyers, users = users[-args.clients :], users[: -args.clients]
         get_user_model().objects.filter(pk=users[0].id).update(is_operator=True, is_staff=True)
         sku_ids = _data.catalog_bulk(20, skus_per_product=1)
         campaign_id = campaign_make(users[0], sku_ids, size=args.size)
@@ -460,10 +498,11 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         try:
             meter = CpuMeter(server, dbname=db_name(args.database_url))
-            tally, lost, errors, latency, elapsed, cpu = asyncio.run(
+            tally, lost, errors, latency, join_latency, elapsed, cpu = asyncio.run(
                 race(
                     server.base,
-                    clients=args.clients,
+                    people=buyers,
+                    preopen=min(args.preopen, args.clients),
                     seconds=args.seconds,
                     campaign_id=campaign_id,
                     sku_id=sku_ids[0],
@@ -475,17 +514,18 @@ def main(argv: list[str] | None = None) -> int:
             raise
         finally:
             server.stop()
+        load_after = os.getloadavg()[0]
         fill = overfilled()
         joins_s = tally["joined"] / elapsed if elapsed else 0.0
         say("Quanzi group-buying benchmark")
-        say(f"  load average before the run: {load_before:.2f}")
+        say(f"  load average before the run: {load_before:.2f}, after the race: {load_after:.2f}")
         say(
             f"  race: {args.clients} clients, groups of {args.size}, {args.seconds:g} s, "
             f"quanzi serve --workers {workers}"
         )
         say(
             f"  paid joins: {tally['joined']} ({joins_s:.1f}/s); slots reserved {tally['reserved']};"
-            f" groups opened and paid by clients {tally['opened']}; groups {fill['groups']},"
+            f" groups opened and paid by clients {tally['opened']} (+{min(args.preopen, args.clients)} before the clock); groups {fill['groups']},"
             f" succeeded {fill['succeeded']}"
         )
         say(f"  races lost (expected answers): {dict(lost)}")
@@ -494,6 +534,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  request latency p50 {percentile(latency, 50):.1f} ms, p99 {percentile(latency, 99):.1f} ms;"
             f" CPU: server {cpu['server_share']:.0%}, PostgreSQL {cpu['postgres_share']:.0%},"
             f" driver {cpu['driver_share']:.0%}"
+        )
+        say(
+            f"  join requests ({len(join_latency)}): p50 {percentile(join_latency, 50):.1f} ms,"
+            f" p99 {percentile(join_latency, 99):.1f} ms"
         )
         say(
             f"  overfilled groups: {fill['overfilled']}; groups whose paid_count disagrees with"
@@ -506,6 +550,10 @@ def main(argv: list[str] | None = None) -> int:
                 "overfilled": fill["overfilled"],
                 "errors": sum(errors.values()),
                 "p99_ms": round(percentile(latency, 99), 1),
+                "p50_ms": round(percentile(latency, 50), 1),
+                "join_p50_ms": round(percentile(join_latency, 50), 1),
+                "join_p99_ms": round(percentile(join_latency, 99), 1),
+                "group_full": lost["group_full"],
                 "driver_cpu_share": round(cpu["driver_share"], 3),
             }
         )

@@ -10,8 +10,11 @@ How it works
 * Every group order goes through the one order pipeline as channel ``"group"``
   (``channel.GroupChannel``): the core reserves SKU stock and prices the order; the
   channel prices the line at the group (or leader) price, takes units from the
-  campaign's allotment and the person's limit with conditional UPDATEs, and reserves the
-  slot (a ``GroupMember`` row) under the lock of the ``Group`` row.
+  campaign's allotment and the person's limit with conditional UPDATEs. A join takes its
+  slot (a ``GroupMember`` row, first a *hold* without an order) before the order, in a
+  short transaction of its own under the lock of the ``Group`` row
+  (``channel.slot_take``); the order attaches to the hold, without that lock, and a join
+  that fails frees it. An opening creates its group and the leader's slot with the order.
 * Opening a group makes it ``pending``; it becomes ``forming`` (visible, joinable, with
   its countdown) only when the leader has paid. Joining reserves a slot for the order's
   payment window (never longer than the group's own lifetime); an unpaid reservation
@@ -47,7 +50,9 @@ How it works
 Rules and decisions
 -------------------
 * **Locks.** "Is the group full?" is only answered under the ``Group`` row lock, by
-  counting the members that hold a place. Every path follows the project's one lock
+  counting the members that hold a place (paid, reserved, or a hold whose order is being
+  placed); a join holds that lock only for the decision, never while its order is
+  written, and a hold that ran out (``HOLD_SECONDS``) is released under it. Every path follows the project's one lock
   order (docs/architecture.md, "Lock order"): order → SKU → campaign → per-user quota →
   group, and nothing that holds the group waits for an order: a succeeding group ships
   its other members' orders after commit, and the expiry sweep locks no order at all.

@@ -6,6 +6,7 @@ from ninja import Router, Status
 from pydantic import Field
 
 from quanzi.core.auth import require_operator
+from quanzi.core.errors import QuanziError
 from quanzi.core.idempotency import run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Schema
@@ -311,7 +312,23 @@ def group_open(request, payload: OpenIn):
 
 @router.post("/groups/{group_id}/join", response={201: PlacedOut, **ERRORS})
 def group_join(request, group_id: int, payload: JoinIn):
+    # The place is taken before the idempotent transaction, in a short one of its own,
+    # so the group's lock is never held while the order is written; the order then
+    # attaches to it. A retry of an answered key still gets its first answer: its
+    # refusal (already_joined) or its second order cannot record the key, so the work
+    # is undone, the first answer replayed and the second place freed below.
+    slot_id: int | None = None
+    refusal: QuanziError | None = None
+    try:
+        slot_id = services.group_slot_take(
+            user=request.auth, group_id=group_id, sku_id=payload.sku_id
+        ).pk
+    except QuanziError as exc:
+        refusal = exc  # answered (and remembered under the key) like any refusal
+
     def work():
+        if refusal is not None:
+            raise refusal
         order = services.group_join(
             user=request.auth,
             group_id=group_id,
@@ -321,15 +338,27 @@ def group_join(request, group_id: int, payload: JoinIn):
             coupon_id=payload.coupon_id,
             points=payload.points,
             share_token=payload.share_token or "",
+            slot_id=slot_id,
         )
+        placed["order_id"] = order.pk
         return Status(201, _placed(order))
 
-    return run_idempotent(
-        request,
-        route=f"POST /groups/{group_id}/join",
-        body=payload.dict(),
-        work=work,
-    )
+    placed: dict[str, int] = {}
+    kept = False
+    try:
+        answer = run_idempotent(
+            request,
+            route=f"POST /groups/{group_id}/join",
+            body=payload.dict(),
+            work=work,
+        )
+        # Our own order committed (not another request's answer replayed): it holds
+        # the place.
+        kept = "order_id" in placed and answer.value.get("order_id") == placed["order_id"]
+        return answer
+    finally:
+        if slot_id is not None and not kept:
+            services.group_slot_release(slot_id=slot_id)
 
 
 @router.get("/groups/{group_id}", auth=None, response={200: GroupOut, 404: ErrorOut})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -61,32 +62,125 @@ def campaign_check_open(campaign: GroupCampaign, *, now=None) -> None:
 
 
 def places_taken(group: Group) -> int:
-    """Members holding a place: paid, or reserved inside their payment window."""
+    """Members holding a place: paid, reserved inside their payment window, or a hold
+    whose order is being placed."""
     return GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).count()
 
 
-def group_check_joinable(group: Group, *, user_id: int, now=None) -> None:
-    """Raise unless ``user_id`` may take a slot in ``group`` now.
-
-    Authoritative only with the group row locked (joins queue on it, so the count of
-    places cannot change under it except downwards, by a cancelled reservation); without
-    the lock it is a fast refusal.
-    """
-    now = now or timezone.now()
+def _refuse_unless_joinable(group: Group, *, user_id: int, holders: list[int], now) -> None:
+    """The rules of ``group_check_joinable``, given the users holding a place."""
     if group.status == GroupStatus.PENDING:
         raise Conflict("group_not_open", "this group opens once its leader has paid")
     if group.status != GroupStatus.FORMING or (group.expires_at and group.expires_at <= now):
         raise Conflict("group_closed", "this group is no longer open", {"status": group.status})
     if group.leader_id == user_id:
         raise Conflict("own_group", "you lead this group; share it with friends instead")
-    if GroupMember.objects.filter(group=group, user_id=user_id, status__in=ACTIVE_MEMBER).exists():
+    if user_id in holders:
         raise Conflict("already_joined", "you are already in this group")
-    if places_taken(group) >= group.size:
+    if len(holders) >= group.size:
         raise Conflict(
             "group_full",
             "every place in this group is taken; open a new one",
             {"size": group.size},
         )
+
+
+def _holders(group: Group) -> list[int]:
+    return list(
+        GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def group_check_joinable(group: Group, *, user_id: int, now=None) -> None:
+    """Raise unless ``user_id`` may take a slot in ``group`` now.
+
+    Authoritative only with the group row locked (places are taken only under it, so the
+    count of places cannot change under it except downwards, by a released place);
+    without the lock it is a fast refusal.
+    """
+    now = now or timezone.now()
+    _refuse_unless_joinable(group, user_id=user_id, holders=_holders(group), now=now)
+
+
+# A place taken ahead of its order is held this long for the order to be placed (it
+# normally takes well under a second); past it, the place may be given to someone else.
+HOLD_SECONDS = 60
+
+
+def slot_take(*, group_id: int, user_id: int, sku_id: int, now=None) -> GroupMember:
+    """Take a place in a forming group for ``user_id``: a hold without an order yet.
+
+    Its own short transaction when called outside one (``services.group_join`` does):
+    the group's row is locked only for the decision (lock, release the holds that ran
+    out, read who holds a place, insert the hold, commit), never while stock, the
+    campaign's allotment or the order are written. The order placed next attaches to
+    the hold (``GroupChannel.reserve``); should it fail, ``slot_release`` frees it.
+    """
+    now = now or timezone.now()
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if own_transaction and connection.vendor == "postgresql":
+            # The group's lock is let go without waiting for the disk. Nothing is lost by
+            # it: the order attaching to the hold commits after it, synchronously, which
+            # flushes the hold too; a hold lost in a crash had no order yet.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        group = group_lock(group_id)
+        members = list(
+            GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).values_list(
+                "pk", "user_id", "order_id", "hold_until"
+            )
+        )
+        ran_out = [pk for pk, _, order_id, until in members if order_id is None and until <= now]
+        if ran_out:
+            # Holds whose order never came give their place back. An order attaching to
+            # one right now holds its row: this waits for it and then leaves it alone.
+            GroupMember.objects.filter(
+                pk__in=ran_out, order__isnull=True, status=MemberStatus.RESERVED
+            ).update(status=MemberStatus.RELEASED)
+            members = list(
+                GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).values_list(
+                    "pk", "user_id", "order_id", "hold_until"
+                )
+            )
+        holders = [user_id for _, user_id, _, _ in members]
+        _refuse_unless_joinable(group, user_id=user_id, holders=holders, now=now)
+        return GroupMember.objects.create(
+            group=group,
+            user_id=user_id,
+            sku_id=sku_id,
+            qty=0,
+            hold_until=now + timedelta(seconds=HOLD_SECONDS),
+        )
+
+
+def slot_release(*, member_id: int) -> bool:
+    """Free a hold whose order was not placed (no-op once an order holds the place).
+
+    Lowers the group's count of places without its lock, like a cancelled reservation.
+    """
+    return bool(
+        GroupMember.objects.filter(
+            pk=member_id, order__isnull=True, status=MemberStatus.RESERVED
+        ).update(status=MemberStatus.RELEASED)
+    )
+
+
+def holds_release_expired(*, now=None, batch: int = 500) -> int:
+    """Sweep: release holds whose order never came (a process died between the two)."""
+    now = now or timezone.now()
+    ids = list(
+        GroupMember.objects.filter(
+            order__isnull=True, status=MemberStatus.RESERVED, hold_until__lte=now
+        ).values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    return GroupMember.objects.filter(
+        pk__in=ids, order__isnull=True, status=MemberStatus.RESERVED
+    ).update(status=MemberStatus.RELEASED)
 
 
 def group_expiry(campaign: GroupCampaign, start) -> object:
@@ -160,7 +254,13 @@ class GroupChannel(Channel):
             group = Group.objects.select_related("campaign").filter(pk=group_id).first()
             if group is None:
                 raise NotFound("group_not_found", "no such group")
-            group_check_joinable(group, user_id=ctx.user.pk, now=now)  # re-checked under lock
+            if ctx.extra.get("slot_id") is None:
+                group_check_joinable(group, user_id=ctx.user.pk, now=now)  # re-checked under lock
+            elif group.status != GroupStatus.FORMING or _expired(group, now):
+                # The place was taken (slot_take); the group closed since.
+                raise Conflict(
+                    "group_closed", "this group is no longer open", {"status": group.status}
+                )
             campaign = group.campaign
         else:
             campaign_id = ctx.extra.get("campaign_id")
@@ -197,16 +297,42 @@ class GroupChannel(Channel):
         ctx.accepts_points = campaign.accepts_points
         if group is not None:
             ctx.channel_ref = str(group.pk)
+        ctx.extra["_group"] = group
         ctx.extra["_campaign"] = campaign
         ctx.extra["_leader"] = is_leader
 
     def reserve(self, ctx: PlaceContext, order) -> None:
         # Lock order: SKU (the core, before this) → campaign → quota → group, the order
-        # every group path follows (see the package docstring).
+        # every group path follows (see the package docstring). A join whose place was
+        # taken beforehand (``slot_id``, see ``slot_take``) locks no group row here.
         campaign: GroupCampaign = ctx.extra["_campaign"]
         line = ctx.lines[0]
         user_id = ctx.user.pk
         units_take(campaign=campaign, user_id=user_id, qty=line.qty)
+        slot_id = ctx.extra.get("slot_id")
+        if slot_id is not None:
+            group: Group = ctx.extra["_group"]
+            self._cap_expiry(order, group)
+            # The hold becomes the order's place. Its row lock (held to commit) keeps a
+            # joiner releasing run-out holds off it; a hold already released is gone.
+            attached = GroupMember.objects.filter(
+                pk=slot_id,
+                group_id=group.pk,
+                user_id=user_id,
+                order__isnull=True,
+                status=MemberStatus.RESERVED,
+            ).update(order=order, sku=line.sku, qty=line.qty, hold_until=None)
+            if attached != 1:
+                raise Conflict(
+                    "group_full",
+                    "every place in this group is taken; open a new one",
+                    {"size": group.size},
+                )
+            log.info(
+                "group slot reserved",
+                extra={"group_id": group.pk, "order_id": order.pk, "user_id": user_id},
+            )
+            return
         if ctx.extra["_leader"]:
             group = Group.objects.create(
                 campaign=campaign, leader_id=user_id, size=campaign.group_size
@@ -218,12 +344,11 @@ class GroupChannel(Channel):
                 fields.append("expires_at")
             order.save(update_fields=fields)
         else:
+            # No place taken beforehand (a caller inside a transaction of its own): the
+            # decision is made here, under the group's lock held to this commit.
             group = group_lock(int(ctx.channel_ref))
             group_check_joinable(group, user_id=user_id)  # "full?" under the lock
-            if group.expires_at is not None and order.expires_at > group.expires_at:
-                # The slot is held no longer than the group itself lives.
-                order.expires_at = group.expires_at
-                order.save(update_fields=["expires_at"])
+            self._cap_expiry(order, group)
         GroupMember.objects.create(
             group=group,
             user_id=user_id,
@@ -236,6 +361,13 @@ class GroupChannel(Channel):
             "group slot reserved",
             extra={"group_id": group.pk, "order_id": order.pk, "user_id": user_id},
         )
+
+    @staticmethod
+    def _cap_expiry(order, group: Group) -> None:
+        if group.expires_at is not None and order.expires_at > group.expires_at:
+            # The slot is held no longer than the group itself lives.
+            order.expires_at = group.expires_at
+            order.save(update_fields=["expires_at"])
 
     def after_paid(self, order) -> str:
         member = _member_of(order)

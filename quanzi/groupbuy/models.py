@@ -126,15 +126,31 @@ ACTIVE_MEMBER = (MemberStatus.RESERVED, MemberStatus.PAID)
 
 
 class GroupMember(models.Model):
-    """A person's place in a group, tied to the order that pays for it."""
+    """A person's place in a group, tied to the order that pays for it.
+
+    A joiner takes the place first, in a short transaction of its own under the group's
+    lock (``channel.slot_take``): the row is then a *hold* with no order and no units
+    (``qty`` 0) until ``hold_until``. The order placed right after attaches itself to the
+    hold (order, SKU, units), and from then on the order's payment window keeps the place.
+    A hold whose order never came (the placement failed or the process died) is released:
+    at once by the failed join, or once ``hold_until`` has passed.
+    """
 
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="members")
     user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     order = models.OneToOneField(
-        "orders.Order", on_delete=models.PROTECT, related_name="group_member"
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="group_member",
+        null=True,
+        blank=True,
+        help_text="empty while the place is a hold whose order is being placed",
     )
     sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
     qty = models.PositiveIntegerField()
+    hold_until = models.DateTimeField(
+        null=True, blank=True, help_text="a place without an order is held until then"
+    )
     # Units given back to the campaign's allotment and the person's limit (cancel, refund).
     returned_qty = models.PositiveIntegerField(default=0)
     is_leader = models.BooleanField(default=False)
@@ -153,6 +169,17 @@ class GroupMember(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(returned_qty__lte=F("qty")), name="group_member_returned_within_qty"
+            ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=False) | Q(hold_until__isnull=False, qty=0),
+                name="group_member_hold_has_deadline",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["hold_until"],
+                condition=Q(order__isnull=True, status="reserved"),
+                name="group_member_open_holds",
             ),
         ]
 

@@ -20,7 +20,7 @@ from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
-from quanzi.groupbuy.channel import NAME
+from quanzi.groupbuy.channel import NAME, group_check_joinable, slot_release, slot_take
 from quanzi.groupbuy.models import (
     ACTIVE_MEMBER,
     CampaignSku,
@@ -349,6 +349,31 @@ def group_open(
     )
 
 
+def group_slot_take(*, user: User, group_id: int, sku_id: int) -> GroupMember:
+    """Take a place in a forming group ahead of the order that pays for it (a hold).
+
+    The obvious refusals (no such group, not open, full, already in it, an item not in
+    the deal) come from plain reads; the decision itself is ``channel.slot_take``'s, in
+    a short transaction of its own under the group's lock. Call it outside a transaction
+    and pass the hold to ``group_join``; free it with ``group_slot_release`` when the
+    join does not go through.
+    """
+    group = Group.objects.filter(pk=group_id).first()
+    if group is None:
+        raise NotFound("group_not_found", "no such group")
+    group_check_joinable(group, user_id=user.pk)  # fast refusal; decided under the lock
+    if not CampaignSku.objects.filter(campaign_id=group.campaign_id, sku_id=sku_id).exists():
+        raise Invalid(
+            "sku_not_in_campaign", "this item is not part of the group deal", {"sku_id": sku_id}
+        )
+    return slot_take(group_id=group.pk, user_id=user.pk, sku_id=sku_id)
+
+
+def group_slot_release(*, slot_id: int) -> bool:
+    """Free a hold whose order was not placed; a no-op once its order holds the place."""
+    return slot_release(member_id=slot_id)
+
+
 def group_join(
     *,
     user: User,
@@ -359,18 +384,38 @@ def group_join(
     coupon_id: int | None = None,
     points: int = 0,
     share_token: str = "",
+    slot_id: int | None = None,
 ) -> Order:
-    """Take a slot in a forming group: held for the order's payment window."""
-    return order_place(
-        user=user,
-        items=[{"sku_id": sku_id, "qty": qty}],
-        address_id=address_id,
-        coupon_id=coupon_id,
-        points=points,
-        share_token=share_token,
-        channel=NAME,
-        extra={"group_id": group_id},
-    )
+    """Take a slot in a forming group: held for the order's payment window.
+
+    The place is taken first, in its own short transaction (``group_slot_take``), and the
+    order (stock, allotment, limit, pricing) is placed after it, without the group's
+    lock; a failed placement frees the place at once. ``slot_id`` is a hold the caller
+    took already (the API takes it before its idempotent transaction). Called inside a
+    transaction with no hold, the place is decided under the group's lock in that
+    transaction, as part of the placement.
+    """
+    own_hold = slot_id is None and not transaction.get_connection().in_atomic_block
+    if own_hold:
+        slot_id = group_slot_take(user=user, group_id=group_id, sku_id=sku_id).pk
+    extra: dict[str, Any] = {"group_id": group_id}
+    if slot_id is not None:
+        extra["slot_id"] = slot_id
+    try:
+        return order_place(
+            user=user,
+            items=[{"sku_id": sku_id, "qty": qty}],
+            address_id=address_id,
+            coupon_id=coupon_id,
+            points=points,
+            share_token=share_token,
+            channel=NAME,
+            extra=extra,
+        )
+    except BaseException:
+        if own_hold:
+            slot_release(member_id=slot_id)
+        raise
 
 
 # --- success ---------------------------------------------------------------------------
@@ -499,7 +544,7 @@ def group_expire(*, group_id: int, now: datetime | None = None) -> str | None:
         campaign = GroupCampaign.objects.get(pk=group.campaign_id)
         members = list(
             GroupMember.objects.select_related("user", "sku__product")
-            .filter(group=group, status__in=ACTIVE_MEMBER)
+            .filter(group=group, status__in=ACTIVE_MEMBER, order__isnull=False)
             .order_by("order_id")
         )
         paid = [m for m in members if m.status == MemberStatus.PAID]

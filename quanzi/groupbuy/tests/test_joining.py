@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from quanzi.catalog.models import SKU
-from quanzi.groupbuy.channel import GroupChannel
-from quanzi.groupbuy.models import Group, GroupCampaign
-from quanzi.groupbuy.services import groups_expire_due
+from quanzi.core.errors import Conflict
+from quanzi.groupbuy.channel import GroupChannel, places_taken, slot_release, slot_take
+from quanzi.groupbuy.models import Group, GroupCampaign, GroupMember
+from quanzi.groupbuy.services import group_join, groups_expire_due
 from quanzi.orders.models import Order
 
 
@@ -203,3 +205,52 @@ def test_orders_of_an_unfinished_group_may_not_ship(make_user, make_campaign, pe
     order = Order.objects.get(channel="group", channel_ref=str(group_id))
     assert order.status == "grouping"
     assert GroupChannel().may_ship(order) is False
+
+
+def test_same_idempotency_key_joins_once(make_user, make_campaign, peach_sku, flow):
+    _, _, group_id = forming_group(make_user, make_campaign, peach_sku, flow, group_size=3)
+    bea = make_user()
+    headers = {"Idempotency-Key": "join-1"}
+    first = flow.join(bea, group_id, peach_sku, pay=False, headers=headers)
+    again = flow.join(bea, group_id, peach_sku, pay=False, headers=headers)
+    assert again["order_id"] == first["order_id"]
+    assert GroupMember.objects.filter(user=bea).count() == 1
+    assert places_taken(Group.objects.get(pk=group_id)) == 2
+
+
+def test_a_join_that_fails_gives_its_place_back_at_once(
+    make_user, make_campaign, peach_sku, flow, make_address
+):
+    _, _, group_id = forming_group(make_user, make_campaign, peach_sku, flow, group_size=2)
+    bea, stranger = make_user(), make_user()
+    body = {"sku_id": peach_sku.pk, "qty": 1, "address_id": make_address(stranger).pk}
+    refused = bea.api.post(f"/groups/{group_id}/join", body)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_address"
+    group = Group.objects.get(pk=group_id)
+    assert places_taken(group) == 1
+    assert list(GroupMember.objects.filter(user=bea).values_list("status", flat=True)) == [
+        "released"
+    ]
+    # The last place is still there for the next buyer, and for bea herself.
+    flow.join(bea, group_id, peach_sku)
+    assert Group.objects.get(pk=group_id).status == "succeeded"
+
+
+def test_an_order_never_takes_a_hold_that_was_given_up(make_user, make_campaign, peach_sku, flow):
+    _, _, group_id = forming_group(make_user, make_campaign, peach_sku, flow, group_size=2)
+    bea = make_user()
+    hold = slot_take(group_id=group_id, user_id=bea.pk, sku_id=peach_sku.pk)
+    assert flow.join(make_user(), group_id, peach_sku, expect=409)["code"] == "group_full"
+    assert slot_release(member_id=hold.pk)
+    with pytest.raises(Conflict) as refused:
+        group_join(
+            user=bea,
+            group_id=group_id,
+            sku_id=peach_sku.pk,
+            qty=1,
+            address_id=flow.address(bea),
+            slot_id=hold.pk,
+        )
+    assert refused.value.code == "group_full"
+    assert not Order.objects.filter(user=bea).exists()
+    assert SKU.objects.get(pk=peach_sku.pk).stock == 99
