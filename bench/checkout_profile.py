@@ -49,27 +49,65 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def group_of(stack: str) -> str:
-    frames = stack.split(";")
-    for frame in reversed(frames):  # innermost first
-        for name, needles in GROUPS:
-            if any(n in frame for n in needles):
+# What part of the checkout a sample belongs to: the innermost frame naming one decides.
+FEATURES: list[tuple[str, tuple[str, ...]]] = [
+    ("JSON log lines", ("JsonFormatter", "StderrHandler", "(logging/__init__.py")),
+    ("ninja: body validation, response serialization", ("(ninja/", "(pydantic")),
+    ("auth: bearer token (token cache)", ("token_authenticate",)),
+    ("settings (per-process cache)", ("get_settings",)),
+    ("idempotency record", ("remember (quanzi/core/idempotency",)),
+    ("ledger: journal entry, postings", ("entries_post",)),
+    ("observer: distribution (upline)", ("DistributionObserver",)),
+    ("observer: membership (growth)", ("MembershipObserver",)),
+    ("observer: risk signals", ("RiskSignalsObserver",)),
+    ("observer: creator attribution", ("ContentObserver",)),
+    (
+        "observer: recommendations (incl. after commit)",
+        ("RecommendOrderObserver", "event_record", "list_forget"),
+    ),
+    ("order paid: lines, sales counters, order and events", ("_apply_paid",)),
+    ("capture: locks, payment, its event", ("_payment_capture",)),
+    ("sandbox: read payment, record the charge", ("sandbox_complete (quanzi/payments/s",)),
+    ("payment start: payment, its event", ("_payment_insert",)),
+    ("placement: SKUs, member terms, address, stock, order, lines", ("order_place",)),
+    ("Django request cycle, middleware, the rest", ("",)),
+]
+
+
+def _innermost(stack: str, table: list[tuple[str, tuple[str, ...]]], default: str) -> str:
+    for frame in reversed(stack.split(";")):
+        for name, needles in table:
+            if any(n in frame for n in needles if n):
                 return name
-    return "other (bench driver, interpreter)"
+    return default
 
 
-def summarize(raw_path: str) -> dict[str, float]:
-    """Share of the samples per group, from py-spy's ``--format raw`` collapsed stacks,
-    counting only the samples taken inside the timed orders (``_orders`` in the stack)."""
-    counts: Counter = Counter()
+def group_of(stack: str) -> str:
+    return _innermost(stack, GROUPS, "other (bench driver, interpreter)")
+
+
+def feature_of(stack: str) -> str:
+    return _innermost(stack, FEATURES, "Django request cycle, middleware, the rest")
+
+
+def summarize(raw_path: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Shares of the samples (by kind of work, by part of the checkout) from py-spy's
+    ``--format raw`` collapsed stacks, counting only the timed orders (``_orders``)."""
+    kinds: Counter = Counter()
+    parts: Counter = Counter()
     total = 0
     for line in Path(raw_path).read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        if "_orders (" not in stack and "_orders(" not in stack:
+        if "main.<locals>._orders (" not in stack:
             continue
         total += int(n)
-        counts[group_of(stack)] += int(n)
-    return {name: round(100 * n / max(total, 1), 1) for name, n in counts.most_common()}
+        kinds[group_of(stack)] += int(n)
+        parts[feature_of(stack)] += int(n)
+
+    def shares(counter: Counter) -> dict[str, float]:
+        return {name: round(100 * n / max(total, 1), 1) for name, n in counter.most_common()}
+
+    return shares(kinds), shares(parts)
 
 
 def parse() -> argparse.Namespace:
@@ -89,8 +127,14 @@ def parse() -> argparse.Namespace:
 def main() -> int:
     args = parse()
     if args.summary:
-        shares = summarize(args.summary)
-        emit([f"{share:5.1f} %  {name}" for name, share in shares.items()], shares)
+        kinds, parts = summarize(args.summary)
+        emit(
+            ["by kind of work:"]
+            + [f"  {share:5.1f} %  {name}" for name, share in kinds.items()]
+            + ["by part of the checkout:"]
+            + [f"  {share:5.1f} %  {name}" for name, share in parts.items()],
+            {"kinds": kinds, "parts": parts},
+        )
         return 0
     with workspace(args.database_url, keep=args.keep) as (env, _created):
         if args.redis_url != "none":
