@@ -34,7 +34,10 @@ API = "/api/v1"
 # Function groups of a checkout's time, matched against each stack's frames (file and
 # function), innermost group first: a frame deeper in the stack decides.
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
-    ("DB round trips (psycopg: binding, sending, reading rows)", ("psycopg/", "psycopg_c", "psycopg_binary")),
+    (
+        "DB round trips (psycopg: binding, sending, reading rows)",
+        ("psycopg/", "psycopg_c", "psycopg_binary"),
+    ),
     ("ORM compile and model instances", ("django/db/models/", "django/db/backends/")),
     ("JSON log lines", ("quanzi/core/logging.py", "logging/__init__.py")),
     ("Redis (token cache, settings generation)", ("redis/", "django_redis/")),
