@@ -9,6 +9,7 @@ from django.db.models import F
 
 from quanzi.catalog.models import SKU, Category, Product, ProductImage, Supplier
 from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
+from quanzi.core.sql import rows_update, run
 
 
 class OutOfStock(QuanziError):
@@ -233,7 +234,11 @@ def stock_reserve(*, sku_id: int, qty: int) -> None:
     """Take ``qty`` units atomically (``UPDATE ... WHERE stock >= qty``); never oversells."""
     if qty <= 0:
         raise Invalid("invalid_quantity", "quantity must be at least 1")
-    taken = SKU.objects.filter(pk=sku_id, stock__gte=qty).update(stock=F("stock") - qty)
+    table = transaction.get_connection().ops.quote_name(SKU._meta.db_table)
+    taken = run(
+        f"UPDATE {table} SET stock = stock - %s WHERE id = %s AND stock >= %s",
+        [qty, sku_id, qty],
+    )
     if taken != 1:
         raise OutOfStock("out_of_stock", "not enough stock", {"sku_id": sku_id})
 
@@ -245,3 +250,18 @@ def stock_release(*, sku_id: int, qty: int) -> None:
 
 def sales_add(*, product_id: int, qty: int) -> None:
     Product.objects.filter(pk=product_id).update(sales=F("sales") + qty)
+
+
+def sales_add_many(sold: list[tuple[int, int]]) -> None:
+    """``sales_add`` for each ``(product_id, qty)``, written out (every paid order)."""
+    totals: dict[int, int] = {}
+    for product_id, qty in sold:
+        totals[product_id] = totals.get(product_id, 0) + qty
+    if not totals:
+        return
+    if len(totals) > 1:
+        rows_update(Product, fields=["sales"], add=["sales"], rows=sorted(totals.items()))
+        return
+    ((product_id, qty),) = totals.items()
+    table = transaction.get_connection().ops.quote_name(Product._meta.db_table)
+    run(f"UPDATE {table} SET sales = sales + %s WHERE id = %s", [qty, product_id])

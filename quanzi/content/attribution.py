@@ -34,13 +34,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from quanzi.core.logging import get_logger
 from quanzi.core.money import apply_bp
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.sql import rows_update
+from quanzi.core.sql import rows_of, rows_update
 from quanzi.distribution import books
 from quanzi.distribution.distributors import MEMBERSHIP_CHANNEL
 from quanzi.distribution.models import Commission
@@ -61,6 +62,32 @@ from .models import (
 log = get_logger("quanzi.content.attribution")
 
 CLAWBACK_KIND = "creator_commission_clawback"
+
+
+def _touched(buyer_id: int, start, end) -> bool:
+    """Whether the buyer has any touch in [start, end] (one statement, no ORM)."""
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    at = NoteTouch._meta.get_field("at")
+    bounds = [at.get_db_prep_value(start, conn), at.get_db_prep_value(end, conn)]
+    exists = [
+        f"EXISTS (SELECT 1 FROM {quote(NoteTouch._meta.db_table)}"
+        " WHERE user_id = %s AND at >= %s AND at <= %s)"
+    ]
+    params = [buyer_id, *bounds]
+    try:
+        from quanzi.social.models import ShareLink, ShareVisit
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        exists.append(
+            f"EXISTS (SELECT 1 FROM {quote(ShareVisit._meta.db_table)} v"
+            f" JOIN {quote(ShareLink._meta.db_table)} l ON l.id = v.link_id"
+            " WHERE v.visitor_id = %s AND l.target = 'note'"
+            " AND v.last_at >= %s AND v.last_at <= %s)"
+        )
+        params += [buyer_id, *bounds]
+    return bool(rows_of(f"SELECT 1 WHERE {' OR '.join(exists)}", params))
 
 
 def _touches(buyer_id: int, start, end) -> list[tuple]:
@@ -87,19 +114,21 @@ def creator_commissions_create(*, order) -> list[CreatorCommission]:
     rate = settings.content.creator_rate_bp
     if rate <= 0 or not order.commission_enabled or order.channel == MEMBERSHIP_CHANNEL:
         return []
+    placed = order.created_at
+    start = placed - timedelta(days=settings.content.attribution_days)
+    # Most buyers opened no note: one written-out statement says so.
+    if not _touched(order.user_id, start, placed):
+        return []
     if CreatorCommission.objects.filter(order=order).exists():
         return []  # the same payment seen twice
-    placed = order.created_at
-    touches = _touches(
-        order.user_id, placed - timedelta(days=settings.content.attribution_days), placed
-    )
+    touches = _touches(order.user_id, start, placed)
     if not touches:
         return []
     latest: dict[int, object] = {}
     for at, note_id in touches:
         if note_id not in latest or at > latest[note_id]:
             latest[note_id] = at
-    lines = list(order.lines.all().order_by("id"))
+    lines = sorted(order.lines.all(), key=lambda line: line.pk)  # prefetched by the capture
     tags = (
         NoteProduct.objects.filter(
             note_id__in=list(latest),

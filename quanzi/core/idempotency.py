@@ -20,6 +20,7 @@ from ninja import Status
 
 from quanzi.core.errors import Conflict, Invalid, QuanziError
 from quanzi.core.models import IdempotencyRecord
+from quanzi.core.sql import insert_many
 from quanzi.core.transactions import all_or_nothing, retry_on_conflict
 
 
@@ -40,13 +41,17 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
 
     def remember(status: int, payload: Any) -> None:
         try:
-            IdempotencyRecord.objects.create(
-                user_id=user_id,
-                key=key,
-                route=route,
-                body_hash=digest,
-                status_code=status,
-                response=payload,
+            insert_many(  # one INSERT, no RETURNING: the record's id is never needed
+                [
+                    IdempotencyRecord(
+                        user_id=user_id,
+                        key=key,
+                        route=route,
+                        body_hash=digest,
+                        status_code=status,
+                        response=payload,
+                    )
+                ]
             )
         except IntegrityError as exc:
             raise _KeyTaken from exc

@@ -7,6 +7,10 @@
   to a per-key counter row, creating it on first use, in one statement.
 * ``rows_update``: ``UPDATE … FROM (VALUES …)`` — many rows, each with its own values, in
   one statement.
+* ``insert_many``: a plain multi-row ``INSERT`` with no ``RETURNING`` and no transaction
+  of its own (``bulk_create`` opens one: two statements more outside a transaction).
+* ``run`` / ``rows_of``: a written-out statement on the hot path, where building it
+  with the ORM would cost more in Python than the database spends on it.
 
 A concurrent writer of the same key is waited for by the database, as with any insert.
 """
@@ -69,6 +73,54 @@ def insert_many_once(objs: Sequence[models.Model], *, unique: str) -> list[model
             obj._state.db = conn.alias
             inserted.append(obj)
     return inserted
+
+
+def insert_many(objs: Sequence[models.Model], *, pks: bool = False) -> int:
+    """Insert ``objs`` (one model) in one statement per 500 rows, with no transaction of
+    its own. ``pks``: ``RETURNING`` their primary keys, set on the objects (rows come back
+    in the order of ``VALUES``, as ``bulk_create`` relies on too), as ``save()`` would
+    leave them. No model signals are sent."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql_head = (
+        f"INSERT INTO {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    sql_tail = f" RETURNING {quote(model._meta.pk.column)}" if pks else ""
+    for start in range(0, len(objs), _ROWS_PER_INSERT):
+        batch = objs[start : start + _ROWS_PER_INSERT]
+        values: list = []
+        for obj in batch:
+            for field in fields:
+                field.pre_save(obj, add=True)
+            values.extend(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in fields)
+        with conn.cursor() as cursor:
+            cursor.execute(sql_head + ", ".join([row_marks] * len(batch)) + sql_tail, values)
+            if pks:
+                for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                    obj.pk = pk
+                    obj._state.adding = False
+                    obj._state.db = conn.alias
+    return len(objs)
+
+
+def run(sql: str, params: Sequence = ()) -> int:
+    """Execute one written-out statement; returns the rows it touched."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def rows_of(sql: str, params: Sequence = ()) -> list[tuple]:
+    """The rows of one written-out statement."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def counter_add(model: type[models.Model], *, pk: int, field: str, amount: int) -> int:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from quanzi.core.errors import Conflict
 from quanzi.core.logging import get_logger
-from quanzi.core.sql import insert_many_once, rows_update
+from quanzi.core.sql import insert_many, insert_many_once, rows_update
 from quanzi.ledger.accounts import AccountSpec, account_ids
 from quanzi.ledger.models import CNY, Account, JournalEntry, Posting
 
@@ -132,7 +132,7 @@ def entries_post(entries: Sequence[Entry]) -> list[JournalEntry]:
             if leg.no_overdraw:
                 guarded.add(acc_id)
     _balances_add(user_totals, guarded, accounts={ids[leg.account]: leg.account for _, leg in legs})
-    Posting.objects.bulk_create(postings)
+    insert_many(postings)  # one INSERT; their ids are not needed here
     for row in written:
         log.info(
             "ledger entry",

@@ -20,13 +20,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.core.sql import insert_many, run
 from quanzi.core.transactions import retry_on_conflict, service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
@@ -158,7 +159,7 @@ def _payment_record(*, order: Order, gateway: str, params: dict | None = None) -
         amount=order.payable,
         params=params or {},
     )
-    PaymentEvent.objects.create(payment=payment, kind="created", payload={"amount": payment.amount})
+    insert_many([PaymentEvent(payment=payment, kind="created", payload={"amount": payment.amount})])
     return payment
 
 
@@ -172,10 +173,11 @@ def _payment_insert(*, order: Order, gw, user: User) -> Payment:
         user_ref=str(user.pk),
         expires_at=order.expires_at,
     )
-    payment = Payment.objects.create(
+    payment = Payment(
         order=order, gateway=gw.name, out_trade_no=out_trade_no, amount=order.payable, params=params
     )
-    PaymentEvent.objects.create(payment=payment, kind="created", payload={"amount": payment.amount})
+    insert_many([payment], pks=True)  # written out: every checkout starts one
+    insert_many([PaymentEvent(payment=payment, kind="created", payload={"amount": payment.amount})])
     return payment
 
 
@@ -223,15 +225,28 @@ def payment_capture(*, gateway: str, note: Notification) -> Payment:
 def _payment_capture(*, gateway: str, note: Notification) -> Payment:
     with transaction.atomic():
         # Lock order first, then payment: the same order as every other order change.
-        paid_by = Payment.objects.filter(out_trade_no=note.out_trade_no, gateway=gateway)
-        order = (
-            Order.objects.select_for_update()
-            .filter(pk=Subquery(paid_by.values("order_id")[:1]))
-            .first()
+        # Written out: every capture runs them, and the ORM would spend more time building
+        # them than the database spends answering.
+        conn = transaction.get_connection()
+        quote = conn.ops.quote_name
+        lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
+        payments = quote(Payment._meta.db_table)
+        which = [note.out_trade_no, gateway]
+        order = next(
+            iter(
+                Order.objects.raw(
+                    f"SELECT * FROM {quote(Order._meta.db_table)} WHERE id = (SELECT order_id"
+                    f" FROM {payments} WHERE out_trade_no = %s AND gateway = %s){lock}",
+                    which,
+                )
+            ),
+            None,
         )
         if order is None:
             raise InvalidNotification("unknown payment")
-        payment = paid_by.select_for_update().get()
+        (payment,) = Payment.objects.raw(
+            f"SELECT * FROM {payments} WHERE out_trade_no = %s AND gateway = %s{lock}", which
+        )
         if payment.status == Payment.SUCCEEDED:
             if payment.gateway_txn_id != note.txn_id:
                 raise InvalidNotification("a different transaction for a captured payment")
@@ -242,11 +257,23 @@ def _payment_capture(*, gateway: str, note: Notification) -> Payment:
         payment.status = Payment.SUCCEEDED
         payment.gateway_txn_id = note.txn_id
         payment.captured_at = timezone.now()
+        order.paid_with = payment  # what the order's observers see of the payment
         applied = order_mark_paid(order=order)
         payment.applied = applied
         try:
             # No savepoint: a clash aborts the whole capture, which is what we want.
-            payment.save(update_fields=["status", "gateway_txn_id", "captured_at", "applied"])
+            captured_at = Payment._meta.get_field("captured_at")
+            run(
+                f"UPDATE {payments} SET status = %s, gateway_txn_id = %s, captured_at = %s,"
+                " applied = %s WHERE id = %s",
+                [
+                    payment.status,
+                    payment.gateway_txn_id,
+                    captured_at.get_db_prep_save(payment.captured_at, conn),
+                    applied,
+                    payment.pk,
+                ],
+            )
         except IntegrityError as exc:
             raise InvalidNotification("transaction id already used") from exc
         _event(payment, "captured", note, key=f"capture:{payment.pk}")
@@ -278,18 +305,34 @@ def _payment_capture(*, gateway: str, note: Notification) -> Payment:
 
 
 def _event(payment: Payment, kind: str, note: Notification, *, key: str | None) -> None:
-    PaymentEvent.objects.create(
-        payment=payment, kind=kind, key=key, payload={"txn_id": note.txn_id, "amount": note.amount}
+    insert_many(
+        [
+            PaymentEvent(
+                payment=payment,
+                kind=kind,
+                key=key,
+                payload={"txn_id": note.txn_id, "amount": note.amount},
+            )
+        ]
     )
 
 
 def sandbox_complete(*, payment_id: int, user: User) -> dict:
     """The sandbox pays: build the signed notification, deliver it, return it for replays."""
     gw = get_gateway("sandbox")
-    payment = (
-        Payment.objects.select_related("order").filter(pk=payment_id, gateway="sandbox").first()
+    quote = transaction.get_connection().ops.quote_name
+    payment = next(
+        iter(
+            Payment.objects.raw(
+                f"SELECT p.*, o.user_id AS buyer_id FROM {quote(Payment._meta.db_table)} p"
+                f" JOIN {quote(Order._meta.db_table)} o ON o.id = p.order_id"
+                " WHERE p.id = %s AND p.gateway = 'sandbox'",
+                [payment_id],
+            )
+        ),
+        None,
     )
-    if payment is None or (payment.order.user_id != user.pk and not user.is_operator):
+    if payment is None or (payment.buyer_id != user.pk and not user.is_operator):
         raise NotFound("payment_not_found", "no such payment")
     if payment.status == Payment.SUCCEEDED:
         txn_id = payment.gateway_txn_id

@@ -1,5 +1,5 @@
 """Recording interactions cheaply: a request appends to a per-transaction buffer and one
-``bulk_create`` writes it after commit (nothing is written for a rolled-back change, and
+``INSERT`` writes it after commit (nothing is written for a rolled-back change, and
 the request's own transaction never waits on it)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quanzi.core.logging import get_logger
+from quanzi.core.sql import insert_many
 from quanzi.recommend.config import config
 from quanzi.recommend.models import Event, EventKind
 
@@ -51,7 +52,9 @@ def _write(events: list[Event]) -> None:
     if not events:
         return
     try:
-        Event.objects.bulk_create(events, batch_size=500)
+        # One statement (its own commit after the request's), not bulk_create's
+        # BEGIN, INSERT, COMMIT.
+        insert_many(events)
     except Exception:  # noqa: BLE001 - losing a view must never fail a page
         log.exception("events not written", extra={"count": len(events)})
     events.clear()

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from quanzi.catalog.models import SKU
+from quanzi.core.sql import run
 from quanzi.recommend import als, blend
 from quanzi.recommend.config import config
 from quanzi.recommend.models import Event, Precomputed
@@ -77,7 +78,10 @@ def _stocked(items: list, limit: int) -> list[blend.Scored]:
 def list_forget(user_id: int) -> None:
     """Drop a person's stored list (after commit): the next request blends on the fly
     and the precompute sweep makes a new one."""
-    transaction.on_commit(lambda: Precomputed.objects.filter(user_id=user_id).delete())
+    # One statement (nothing refers to a stored list), not the ORM's collector with its
+    # own BEGIN and COMMIT.
+    table = transaction.get_connection().ops.quote_name(Precomputed._meta.db_table)
+    transaction.on_commit(lambda: run(f"DELETE FROM {table} WHERE user_id = %s", [user_id]))
 
 
 def precompute_one(*, user_id: int) -> Precomputed:

@@ -3,6 +3,8 @@ observer) and signed-in requests (``RiskSignalMiddleware``)."""
 
 from __future__ import annotations
 
+import time
+
 from django.core.cache import cache
 
 from quanzi.orders.channels import OrderObserver
@@ -12,6 +14,7 @@ from quanzi.risk.signals import (
     client_ip,
     normalise_address,
     signal_record,
+    signals_record,
     user_signals_record,
 )
 
@@ -32,29 +35,27 @@ class RiskSignalsObserver(OrderObserver):
     """A paid order tells where it goes and which payment account paid it."""
 
     def on_paid(self, order) -> None:
+        pairs = []
         if order.address:
-            signal_record(
-                user_id=order.user_id,
-                kind=RiskSignal.ADDRESS,
-                value=normalise_address(order.address),
-                source="order",
-            )
-            signal_record(
-                user_id=order.user_id,
-                kind=RiskSignal.PHONE,
-                value=str(order.address.get("phone", "")),
-                source="order",
-            )
-        payment = order.payments.order_by("-id").first()
+            pairs.append((RiskSignal.ADDRESS, normalise_address(order.address)))
+            pairs.append((RiskSignal.PHONE, str(order.address.get("phone", ""))))
+        # The payment being captured, when a capture paid the order (no read).
+        payment = getattr(order, "paid_with", None)
+        if payment is None:
+            payment = order.payments.order_by("-id").first()
         if payment is not None:
             ref = (payment.params or {}).get("user_ref") or (payment.params or {}).get("payer")
             if ref:
-                signal_record(
-                    user_id=order.user_id,
-                    kind=RiskSignal.PAYMENT,
-                    value=f"{payment.gateway}:{ref}",
-                    source="order",
-                )
+                pairs.append((RiskSignal.PAYMENT, f"{payment.gateway}:{ref}"))
+        signals_record(user_id=order.user_id, pairs=pairs, source="order")
+
+
+# Which values this process asked the shared cache about in the last minute: a shopper's
+# every request would otherwise cost a Redis round trip to learn that its IP was
+# recorded within the hour already.
+_asked: dict[str, float] = {}
+_ASK_AGAIN_SECONDS = 60.0
+_ASKED_MAX = 50_000
 
 
 class RiskSignalMiddleware:
@@ -84,5 +85,11 @@ class RiskSignalMiddleware:
             if not value:
                 continue
             key = f"risk:sig:{user.pk}:{kind}:{value}"
+            now = time.monotonic()
+            if _asked.get(key, 0.0) > now:
+                continue  # this process asked the shared cache less than a minute ago
+            if len(_asked) > _ASKED_MAX:
+                _asked.clear()
+            _asked[key] = now + _ASK_AGAIN_SECONDS
             if cache.add(key, 1, 3600):
                 signal_record(user_id=user.pk, kind=kind, value=value, source="request")

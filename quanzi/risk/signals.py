@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from quanzi.risk.models import RiskSignal
@@ -48,26 +47,42 @@ def signal_record(
     value = (value or "").strip()[:160]
     if kind == RiskSignal.IP:
         value = public_ip(value)
-    if not value or not user_id:
+    signals_record(user_id=user_id, pairs=[(kind, value)], source=source, at=at)
+
+
+def signals_record(
+    *,
+    user_id: int,
+    pairs: Iterable[tuple[str, str]],
+    source: str = "",
+    at: datetime | None = None,
+) -> None:
+    """Record several ``(kind, value)`` of one account in one statement: a value seen
+    before gets its ``last_seen`` and count moved on, a new one is inserted
+    (``INSERT … ON CONFLICT DO UPDATE``; a concurrent recorder of the same value is
+    waited for by the database)."""
+    rows = {}
+    for kind, value in pairs:
+        value = (value or "").strip()[:160]
+        if value:
+            rows.setdefault((kind, value), None)
+    if not rows or not user_id:
         return
     at = at or timezone.now()
-    updated = RiskSignal.objects.filter(user_id=user_id, kind=kind, value=value).update(
-        last_seen=at, seen=F("seen") + 1
-    )
-    if updated:
-        return
-    try:
-        with transaction.atomic():
-            RiskSignal.objects.create(
-                user_id=user_id,
-                kind=kind,
-                value=value,
-                source=source[:30],
-                first_seen=at,
-                last_seen=at,
-            )
-    except IntegrityError:  # recorded at the same moment by another request
-        pass
+    conn = transaction.get_connection()
+    table = conn.ops.quote_name(RiskSignal._meta.db_table)
+    stamp = RiskSignal._meta.get_field("last_seen").get_db_prep_save(at, conn)
+    values: list[Any] = []
+    for kind, value in rows:
+        values += [user_id, kind, value, source[:30], stamp, stamp]
+    marks = ", ".join(["(%s, %s, %s, %s, %s, %s, 1)"] * len(rows))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, kind, value, source, first_seen, last_seen, seen)"
+            f" VALUES {marks} ON CONFLICT (user_id, kind, value) DO UPDATE SET"
+            f" last_seen = excluded.last_seen, seen = {table}.seen + 1",
+            values,
+        )
 
 
 def signals_of(user_id: int) -> dict[str, set[str]]:

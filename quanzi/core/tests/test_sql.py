@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from quanzi.core.sql import insert_many_once, rows_update
+from quanzi.core.sql import insert_many, insert_many_once, rows_of, rows_update, run
 from quanzi.ledger.models import Account, JournalEntry
 
 # Bare journal rows with no postings: what the helpers write is checked here, not the books.
@@ -65,3 +65,32 @@ def test_rows_update_of_nothing_runs_no_statement():
     with CaptureQueriesContext(connection) as ctx:
         assert rows_update(Account, fields=["balance"], rows=[]) == 0
     assert ctx.captured_queries == []
+
+
+def test_insert_many_gives_back_ids_in_the_order_of_the_rows_only_when_asked():
+    rows = [_entry(f"p{i}", memo=f"row {i}") for i in range(3)]
+    with CaptureQueriesContext(connection) as ctx:
+        assert insert_many(rows, pks=True) == 3
+    assert len(ctx.captured_queries) == 1
+    stored = dict(JournalEntry.objects.values_list("memo", "pk"))
+    assert [obj.pk for obj in rows] == [stored[f"row {i}"] for i in range(3)]
+    assert all(not obj._state.adding and obj.created_at is not None for obj in rows)
+    plain = [_entry("q1"), _entry("q2")]
+    assert insert_many(plain) == 2
+    assert [obj.pk for obj in plain] == [None, None]
+    assert JournalEntry.objects.filter(key__in=["q1", "q2"]).count() == 2
+
+
+def test_insert_many_of_a_taken_key_fails_like_an_insert():
+    from django.db import IntegrityError
+
+    JournalEntry.objects.create(key="taken", kind="old")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_many([_entry("taken")])
+
+
+def test_run_and_rows_of_run_one_written_out_statement():
+    JournalEntry.objects.create(key="r", kind="old")
+    table = connection.ops.quote_name(JournalEntry._meta.db_table)
+    assert run(f"UPDATE {table} SET kind = %s WHERE key = %s", ["new", "r"]) == 1
+    assert rows_of(f"SELECT kind FROM {table} WHERE key = %s", ["r"]) == [("new",)]

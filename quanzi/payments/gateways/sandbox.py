@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from quanzi.core.errors import Conflict
+from quanzi.core.sql import insert_many
 from quanzi.payments.gateways.base import (
     CloseResult,
     Gateway,
@@ -153,8 +154,8 @@ class SandboxGateway(Gateway):
                 else contextlib.nullcontext()
             )
             with atomic:
-                SandboxRecord.objects.create(
-                    kind=kind, number=number, amount=amount, reference=reference
+                insert_many(
+                    [SandboxRecord(kind=kind, number=number, amount=amount, reference=reference)]
                 )
             return reference
         except IntegrityError:

@@ -46,6 +46,32 @@ def test_signals_keep_their_history(make_user):
     assert devices == {"old-phone", "new-phone"}
 
 
+def test_signals_seen_again_are_counted_and_new_ones_added_in_one_statement(make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from quanzi.risk.signals import signals_record
+
+    user = make_user()
+    first = timezone.now() - timedelta(days=3)
+    signals_record(user_id=user.pk, pairs=[("phone", "13900000001")], source="order", at=first)
+    later = timezone.now()
+    with CaptureQueriesContext(connection) as ctx:
+        signals_record(
+            user_id=user.pk,
+            pairs=[("phone", "13900000001"), ("address", "浙江省杭州市"), ("phone", "")],
+            source="claim",
+            at=later,
+        )
+    assert len(ctx.captured_queries) == 1
+    phone = RiskSignal.objects.get(user_id=user.pk, kind="phone", value="13900000001")
+    assert (phone.seen, phone.source) == (2, "order")  # where it was first seen stays
+    assert (phone.first_seen, phone.last_seen) == (first, later)
+    address = RiskSignal.objects.get(user_id=user.pk, kind="address", value="浙江省杭州市")
+    assert (address.seen, address.source, address.first_seen) == (1, "claim", later)
+    assert not RiskSignal.objects.filter(user_id=user.pk, value="").exists()
+
+
 def test_a_device_used_once_in_the_past_still_relates_two_accounts(make_user):
     owner, second = make_user(), make_user()
     signal_record(user_id=second.pk, kind="device", value="dev-A")
