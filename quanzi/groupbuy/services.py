@@ -38,6 +38,7 @@ from quanzi.orders.refunds import OPEN as OPEN_REFUND
 from quanzi.orders.refunds import refund_create_auto
 from quanzi.orders.services import order_place
 from quanzi.orders.states import transition
+from quanzi.risk.services import RiskInput, risk_check_or_refuse
 
 log = get_logger("quanzi.groupbuy")
 
@@ -349,6 +350,29 @@ def group_open(
     )
 
 
+def _join_risk_ask(*, user: User, group_id: int) -> None:
+    """A join related to the leader or to other members, or a group filling up with fresh
+    accounts tied to each other (刷单), is refused with ``403`` (``risk_denied``,
+    ``risk_verify`` or ``risk_held``). Read without a lock: the slot is checked later."""
+    group = Group.objects.filter(pk=group_id).values("leader_id", "status").first()
+    if group is None or group["status"] != GroupStatus.FORMING or group["leader_id"] == user.pk:
+        return  # the channel answers these
+    members = GroupMember.objects.filter(group_id=group_id, status__in=ACTIVE_MEMBER)
+    others = set(members.values_list("user_id", flat=True)) - {group["leader_id"]}
+    if user.pk in others:
+        return  # already a member: the channel answers
+    risk_check_or_refuse(
+        RiskInput(
+            kind="group_join",
+            user_id=user.pk,
+            counterpart_id=group["leader_id"],
+            subject=f"group:{group_id}",
+            members=tuple(sorted(others | {user.pk})),
+        ),
+        what="join",
+    )
+
+
 def group_join(
     *,
     user: User,
@@ -360,7 +384,10 @@ def group_join(
     points: int = 0,
     share_token: str = "",
 ) -> Order:
-    """Take a slot in a forming group: held for the order's payment window."""
+    """Take a slot in a forming group: held for the order's payment window.
+
+    Risk control is asked first, before any slot is taken (``_join_risk_ask``)."""
+    _join_risk_ask(user=user, group_id=group_id)
     return order_place(
         user=user,
         items=[{"sku_id": sku_id, "qty": qty}],
