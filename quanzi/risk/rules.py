@@ -104,10 +104,12 @@ DEFAULTS: dict[str, Rule] = {
         Rule(
             "claim_burst",
             "threshold claims or sign-ins within the window (羊毛党) by the account or any "
-            "account on its device, or by threshold accounts on one quiet IP or one address",
+            "account on its device, or by threshold accounts on one quiet IP or one address; "
+            "a place caught in a burst stays watched for a week unless an operator clears it",
             {"*": ALLOW, "reward_grant": HOLD, "coupon_claim": HOLD, "sign_in": HOLD},
             threshold=3,
             window_seconds=600,
+            extra={"memory_seconds": 7 * 86400},
         ),
         Rule(
             "ring",

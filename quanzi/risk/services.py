@@ -137,6 +137,57 @@ def _record_event_signals(event: RiskInput, at: datetime) -> None:
         )
 
 
+BURST_REASONS = ("claim_burst", "farm_burst", "burst_before")
+
+
+def _claim_burst(event, user, at, rule, rules, mine, hit) -> None:
+    """Claims or sign-ins in a burst: by the account or its device (events), by a farm on
+    one quiet IP or one address (distinct accounts), or by anyone of a place caught in a
+    burst within the memory and not cleared by an operator (a farm stays watched)."""
+    since = at - timedelta(seconds=rule.window_seconds or 600)
+    recent_events = RiskEvent.objects.filter(
+        kind=event.kind, created_at__gte=since, created_at__lte=at
+    )
+    devices = [d for d in (event.device_id, user.device_id) if d]
+    who = Q(user_id=event.user_id)
+    if devices:
+        who |= Q(device_id__in=devices)
+    recent = recent_events.filter(who).count()
+    if recent >= rule.threshold:
+        hit("claim_burst", "claim_burst", recent=recent, window_seconds=rule.window_seconds)
+        return
+    quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
+    ips = {event.ip} - {""}
+    ips = {ip for ip, ids in accounts_with(RiskSignal.IP, ips).items() if len(ids) <= quiet}
+    neighbours = set().union(*accounts_with(RiskSignal.ADDRESS, mine[RiskSignal.ADDRESS]).values())
+    where = Q(pk__in=[])
+    if ips:
+        where |= Q(ip__in=ips)
+    if neighbours:
+        where |= Q(user_id__in=neighbours)
+    others = set(recent_events.filter(where).values_list("user_id", flat=True))
+    accounts = len(others | {user.pk})
+    if accounts >= rule.threshold:
+        hit("claim_burst", "farm_burst", accounts=accounts, window_seconds=rule.window_seconds)
+        return
+    memory = rule.extra.get("memory_seconds", 0)
+    if memory:
+        caught = (
+            RiskEvent.objects.filter(
+                kind=event.kind,
+                reason__in=BURST_REASONS,
+                created_at__gte=at - timedelta(seconds=memory),
+                created_at__lt=at,
+            )
+            .exclude(review=RiskEvent.APPROVED)
+            .filter(who | where)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if caught is not None:
+            hit("claim_burst", "burst_before", risk_event_id=caught)
+
+
 def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]) -> list[dict]:
     hits: list[dict] = []
 
@@ -235,39 +286,7 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
 
     rule = rules["claim_burst"]
     if wanted("claim_burst") and rule.threshold:
-        since = at - timedelta(seconds=rule.window_seconds or 600)
-        recent_events = RiskEvent.objects.filter(
-            kind=event.kind, created_at__gte=since, created_at__lte=at
-        )
-        devices = [d for d in (event.device_id, user.device_id) if d]
-        who = Q(user_id=event.user_id)
-        if devices:
-            who |= Q(device_id__in=devices)
-        recent = recent_events.filter(who).count()
-        if recent >= rule.threshold:
-            hit("claim_burst", "claim_burst", recent=recent, window_seconds=rule.window_seconds)
-        else:
-            # A farm on one quiet IP or one address (many devices): distinct accounts.
-            quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
-            ips = {event.ip} - {""}
-            ips = {ip for ip, ids in accounts_with(RiskSignal.IP, ips).items() if len(ids) <= quiet}
-            neighbours = set().union(
-                *accounts_with(RiskSignal.ADDRESS, mine[RiskSignal.ADDRESS]).values()
-            )
-            where = Q(pk__in=[])
-            if ips:
-                where |= Q(ip__in=ips)
-            if neighbours:
-                where |= Q(user_id__in=neighbours)
-            others = set(recent_events.filter(where).values_list("user_id", flat=True))
-            accounts = len(others | {user.pk})
-            if accounts >= rule.threshold:
-                hit(
-                    "claim_burst",
-                    "farm_burst",
-                    accounts=accounts,
-                    window_seconds=rule.window_seconds,
-                )
+        _claim_burst(event, user, at, rule, rules, mine, hit)
 
     rule = rules["ring"]
     if wanted("ring") and rule.threshold and event.members and other is not None:

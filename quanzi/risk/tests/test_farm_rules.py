@@ -125,21 +125,35 @@ def test_a_household_of_two_signing_in_together_is_not_a_burst(make_user):
     assert _ask("sign_in", b, ip="60.12.9.2", at=now + timedelta(seconds=30)).allowed
 
 
-def test_coupon_claims_of_an_address_farm_are_a_burst(make_user):
-    farm = [make_user() for _ in range(3)]
-    for n, user in enumerate(farm):  # one place written differently, IPs of a carrier
+def _at_place(users, detail):
+    for n, user in enumerate(users):  # one place written differently, IPs of a carrier
         _age(user, days=60)
-        detail = "学院路 77 号 2 栋" if n % 2 else "学院路77号2栋"
-        place = {"province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": detail}
+        written = detail.replace(" ", "") if n % 2 else detail
+        place = {"province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": written}
         signal_record(user_id=user.pk, kind="address", value=normalise_address(place))
+
+
+def test_coupon_claims_of_an_address_farm_are_a_burst_and_the_farm_stays_watched(make_user):
+    farm = [make_user() for _ in range(3)]
+    _at_place(farm, "学院路 77 号 2 栋")
     now = timezone.now()
     actions = [
         _ask("coupon_claim", u, at=now + timedelta(minutes=n)).action for n, u in enumerate(farm)
     ]
     assert actions == ["allow", "allow", "hold"]
-    # Near miss: the same claims a day apart.
+    next_day = _ask("coupon_claim", farm[0], at=now + timedelta(days=1))
+    assert (next_day.action, next_day.reason) == ("hold", "burst_before")
+    a_week_on = _ask("coupon_claim", farm[1], at=now + timedelta(days=9))
+    assert a_week_on.allowed
+
+
+def test_neighbours_claiming_days_apart_are_not_a_burst(make_user):
+    neighbours = [make_user() for _ in range(3)]
+    _at_place(neighbours, "学院路 78 号 2 栋")
+    now = timezone.now()
     later = [
-        _ask("coupon_claim", u, at=now + timedelta(days=n + 1)).action for n, u in enumerate(farm)
+        _ask("coupon_claim", u, at=now + timedelta(days=n + 1)).action
+        for n, u in enumerate(neighbours)
     ]
     assert later == ["allow"] * 3
 
