@@ -563,6 +563,10 @@ def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
 
     Order.objects.filter(pk__in=_ORDERS).delete()
     _ORDERS.clear()
+    from quanzi.marketing.models import CouponTemplate
+
+    # The measuring coupon leaves the coupon centre (a demo database keeps the run).
+    CouponTemplate.objects.filter(pk=template_id).update(is_active=False, claimable=False)
     return result
 
 
