@@ -205,7 +205,7 @@ def make_address(db):
             user=user,
             data={
                 "name": "张三",
-                "phone": user.phone,
+                "phone": f"139{user.pk:08d}",
                 "province": "浙江省",
                 "city": "杭州市",
                 "district": "西湖区",
