@@ -200,15 +200,16 @@ def make_address(db):
     from quanzi.accounts.services import address_create
 
     def make(user):
+        # Each person its own phone and place: risk control relates accounts that share one.
         return address_create(
             user=user,
             data={
                 "name": "张三",
-                "phone": "13900000000",
+                "phone": f"139{user.pk:08d}",
                 "province": "浙江省",
                 "city": "杭州市",
                 "district": "西湖区",
-                "detail": "文三路 1 号",
+                "detail": f"文三路 {user.pk} 号",
             },
         )
 

@@ -38,6 +38,7 @@ from quanzi.orders.refunds import OPEN as OPEN_REFUND
 from quanzi.orders.refunds import refund_create_auto
 from quanzi.orders.services import order_place
 from quanzi.orders.states import transition
+from quanzi.risk.services import RiskInput, risk_check_or_refuse
 
 log = get_logger("quanzi.groupbuy")
 
@@ -362,6 +363,7 @@ def group_slot_take(*, user: User, group_id: int, sku_id: int) -> GroupMember:
     if group is None:
         raise NotFound("group_not_found", "no such group")
     group_check_joinable(group, user_id=user.pk)  # fast refusal; decided under the lock
+    _join_risk_ask(user=user, group_id=group.pk)
     if not CampaignSku.objects.filter(campaign_id=group.campaign_id, sku_id=sku_id).exists():
         raise Invalid(
             "sku_not_in_campaign", "this item is not part of the group deal", {"sku_id": sku_id}
@@ -372,6 +374,29 @@ def group_slot_take(*, user: User, group_id: int, sku_id: int) -> GroupMember:
 def group_slot_release(*, slot_id: int) -> bool:
     """Free a hold whose order was not placed; a no-op once its order holds the place."""
     return slot_release(member_id=slot_id)
+
+
+def _join_risk_ask(*, user: User, group_id: int) -> None:
+    """A join related to the leader or to other members, or a group filling up with fresh
+    accounts tied to each other (刷单), is refused with ``403`` (``risk_denied``,
+    ``risk_verify`` or ``risk_held``). Read without a lock: the slot is checked later."""
+    group = Group.objects.filter(pk=group_id).values("leader_id", "status").first()
+    if group is None or group["status"] != GroupStatus.FORMING or group["leader_id"] == user.pk:
+        return  # the channel answers these
+    members = GroupMember.objects.filter(group_id=group_id, status__in=ACTIVE_MEMBER)
+    others = set(members.values_list("user_id", flat=True)) - {group["leader_id"]}
+    if user.pk in others:
+        return  # already a member: the channel answers
+    risk_check_or_refuse(
+        RiskInput(
+            kind="group_join",
+            user_id=user.pk,
+            counterpart_id=group["leader_id"],
+            subject=f"group:{group_id}",
+            members=tuple(sorted(others | {user.pk})),
+        ),
+        what="join",
+    )
 
 
 def group_join(
@@ -394,10 +419,15 @@ def group_join(
     took already (the API takes it before its idempotent transaction). Called inside a
     transaction with no hold, the place is decided under the group's lock in that
     transaction, as part of the placement.
+
+    Risk control is asked first, before any place is taken (``_join_risk_ask``; a hold
+    passed in was asked when ``group_slot_take`` took it).
     """
     own_hold = slot_id is None and not transaction.get_connection().in_atomic_block
     if own_hold:
         slot_id = group_slot_take(user=user, group_id=group_id, sku_id=sku_id).pk
+    elif slot_id is None:
+        _join_risk_ask(user=user, group_id=group_id)
     extra: dict[str, Any] = {"group_id": group_id}
     if slot_id is not None:
         extra["slot_id"] = slot_id

@@ -292,6 +292,6 @@ def my_points(request, cursor: str | None = None, limit: int | None = None):
     return {**selectors.points_summary(user_id=request.auth.pk), **page}
 
 
-@router.post("/me/sign-in", response={201: SignInOut, 401: ErrorOut, 409: ErrorOut})
+@router.post("/me/sign-in", response={201: SignInOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut})
 def my_sign_in(request):
     return Status(201, services.sign_in(user=request.auth))

@@ -31,6 +31,7 @@ from quanzi.marketing.models import (
 )
 from quanzi.marketing.points import points_balance, sign_in_credit
 from quanzi.orders.hooks import CouponApplication
+from quanzi.risk.services import RiskInput, risk_check_or_refuse
 
 log = get_logger("quanzi.coupons")
 
@@ -248,8 +249,27 @@ def _issue(
     return coupon
 
 
+def _claim_risk_ask(*, user: User, template_id: int) -> None:
+    """Risk control is asked about a claim that could succeed (a refused one is answered
+    by ``_issue`` without counting as a claim): a burst of claims by one account, device,
+    quiet IP or address (羊毛党), a crowded device… is refused with ``403`` (``risk_denied``,
+    ``risk_verify`` or ``risk_held``). Asked before the transaction, so the refusal stays
+    in the risk log."""
+    template = CouponTemplate.objects.filter(pk=template_id, claimable=True, is_active=True).first()
+    if template is None:
+        return
+    held = Coupon.objects.filter(template_id=template_id, user_id=user.pk).count()
+    if held >= template.per_user_limit:
+        return
+    risk_check_or_refuse(
+        RiskInput(kind="coupon_claim", user_id=user.pk, subject=f"coupon:{template_id}"),
+        what="claim",
+    )
+
+
 def coupon_claim(*, user: User, template_id: int) -> Coupon:
-    """A user takes a coupon from the coupon centre (领券)."""
+    """A user takes a coupon from the coupon centre (领券), once risk control allows it."""
+    _claim_risk_ask(user=user, template_id=template_id)
     with transaction.atomic():
         return _issue(
             user_id=user.pk,
@@ -484,10 +504,17 @@ def coupons_expire_due(*, now=None) -> int:
 def sign_in(*, user: User) -> dict[str, Any]:
     """Sign in for today (签到): once per day (409 ``already_signed_in``), worth
     ``points.sign_in_points`` plus the streak bonus on the last day of each streak cycle
-    (``quanzi.marketing.signin``)."""
+    (``quanzi.marketing.signin``). Risk control is asked first (a sign-in burst of one
+    device, quiet IP or address farm is refused with ``403``)."""
     from quanzi.marketing.signin import sign_in_points_for, sign_in_streak
 
     day = timezone.localdate()
+    if SignIn.objects.filter(user=user, day=day).exists():
+        raise Conflict("already_signed_in", "you have signed in today already")
+    risk_check_or_refuse(
+        RiskInput(kind="sign_in", user_id=user.pk, subject=f"sign_in:{day.isoformat()}"),
+        what="sign-in",
+    )
     try:
         with transaction.atomic():
             streak = sign_in_streak(user_id=user.pk, ending=day - timedelta(days=1)) + 1

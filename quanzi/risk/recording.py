@@ -8,6 +8,7 @@ import time
 from django.core.cache import cache
 
 from quanzi.orders.channels import OrderObserver
+from quanzi.risk.context import risk_context
 from quanzi.risk.models import RiskSignal
 from quanzi.risk.signals import (
     address_signals_record,
@@ -59,13 +60,21 @@ _ASKED_MAX = 50_000
 
 
 class RiskSignalMiddleware:
-    """Records the IP and the ``X-Device-Id`` of signed-in requests, once an hour per value."""
+    """Records the IP and the ``X-Device-Id`` of signed-in requests, once an hour per value,
+    and keeps them at hand for the risk questions the request asks (``risk.context``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        try:
+            where = risk_context(
+                ip=client_ip(request), device_id=request.headers.get("X-Device-Id", "")
+            )
+        except Exception:  # noqa: BLE001 - a malformed header tells nothing
+            where = risk_context()
+        with where:
+            response = self.get_response(request)
         try:
             self._record(request)
         except Exception:  # noqa: BLE001 - recording never breaks a request

@@ -52,8 +52,14 @@ DEFAULTS: dict[str, Rule] = {
         Rule(
             "related_address",
             "the actor and the one who benefits share a delivery address (normalised); a "
-            "household helping a bargain is allowed",
-            {"*": DENY, "bargain_help": ALLOW},
+            "household helping a bargain or joining a group is allowed",
+            {"*": DENY, "bargain_help": ALLOW, "group_join": ALLOW},
+        ),
+        Rule(
+            "related_member",
+            "the actor shares a device, phone or payment account with another member of the "
+            "group it joins",
+            {"*": HOLD},
         ),
         Rule(
             "related_ip_fresh",
@@ -68,6 +74,14 @@ DEFAULTS: dict[str, Rule] = {
             "more than threshold accounts were seen on the actor's device",
             {"*": HOLD, "reward_grant": ALLOW},
             threshold=None,  # the risk settings' device_accounts_max
+        ),
+        Rule(
+            "crowded_ip",
+            "more than threshold accounts made within the window were seen on the actor's IP, "
+            "an IP with few accounts (a farm behind one connection, not a carrier)",
+            {"*": HOLD, "coupon_claim": VERIFY, "sign_in": VERIFY},
+            threshold=4,
+            window_seconds=7 * 86400,
         ),
         Rule(
             "crowded_address",
@@ -89,11 +103,13 @@ DEFAULTS: dict[str, Rule] = {
         ),
         Rule(
             "claim_burst",
-            "claims or sign-ins faster than threshold within the window (羊毛党), by the "
-            "account or by any account on its device",
+            "threshold claims or sign-ins within the window (羊毛党) by the account or any "
+            "account on its device, or by threshold accounts on one quiet IP or one address; "
+            "a place caught in a burst stays watched for a week unless an operator clears it",
             {"*": ALLOW, "reward_grant": HOLD, "coupon_claim": HOLD, "sign_in": HOLD},
             threshold=3,
             window_seconds=600,
+            extra={"memory_seconds": 7 * 86400},
         ),
         Rule(
             "ring",
@@ -114,7 +130,7 @@ DEFAULTS: dict[str, Rule] = {
         Rule(
             "reregister",
             "the account's phone, device or payment account belonged to a deleted account",
-            {"*": HOLD, "bargain_help": ALLOW},
+            {"*": HOLD, "bargain_help": ALLOW, "group_join": ALLOW},
         ),
     ]
 }

@@ -16,7 +16,7 @@ of a refusal asks before its own transaction starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,15 +24,26 @@ from django.db.models import Q
 from django.utils import timezone
 
 from quanzi.accounts.models import Address, User
+from quanzi.core.errors import Forbidden
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
+from quanzi.risk.context import risk_where
 from quanzi.risk.models import RiskEvent, RiskSignal
 from quanzi.risk.rules import ALLOW, DENY, HOLD, SEVERITY, VERIFY, Rule, rules_effective
 from quanzi.risk.signals import accounts_with, normalise_address, signal_record, signals_of
 
 log = get_logger("quanzi.risk")
 
-__all__ = ["ALLOW", "DENY", "HOLD", "VERIFY", "Decision", "RiskInput", "risk_check"]
+__all__ = [
+    "ALLOW",
+    "DENY",
+    "HOLD",
+    "VERIFY",
+    "Decision",
+    "RiskInput",
+    "risk_check",
+    "risk_check_or_refuse",
+]
 
 _TIES = (
     (RiskSignal.DEVICE, "related_device", "same_device"),
@@ -126,6 +137,57 @@ def _record_event_signals(event: RiskInput, at: datetime) -> None:
         )
 
 
+BURST_REASONS = ("claim_burst", "farm_burst", "burst_before")
+
+
+def _claim_burst(event, user, at, rule, rules, mine, hit) -> None:
+    """Claims or sign-ins in a burst: by the account or its device (events), by a farm on
+    one quiet IP or one address (distinct accounts), or by anyone of a place caught in a
+    burst within the memory and not cleared by an operator (a farm stays watched)."""
+    since = at - timedelta(seconds=rule.window_seconds or 600)
+    recent_events = RiskEvent.objects.filter(
+        kind=event.kind, created_at__gte=since, created_at__lte=at
+    )
+    devices = [d for d in (event.device_id, user.device_id) if d]
+    who = Q(user_id=event.user_id)
+    if devices:
+        who |= Q(device_id__in=devices)
+    recent = recent_events.filter(who).count()
+    if recent >= rule.threshold:
+        hit("claim_burst", "claim_burst", recent=recent, window_seconds=rule.window_seconds)
+        return
+    quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
+    ips = {event.ip} - {""}
+    ips = {ip for ip, ids in accounts_with(RiskSignal.IP, ips).items() if len(ids) <= quiet}
+    neighbours = set().union(*accounts_with(RiskSignal.ADDRESS, mine[RiskSignal.ADDRESS]).values())
+    where = Q(pk__in=[])
+    if ips:
+        where |= Q(ip__in=ips)
+    if neighbours:
+        where |= Q(user_id__in=neighbours)
+    others = set(recent_events.filter(where).values_list("user_id", flat=True))
+    accounts = len(others | {user.pk})
+    if accounts >= rule.threshold:
+        hit("claim_burst", "farm_burst", accounts=accounts, window_seconds=rule.window_seconds)
+        return
+    memory = rule.extra.get("memory_seconds", 0)
+    if memory:
+        caught = (
+            RiskEvent.objects.filter(
+                kind=event.kind,
+                reason__in=BURST_REASONS,
+                created_at__gte=at - timedelta(seconds=memory),
+                created_at__lt=at,
+            )
+            .exclude(review=RiskEvent.APPROVED)
+            .filter(who | where)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if caught is not None:
+            hit("claim_burst", "burst_before", risk_event_id=caught)
+
+
 def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]) -> list[dict]:
     hits: list[dict] = []
 
@@ -171,6 +233,34 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
                 joined=user.date_joined.isoformat(),
             )
 
+    if event.members and wanted("related_member"):
+        # The actor tied to another member of the group or bargain (not the one who
+        # benefits: the related_* rules ask that) by device, phone or payment account.
+        ids = [m for m in event.members if m not in (user.pk, event.counterpart_id)]
+        for member in User.objects.filter(pk__in=ids).order_by("pk"):
+            ident = _identity(member)
+            tie = {
+                kind: sorted(mine[kind] & ident[kind])[:3]
+                for kind in (RiskSignal.DEVICE, RiskSignal.PHONE, RiskSignal.PAYMENT)
+                if mine[kind] & ident[kind]
+            }
+            if tie:
+                hit("related_member", "related_member", member=member.pk, **tie)
+                break
+
+    rule = rules["crowded_ip"]
+    if wanted("crowded_ip") and rule.threshold is not None and mine[RiskSignal.IP]:
+        quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
+        since = at - timedelta(seconds=rule.window_seconds or 7 * 86400)
+        for ip, ids in sorted(accounts_with(RiskSignal.IP, mine[RiskSignal.IP]).items()):
+            if len(ids) > quiet:
+                continue  # a carrier's shared address
+            fresh = User.objects.filter(pk__in=ids, date_joined__gte=since, date_joined__lte=at)
+            count = fresh.count()
+            if count > rule.threshold:
+                hit("crowded_ip", "crowded_ip", ip=ip, fresh_accounts=count)
+                break
+
     for kind, code, reason in (
         (RiskSignal.DEVICE, "crowded_device", "shared_device"),
         (RiskSignal.ADDRESS, "crowded_address", "crowded_address"),
@@ -196,18 +286,7 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
 
     rule = rules["claim_burst"]
     if wanted("claim_burst") and rule.threshold:
-        since = at - timedelta(seconds=rule.window_seconds or 600)
-        devices = [d for d in (event.device_id, user.device_id) if d]
-        who = Q(user_id=event.user_id)
-        if devices:
-            who |= Q(device_id__in=devices)
-        recent = (
-            RiskEvent.objects.filter(kind=event.kind, created_at__gte=since, created_at__lte=at)
-            .filter(who)
-            .count()
-        )
-        if recent >= rule.threshold:
-            hit("claim_burst", "claim_burst", recent=recent, window_seconds=rule.window_seconds)
+        _claim_burst(event, user, at, rule, rules, mine, hit)
 
     rule = rules["ring"]
     if wanted("ring") and rule.threshold and event.members and other is not None:
@@ -273,13 +352,64 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
     return hits
 
 
+# Asks the person may repeat after a refusal (a claim, a sign-in, a join): an operator's
+# review of an earlier ask about the same thing decides the next one.
+RETRIED = ("coupon_claim", "sign_in", "group_join")
+REVIEW_VALID_DAYS = 7
+
+
+def _reviewed(event: RiskInput, at: datetime) -> RiskEvent | None:
+    if event.kind not in RETRIED or not event.subject:
+        return None
+    return (
+        RiskEvent.objects.filter(
+            kind=event.kind,
+            user_id=event.user_id,
+            subject=event.subject[:60],
+            review__in=[RiskEvent.OPEN, RiskEvent.APPROVED, RiskEvent.DENIED],
+            created_at__gte=at - timedelta(days=REVIEW_VALID_DAYS),
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
 def risk_check(event: RiskInput) -> Decision:
-    """Decide on ``event`` and log the decision (a ``RiskEvent`` row)."""
+    """Decide on ``event`` and log the decision (a ``RiskEvent`` row).
+
+    The IP and device of the request being served fill what the event does not carry
+    (``risk.context``). A claim, sign-in or join asked again about the same thing while
+    its review is open gets the open decision back; once reviewed, the operator's answer
+    decides (approved: allowed, denied: denied)."""
+    where = risk_where()
+    if (where.ip and not event.ip) or (where.device_id and not event.device_id):
+        event = replace(
+            event, ip=event.ip or where.ip, device_id=event.device_id or where.device_id
+        )
     settings = get_settings().risk
     at = event.at or timezone.now()
     user = User.objects.filter(pk=event.user_id).first()
     hits: list[dict] = []
-    if user is None:
+    earlier = _reviewed(event, at) if user is not None and settings.enabled else None
+    if earlier is not None and earlier.review == RiskEvent.OPEN:
+        return Decision(
+            action=earlier.action,
+            reason=earlier.reason,
+            event_id=earlier.pk,
+            detail={**earlier.detail, "review": RiskEvent.OPEN},
+        )
+    if earlier is not None:
+        _record_event_signals(event, at)
+        approved = earlier.review == RiskEvent.APPROVED
+        hits.append(
+            {
+                "rule": "",
+                "action": ALLOW if approved else DENY,
+                "reason": "review_approved" if approved else "review_denied",
+                "evidence": {"risk_event_id": earlier.pk},
+            }
+        )
+    elif user is None:
         hits.append({"rule": "", "action": DENY, "reason": "unknown_user", "evidence": {}})
     elif settings.enabled:
         _record_event_signals(event, at)
@@ -318,6 +448,30 @@ def risk_check(event: RiskInput) -> Decision:
             },
         )
     return Decision(action=action, reason=reason, event_id=row.pk, detail=detail)
+
+
+_REFUSALS = {
+    DENY: ("risk_denied", "this {what} was refused by risk control"),
+    VERIFY: ("risk_verify", "confirm it is you before this {what} counts"),
+    HOLD: ("risk_held", "this {what} waits for an operator's review"),
+}
+
+
+def risk_check_or_refuse(event: RiskInput, *, what: str) -> Decision:
+    """Ask, and refuse with a ``403`` unless allowed: ``risk_denied``, ``risk_verify``
+    (the person must confirm who they are) or ``risk_held`` (an operator reviews it; once
+    approved, asking again goes through). For claims, sign-ins and joins, which give
+    nothing back that could wait. Ask before the caller's transaction, so that the
+    refusal stays in the log."""
+    decision = risk_check(event)
+    if decision.allowed:
+        return decision
+    code, message = _REFUSALS[decision.action]
+    raise Forbidden(
+        code,
+        message.format(what=what),
+        {"reason": decision.reason, "risk_event_id": decision.event_id},
+    )
 
 
 def accounts_related(*, user: User, other: User, address: dict[str, str] | None = None) -> str:

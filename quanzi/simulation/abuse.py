@@ -2,16 +2,18 @@
 --seed S``, ``quanzi manage risk_evaluate``).
 
 Every event is asked of ``risk_check`` exactly as the apps ask it, at the moment it
-happens (the events of about three weeks, replayed in time order); the report compares
-each rule's hits with the known labels.
+happens (the events of about three weeks, replayed in time order, the clock set to each
+one); coupon claims and sign-ins go through the marketing app's own services
+(``coupon_claim``, ``sign_in``) from the IP and device of the person, so their asks are the
+apps' own; the report compares each rule's hits with the known labels.
 
 Honest people have been customers for a while, each with a phone, a device, an address,
 a payment account and a carrier's shared IP (many customers behind one address). Some
 live two to a household (one address and home IP, two devices and phones) and help each
 other's bargains; some invite newcomers (fresh accounts, their own everything); a few
 invite a friend who signs up on their home Wi-Fi (an honest near miss); a few refund one
-order in three; they claim rewards and coupons now and then, lead and join groups,
-earn commissions and withdraw them.
+order in three; they claim rewards and coupons now and then, sign in for points on some
+days, lead and join groups, earn commissions and withdraw them.
 
 Abusers, ``farms`` of each kind:
 
@@ -23,8 +25,12 @@ Abusers, ``farms`` of each kind:
   phone, it pays with the owner's wallet) invited by and buying under the owner;
 * **claim_burst**: an account claiming a reward 45 times within the hour;
 * **coupon_farm**: six accounts on one device each grabbing coupons within minutes;
-* **group_ring** (刷单): a group leader filling its groups with fresh accounts made on its
-  home IP and paying with its wallet; a sneakier half uses only the home IP;
+* **sign_in_farm**: five to seven accounts of one farm, each on its own emulated device,
+  behind one connection (a quiet IP), signing in for points within minutes of each other
+  every morning for five days;
+* **group_ring** (刷单): a group leader filling its groups (one join after the other) with
+  fresh accounts made on its home IP and paying with its wallet; a sneakier half uses
+  only the home IP;
 * **refund_abuser**: an account that was rewarded, then refunds most of what it buys,
   and asks for more rewards (those later rewards are the abusive events);
 * **reregister**: an account rewarded as a new user, deleted, and made again on the same
@@ -44,7 +50,9 @@ RULES = (
     "related_payment",
     "related_address",
     "related_ip_fresh",
+    "related_member",
     "crowded_device",
+    "crowded_ip",
     "crowded_address",
     "crowded_payment",
     "burst",
@@ -59,6 +67,7 @@ ABUSES = (
     "self_dealing",
     "claim_burst",
     "coupon_farm",
+    "sign_in_farm",
     "group_ring",
     "refund_abuser",
     "reregister",
@@ -279,12 +288,17 @@ def _honest(pop: _Population, honest: int) -> None:
             pop.event(pop.day(), "reward_grant", person)
         for _ in range(rng.randint(0, 3)):
             pop.event(pop.day(), "coupon_claim", person)
+    # Sign-ins for points, on some days (once a day at most).
+    for person in rng.sample(people, len(people) // 3):
+        for d in rng.sample(range(21), rng.randint(2, 10)):
+            pop.event(pop.day(d, d), "sign_in", person)
     # Groups: a leader and two or three strangers (some of them newcomers).
     for _ in range(honest // 4):
         leader, *members = rng.sample(people, rng.randint(3, 4))
         at = pop.day()
-        for m in members:
-            pop.event(at, "group_reward", m, leader, members=tuple(x.pk for x in members))
+        for n, m in enumerate(members):
+            joined = tuple(x.pk for x in members[: n + 1])
+            pop.event(at + timedelta(minutes=5 * n), "group_join", m, leader, members=joined)
     # Distributors: commissions on their buyers' orders, then a withdrawal.
     for distributor in rng.sample(people, honest // 10):
         for buyer in rng.sample(people, 3):
@@ -357,6 +371,29 @@ def _abusers(pop: _Population, farms: int) -> None:
                 pop.event(
                     at + timedelta(minutes=6 * k + i), "coupon_claim", acct, None, "coupon_farm"
                 )
+    for f in range(farms):  # sign-in farms: one connection, a device each, every morning
+        farm_ip = f"60.190.{f}.21"
+        accounts = [
+            pop.person(
+                kind="sign_in_farm",
+                device=f"dev-emu{f}-{k}",
+                address=_place(8700 + f * 10 + k),
+                joined=pop.start - timedelta(days=rng.randint(10, 60)),
+                ip=farm_ip,
+            )
+            for k in range(rng.randint(5, 7))
+        ]
+        first = rng.randint(0, 14)
+        for d in range(first, first + 5):
+            at = pop.start + timedelta(days=d, hours=7, minutes=rng.randint(0, 50))
+            for k, acct in enumerate(accounts):
+                pop.event(
+                    at + timedelta(seconds=40 * k + rng.randint(0, 30)),
+                    "sign_in",
+                    acct,
+                    None,
+                    "sign_in_farm",
+                )
     for f in range(farms):  # group 刷单 rings
         home_ip = f"122.224.{f}.7"
         leader = pop.person(
@@ -376,9 +413,16 @@ def _abusers(pop: _Population, farms: int) -> None:
                 )
                 for k in range(rng.randint(2, 4))
             ]
-            ids = tuple(m.pk for m in members)
-            for m in members:
-                pop.event(at, "group_reward", m, leader, "group_ring", members=ids)
+            for n, m in enumerate(members):
+                joined = tuple(x.pk for x in members[: n + 1])
+                pop.event(
+                    at + timedelta(minutes=3 * n),
+                    "group_join",
+                    m,
+                    leader,
+                    "group_ring",
+                    members=joined,
+                )
     for f in range(farms):  # refund abusers: rewarded, then refunds most of what it buys
         abuser = pop.person(kind="refund_abuser", device=f"dev-ra{f}", address=_place(9500 + f))
         pop.event(pop.start + timedelta(hours=2), "reward_grant", abuser)  # before: looks fine
@@ -403,6 +447,59 @@ def _abusers(pop: _Population, farms: int) -> None:
         pop.deletions.append((at - timedelta(hours=2), first.pk))
 
 
+# Asked through the apps' own services, from the person's IP and device.
+THROUGH_APPS = ("coupon_claim", "sign_in")
+
+
+def _claimable_coupon() -> int:
+    from quanzi.marketing.services import coupon_template_create
+
+    template = coupon_template_create(
+        data={
+            "name": "评估用券",
+            "kind": "amount_off",
+            "amount": 300,
+            "threshold": 0,
+            "total": 1_000_000,
+            "per_user_limit": 100,
+            "valid_days": 7,
+        }
+    )
+    return template.pk
+
+
+def _through_app(e: _Event, *, template_id: int):
+    """Claim or sign in through the marketing services with the clock at the event; the
+    decision risk control logged for it (``None`` when it was refused before asking)."""
+    from quanzi.accounts.models import User
+    from quanzi.core.errors import QuanziError
+    from quanzi.marketing.services import coupon_claim, sign_in
+    from quanzi.risk.context import risk_context
+    from quanzi.risk.models import RiskEvent
+    from quanzi.risk.services import Decision
+    from quanzi.simulation.clock import SimClock
+
+    user = User.objects.get(pk=e.user_id)
+    last = RiskEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with SimClock(start=e.at).installed(), risk_context(ip=e.ip, device_id=e.device_id):
+        try:
+            if e.kind == "coupon_claim":
+                coupon_claim(user=user, template_id=template_id)
+            else:
+                sign_in(user=user)
+        except QuanziError as exc:
+            if not exc.code.startswith("risk_"):
+                return None
+            row = RiskEvent.objects.get(pk=exc.detail["risk_event_id"])
+            return Decision(
+                action=row.action, reason=row.reason, event_id=row.pk, detail=row.detail
+            )
+    row = RiskEvent.objects.filter(pk__gt=last, kind=e.kind, user_id=e.user_id).first()
+    if row is None:
+        return None
+    return Decision(action=row.action, reason=row.reason, event_id=row.pk, detail=row.detail)
+
+
 def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
     """Build the population in the current database, replay every event, and measure."""
     from django.utils import timezone
@@ -416,6 +513,7 @@ def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
     _honest(pop, honest)
     _abusers(pop, farms)
     deletions = sorted(pop.deletions)
+    template_id = _claimable_coupon()
     result = Evaluation()
     held_people: set[int] = set()
     acting_honest: set[int] = set()
@@ -423,18 +521,23 @@ def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
         while deletions and deletions[0][0] <= e.at:
             _, user_id = deletions.pop(0)
             User.objects.filter(pk=user_id).update(is_active=False, phone=f"deleted-{user_id}")
-        decision = risk_check(
-            RiskInput(
-                kind=e.kind,
-                user_id=e.user_id,
-                counterpart_id=e.counterpart_id,
-                device_id=e.device_id,
-                ip=e.ip,
-                payment_account=e.payment_account,
-                members=e.members,
-                at=e.at,
+        if e.kind in THROUGH_APPS:
+            decision = _through_app(e, template_id=template_id)
+            if decision is None:
+                continue  # refused before risk was asked (signed in already that day)
+        else:
+            decision = risk_check(
+                RiskInput(
+                    kind=e.kind,
+                    user_id=e.user_id,
+                    counterpart_id=e.counterpart_id,
+                    device_id=e.device_id,
+                    ip=e.ip,
+                    payment_account=e.payment_account,
+                    members=e.members,
+                    at=e.at,
+                )
             )
-        )
         rules = {hit["rule"] for hit in decision.detail.get("hits", [])}
         result.events += 1
         for rule in rules:
@@ -460,6 +563,10 @@ def evaluate(*, seed: int = 1, honest: int = 300, farms: int = 8) -> Evaluation:
 
     Order.objects.filter(pk__in=_ORDERS).delete()
     _ORDERS.clear()
+    from quanzi.marketing.models import CouponTemplate
+
+    # The measuring coupon leaves the coupon centre (a demo database keeps the run).
+    CouponTemplate.objects.filter(pk=template_id).update(is_active=False, claimable=False)
     return result
 
 

@@ -5,7 +5,9 @@ one lets ``users`` people live ``days`` days in the shop, ending today, so that 
 analytics have weeks of history: each day some of them visit (product views and
 add-to-carts recorded as traffic, some through a friend's share link), buy normally or
 through a share link, open and join groups, start and help bargains, buy memberships,
-claim coupons and sign in; orders are paid, shipped, confirmed, a few refunded; every
+order the day's community wave for pickup at a leader's point (collected the next day with
+the pickup code), open creators' notes and buy what they tag (``channels.py``), claim
+coupons and sign in; orders are paid, shipped, confirmed, a few refunded; every
 sweep runs at the end of each day (settlement, group expiry…). Everything goes through
 the apps' own services and the one order pipeline, with the simulated clock installed, so
 the ledger stays balanced. Then the daily facts are built for the whole range.
@@ -39,6 +41,8 @@ WEIGHTS = {
     "membership_buy": 1,
     "coupon_claim": 3,
     "sign_in": 4,
+    "community_order": 5,
+    "note_read": 4,
 }
 CHANNEL_OF = {
     "place_normal": "direct",
@@ -49,6 +53,8 @@ CHANNEL_OF = {
     "bargain_help": "bargain",
     "bargain_buy": "bargain",
     "membership_buy": "membership",
+    "community_order": "community",
+    "note_read": "content",
 }
 
 
@@ -187,6 +193,22 @@ def _end_of_day(w) -> None:
             pass
 
 
+def _community_morning(w, ch, day_start: datetime) -> None:
+    """Yesterday's wave closes and is aggregated, its goods arrive and are collected; the
+    operator opens today's wave."""
+    from quanzi.community.sweeps import waves_aggregate_due, waves_close_due
+    from quanzi.simulation.channels import pickups_run, wave_open
+
+    waves_close_due()
+    waves_aggregate_due()
+    pickups_run(w, ch)
+    try:
+        with transaction.atomic():
+            wave_open(w, ch, day_start)
+    except QuanziError:
+        ch.wave_id = None
+
+
 def _safe(func, **kwargs):
     try:
         with transaction.atomic():
@@ -209,6 +231,11 @@ def populate(
     from quanzi.analytics.facts import facts_backfill, local_day
     from quanzi.ledger.checks import run_checks
     from quanzi.orders.models import Order, Refund, RefundStatus
+    from quanzi.simulation.channels import (
+        channels_build,
+        community_order,
+        note_read,
+    )
     from quanzi.simulation.clock import SimClock
     from quanzi.simulation.ops import OPS
     from quanzi.simulation.world import world_build
@@ -228,8 +255,10 @@ def populate(
             world = world_build(
                 seed=seed, clock=clock, customers=users, stock_scale=max(1, users * days // 40)
             )
+            ch = channels_build(world)
         for day in range(days):
             day_start = first + timedelta(days=day)
+            _community_morning(world, ch, day_start)
             visitors = world.rng.sample(world.customers, max(2, int(users * activity)))
             _traffic(world, day_start, visitors, report)
             per_hour = max(1, len(visitors) // 14)
@@ -244,6 +273,10 @@ def populate(
                         with transaction.atomic():
                             if name == "place_shared":
                                 _place_shared(world)
+                            elif name == "community_order":
+                                community_order(world, ch)
+                            elif name == "note_read":
+                                note_read(world, ch)
                             else:
                                 OPS[name].run(world)
                             if world.rng.random() < 0.6:

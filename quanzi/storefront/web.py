@@ -106,6 +106,8 @@ ERROR_TEXT: dict[str, Any] = {
     "bargain_closed": _("This bargain has closed."),
     "own_bargain": _("You cannot help your own bargain."),
     "risk_denied": _("This was refused by our risk checks."),
+    "risk_held": _("This waits for a review by our team; try again once it is approved."),
+    "risk_verify": _("Please confirm it is you before this counts."),
     "withdraw_too_small": _("The amount is below the minimum withdrawal."),
     "below_minimum": _("The amount is below the minimum withdrawal (after the fee)."),
     "insufficient_balance": _("Not enough available balance."),

@@ -106,7 +106,7 @@ def bring(register, complete_order, own_address):
 
 @pytest.fixture
 def own_address(db):
-    """A distinct address per call (the root ``make_address`` gives everyone the same)."""
+    """A distinct address per call, whose phone and place the test may choose."""
     from quanzi.accounts.services import address_create
 
     counter = iter(range(1, 10_000))

@@ -64,3 +64,25 @@ def test_the_mechanics_facts_equal_a_direct_count_and_show_on_their_page(db):
     stranger.force_login(customer)
     assert stranger.get("/dashboard/analytics/mechanics/").status_code in (302, 403)
     assert stranger.get("/dashboard/analytics/mechanics/shops.csv").status_code in (302, 403)
+
+
+def test_the_population_buys_at_pickup_points_and_through_notes(db):
+    from quanzi.analytics.models import DailyFact
+    from quanzi.community.models import CommunityOrder
+    from quanzi.content.models import Note, NoteTouch
+    from quanzi.orders.models import Order
+
+    report = populate(days=4, users=24, seed=2)
+    assert report.ledger_problems == [], population_format(report)
+    assert report.ops["community_order"] > 0 and report.ops["note_read"] > 0
+    # Paid community orders of a past wave are collected with their code: completed.
+    collected = CommunityOrder.objects.filter(picked_up_at__isnull=False)
+    assert collected.exists()
+    assert set(
+        Order.objects.filter(pk__in=collected.values("order_id")).values_list("status", flat=True)
+    ) <= {"completed", "picked_up", "refunding", "refunded"}
+    # Notes were opened (views and touches for attribution).
+    assert NoteTouch.objects.exists()
+    assert sum(Note.objects.values_list("view_count", flat=True)) == NoteTouch.objects.count()
+    channels = set(DailyFact.objects.exclude(channel="all").values_list("channel", flat=True))
+    assert "community" in channels, channels
