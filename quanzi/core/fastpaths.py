@@ -113,7 +113,10 @@ def registered() -> list[tuple[str, str]]:
 
 
 def wrap(app):
-    """The WSGI application ``app`` with the registered fast paths in front of it."""
+    """The WSGI application ``app`` with the registered fast paths in front of it
+    (``app`` itself when ``FAST_PATHS`` is off)."""
+    if not settings.FAST_PATHS:
+        return app
 
     def application(environ, start_response):
         if _routes:
