@@ -82,6 +82,9 @@ def parse() -> argparse.Namespace:
         "--no-fast-path", action="store_true", help="every request through Django's stack"
     )
     ap.add_argument("--threads", type=int, default=1, help="threads per server process")
+    ap.add_argument(
+        "--writer-nice", type=int, default=0, help="queue mode: the writers' nice value"
+    )
     ap.add_argument("--keep", action="store_true")
     return ap.parse_args()
 
@@ -231,7 +234,8 @@ def main() -> int:
                 writers = [
                     subprocess.Popen(
                         [sys.executable, "manage.py", "flash_write", "--follow"]
-                        + ["--batch", str(args.batch), "--seconds", str(args.seconds + 30)],
+                        + ["--batch", str(args.batch), "--seconds", str(args.seconds + 900)]
+                        + ["--nice", str(args.writer_nice)],
                         env=env.vars(),
                         cwd=str(REPO),
                         stdout=subprocess.PIPE,
@@ -335,6 +339,7 @@ def main() -> int:
             "fast_path_answers": fast_answers,
             "workers": args.workers,
             "threads": args.threads,
+            "writer_nice": args.writer_nice,
             "sold_out_after_s": round(window, 2),
             "p50_ms": round(percentile(latencies, 50), 1),
             "p99_ms": round(percentile(latencies, 99), 1),
