@@ -324,3 +324,20 @@ def test_the_wsgi_application_serves_the_fast_path():
 
     assert application.django is not None
     assert ("POST", r"^/api/v1/flash-sales/([1-9][0-9]{0,17})/orders$") in fastpaths.registered()
+
+
+def test_the_fast_path_records_the_requests_device_as_the_middleware_does(
+    redis_queue_no_writer, paths, make_sale, buyer
+):
+    from quanzi.risk.models import RiskSignal
+
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    b = buyer()
+    env = _environ(
+        _path(sale["id"]), _body(sale, b), token=b.api.token, headers={"X-Device-Id": "dev-42"}
+    )
+    assert _call(fast, env).status == 202
+    assert django.calls == 0
+    seen = RiskSignal.objects.filter(user_id=b.pk, kind=RiskSignal.DEVICE, value="dev-42")
+    assert seen.count() == 1
