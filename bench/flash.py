@@ -78,6 +78,13 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--no-queue", action="store_true", help="with the gate: write in the request")
     ap.add_argument("--writers", type=int, default=1, help="queue mode: writer processes")
     ap.add_argument("--batch", type=int, default=100, help="queue mode: orders per transaction")
+    ap.add_argument(
+        "--no-fast-path", action="store_true", help="every request through Django's stack"
+    )
+    ap.add_argument("--threads", type=int, default=1, help="threads per server process")
+    ap.add_argument(
+        "--writer-nice", type=int, default=0, help="queue mode: the writers' nice value"
+    )
     ap.add_argument("--keep", action="store_true")
     return ap.parse_args()
 
@@ -147,18 +154,36 @@ async def warm(base: str, users, clients: int) -> None:
         await asyncio.gather(*(client(session) for _ in range(clients)))
 
 
+ONE_ROW_CONNECTIONS = [0]
+
+
 def one_row_limit(url: str, clients: int, seconds: float) -> float:
     conn = pg_connect(url)
     conn.execute("DROP TABLE IF EXISTS bench_flash_row")
     conn.execute("CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))")
     conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
     conn.close()
+    # Connected first, each retried a while: the server's connection slots are shared
+    # (a shared machine); the report says how many connections the figure had.
+    conns = []
+    for _ in range(clients):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conns.append(pg_connect(url, autocommit=False))
+                break
+            except Exception:  # noqa: BLE001 - out of connection slots for now
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+    clients = len(conns)
+    ONE_ROW_CONNECTIONS[0] = clients
     done = [0] * clients
     barrier = threading.Barrier(clients + 1)
     stop = threading.Event()
 
     def run(i: int) -> None:
-        c = pg_connect(url, autocommit=False)
+        c = conns[i]
         barrier.wait()
         while not stop.is_set():
             c.execute("UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1")
@@ -201,6 +226,7 @@ def main() -> int:
                     "QUANZI_AUTH_CACHE_SECONDS": "120",
                 }
             )
+        env.extra["QUANZI_FAST_PATHS"] = "0" if args.no_fast_path else "1"
         quanzi(env, "migrate", capture=True)
         django_setup(env)
         from datetime import timedelta
@@ -218,7 +244,7 @@ def main() -> int:
         users = users_bulk(users_n, prefix=phone_prefix())
         sku_id = hot_sku(stock=args.allotment)
         connection.close()
-        server = Server(env, workers=args.workers)
+        server = Server(env, workers=args.workers, threads=args.threads)
         server.start()
         writers = []
         try:
@@ -226,7 +252,8 @@ def main() -> int:
                 writers = [
                     subprocess.Popen(
                         [sys.executable, "manage.py", "flash_write", "--follow"]
-                        + ["--batch", str(args.batch), "--seconds", str(args.seconds + 30)],
+                        + ["--batch", str(args.batch), "--seconds", str(args.seconds + 900)]
+                        + ["--nice", str(args.writer_nice)],
                         env=env.vars(),
                         cwd=str(REPO),
                         stdout=subprocess.PIPE,
@@ -254,15 +281,23 @@ def main() -> int:
                 drive(server.base, sale.pk, sku_id, users, args.clients, args.seconds)
             )
             last_written = None
-            if queue:  # wait for the writers to write every ticket
-                deadline = time.monotonic() + args.seconds
-                while time.monotonic() < deadline:
+            if queue:  # wait for the writers to write every ticket (while they progress)
+                seen, progressed = -1, time.monotonic()
+                while time.monotonic() - progressed < 30:
                     n = FlashOrder.objects.filter(item__sale=sale).count()
                     if n >= len(tickets):
                         break
-                    time.sleep(0.05)
+                    if n != seen:
+                        seen, progressed = n, time.monotonic()
+                    time.sleep(0.1)
             cpu1 = server.cpu_seconds() + sum(proc_cpu_seconds(w.pid) for w in writers)
             errors_logged = server.errors_logged()
+            try:
+                fast_answers = server.log_path.read_text(errors="replace").count(
+                    '"fast_path": true'
+                )
+            except OSError:
+                fast_answers = 0
         finally:
             server.stop()
             for w in writers:
@@ -270,6 +305,11 @@ def main() -> int:
                     os.killpg(w.pid, signal.SIGTERM)
                 w.wait(timeout=15)
         item = FlashItem.objects.get(sale=sale)
+        written_by_writers = FlashOrder.objects.filter(item=item).count()
+        if redis:  # tickets the writers left (none unless they stalled) are written here
+            gate.configure(url=redis, prefix=prefix)
+            reconcile(grace=0)
+        item.refresh_from_db()
         sold = (
             FlashOrder.objects.filter(item=item, returned=False).aggregate(n=Sum("qty"))["n"] or 0
         )
@@ -278,8 +318,6 @@ def main() -> int:
         lost = args.allotment - sold - left - item.returned
         gate_lost = None
         if redis:
-            gate.configure(url=redis, prefix=prefix)
-            reconcile(grace=0)
             pending = sum(q for _, q, _ in gate.pending(item_id=item.pk).values())
             gate_left = gate.left(item_id=item.pk)
             gate_lost = None if gate_left is None else left - gate_left - pending
@@ -295,9 +333,15 @@ def main() -> int:
                     to_order.append((written_at[tid].timestamp() - at) * 1000)
             if written_at:
                 last_written = max(written_at.values()).timestamp()
-        accepted = codes["accepted"] if not queue else len(to_order)
+        accepted = codes["accepted"]
+        written = len(to_order) if queue else accepted
         window = accepted_at[-1] if accepted_at else elapsed
         rate = accepted / window if window else 0.0
+        # written orders/s: from the first ticket to the last order's commit
+        written_window = (
+            last_written - min(tickets.values()) if queue and last_written and tickets else window
+        )
+        written_rate = written / written_window if written_window else 0.0
         baseline = one_row_limit(args.database_url, args.clients, args.baseline_seconds)
         errors = sum(n for code, n in codes.items() if code not in ("accepted", "out_of_stock"))
         if queue and len(to_order) != len(tickets):
@@ -306,6 +350,14 @@ def main() -> int:
         figures = {
             "accepted_orders_per_s": round(rate, 1),
             "accepted": accepted,
+            "written_orders_per_s": round(written_rate, 1),
+            "written": written,
+            "written_by_writers": written_by_writers,
+            "fast_path": not args.no_fast_path,
+            "fast_path_answers": fast_answers,
+            "workers": args.workers,
+            "threads": args.threads,
+            "writer_nice": args.writer_nice,
             "sold_out_after_s": round(window, 2),
             "p50_ms": round(percentile(latencies, 50), 1),
             "p99_ms": round(percentile(latencies, 99), 1),
@@ -324,6 +376,7 @@ def main() -> int:
             "gate_lost": gate_lost,
             "errors": errors + errors_logged,
             "one_row_sql_tps": round(baseline, 1),
+            "one_row_connections": ONE_ROW_CONNECTIONS[0],
             "ratio": round(rate / baseline, 3) if baseline else None,
             "clients": args.clients,
             "allotment": args.allotment,
@@ -337,6 +390,9 @@ def main() -> int:
             f"{' (queue)' if queue else ''}",
             f"  accepted {accepted} orders in {window:.2f} s → {rate:.1f} orders/s; "
             f"answers {dict(codes)}",
+            f"  written {written} orders in {written_window:.2f} s → {written_rate:.1f} orders/s"
+            f" ({args.workers} server workers × {args.threads} threads, fast path "
+            f"{'off' if args.no_fast_path else 'on'}: {fast_answers} answers by it)",
             f"  request p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms"
             + (
                 f"; ticket → order written p50 {figures['ticket_to_order_p50_ms']} ms, "
@@ -349,7 +405,8 @@ def main() -> int:
             f"  server + writers CPU per accepted order: {figures['cpu_ms_per_order']} ms",
             f"  sold {sold} + left {left} + returned {item.returned} = {args.allotment}? "
             f"oversold {oversold}, lost {lost}, gate lost {gate_lost}",
-            f"  one-row raw SQL conditional UPDATE: {baseline:.1f} tx/s (ratio {figures['ratio']})",
+            f"  one-row raw SQL conditional UPDATE: {baseline:.1f} tx/s "
+            f"({ONE_ROW_CONNECTIONS[0]} connections; ratio {figures['ratio']})",
             f"  load average before/after: {figures['load_avg']}",
         ]
         emit(report, figures)

@@ -206,6 +206,10 @@ if REDIS_URL:
     # cache on every request for the bearer token).
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
 
+# Fast paths (quanzi/core/fastpaths.py): a few hot API operations (the flash gate's
+# request) answered in front of Django's stack; 0 hands every request to Django.
+FAST_PATHS = env_bool("QUANZI_FAST_PATHS", True)
+
 # Flash sales: the prefix of the Redis gate's keys (quanzi/flash/gate.py).
 FLASH_REDIS_PREFIX = env_str("QUANZI_FLASH_REDIS_PREFIX", "quanzi:flash")
 # With the gate, a ticket is queued (answer 202, the order written by a writer in batches)

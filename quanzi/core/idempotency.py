@@ -87,6 +87,18 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
     return Status(status, payload)
 
 
+def recorded_answer(request, *, route: str, body: Any) -> Status | None:
+    """The answer already recorded for the request's ``Idempotency-Key``, if any (a
+    refusal raised again, as ``run_idempotent`` does). For work whose effect is outside
+    the database (a Redis step is not rolled back with the record's INSERT): read this
+    first, so that a retry does not do the work again."""
+    key = request.headers.get("Idempotency-Key")
+    if not key or len(key) > 128:
+        return None
+    existing = IdempotencyRecord.objects.filter(user_id=request.auth.pk, key=key).first()
+    return None if existing is None else _replay(existing, _body_hash(route, body))
+
+
 class _KeyTaken(Exception):
     """Another request with the same key was answered first."""
 

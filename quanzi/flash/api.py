@@ -5,7 +5,7 @@ from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import Invalid
-from quanzi.core.idempotency import run_idempotent
+from quanzi.core.idempotency import recorded_answer, run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Id, Money, Schema
 from quanzi.flash import gate, selectors, services
@@ -184,6 +184,15 @@ def sale_buy(request, flash_sale_id: int, payload: FlashBuyIn):
         if payload.pay is not None:
             raise Invalid("pay_after_queue", "pay the order once the ticket shows it")
 
+        route = f"POST /flash-sales/{flash_sale_id}/orders"
+        # The gate's step is in Redis: the record's transaction cannot undo it. A retry
+        # reads the recorded answer first; a twin that lost the race for the key gives
+        # its ticket back (only the recorded one is the buyer's).
+        replayed = recorded_answer(request, route=route, body=body)
+        if replayed is not None:
+            return replayed
+        taken: list[str] = []
+
         def queue():
             ticket = services.flash_queue(
                 user=request.auth,
@@ -192,11 +201,18 @@ def sale_buy(request, flash_sale_id: int, payload: FlashBuyIn):
                 qty=payload.qty,
                 address_id=payload.address_id,
             )
+            taken.append(ticket.id)
             return Status(202, {"ticket": ticket.id, "state": "queued"})
 
-        return run_idempotent(
-            request, route=f"POST /flash-sales/{flash_sale_id}/orders", body=body, work=queue
-        )
+        answer = None
+        try:
+            answer = run_idempotent(request, route=route, body=body, work=queue)
+        finally:
+            kept = answer.value.get("ticket") if answer is not None else None
+            for ticket_id in taken:
+                if ticket_id != kept:
+                    services.ticket_give_back(ticket_id=ticket_id)
+        return answer
 
     def work():
         order, payment = services.flash_buy(

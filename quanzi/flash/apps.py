@@ -16,3 +16,7 @@ class FlashConfig(AppConfig):
         from quanzi.flash.demo import demo_step
 
         register_demo_step(demo_step)
+
+        from quanzi.flash.fastpath import register
+
+        register()  # the gate's request, answered in front of Django (quanzi/wsgi.py)

@@ -276,6 +276,13 @@ def flash_buy(
     return order, payment
 
 
+def ticket_give_back(*, ticket_id: str) -> None:
+    """Give back a ticket whose request answered with another (a keyed twin)."""
+    item_id = gate.ticket_item(ticket_id)
+    if item_id is not None:
+        _release(gate.Ticket(item_id=item_id, user_id=0, qty=0, id=ticket_id))
+
+
 def _release(ticket: gate.Ticket) -> None:
     try:
         gate.release(item_id=ticket.item_id, ticket_id=ticket.id)

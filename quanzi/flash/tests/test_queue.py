@@ -171,3 +171,25 @@ def test_redis_losing_its_keys_loses_queued_tickets_but_no_unit(
     reconcile(grace=0)
     assert gate.left(item_id=item.pk) == 0
     assert run_checks()[0] == []
+
+
+def test_a_keyed_retry_replays_its_ticket_and_queues_no_second_one(
+    redis_queue_no_writer, make_sale, make_buyer
+):
+    sale = make_sale(allotment=5, limit=0)  # no per-user limit to stop a second ticket
+    buyer = make_buyer()
+    headers = {"Idempotency-Key": "flash-retry-1"}
+    path = f"/flash-sales/{sale['id']}/orders"
+    first = buyer.api.post(path, buy_body(sale, buyer), headers=headers)
+    again = buyer.api.post(path, buy_body(sale, buyer), headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json()
+    other = buyer.api.post(path, buy_body(sale, buyer, qty=2), headers=headers)
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+    item = FlashItem.objects.get(sale_id=sale["id"])
+    assert gate.queue(item_id=item.pk) == [first.json()["ticket"]]
+    assert gate.left(item_id=item.pk) == 4
+    while writer.write_batch(item_id=item.pk):
+        pass
+    assert FlashOrder.objects.filter(item=item, user_id=buyer.pk).count() == 1
+    assert _units(sale["id"]) == (1, 4, 0)

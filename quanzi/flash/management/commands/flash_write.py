@@ -13,8 +13,19 @@ class Command(BaseCommand):
         parser.add_argument("--follow", action="store_true", help="keep polling the queues")
         parser.add_argument("--batch", type=int, default=writer.BATCH)
         parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=0,
+            help="lower this process's CPU priority (os.nice) so that, on machines shared "
+            "with the web processes, the buyers' requests go first and the writers catch up",
+        )
 
-    def handle(self, *args, follow: bool, batch: int, seconds: float | None, **options):
+    def handle(self, *args, follow: bool, batch: int, seconds: float | None, nice: int, **options):
+        if nice > 0:
+            import os
+
+            os.nice(nice)
         if not gate.enabled():
             self.stdout.write("no Redis gate (QUANZI_REDIS_URL unset): nothing is queued")
             return

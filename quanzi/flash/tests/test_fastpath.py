@@ -1,0 +1,343 @@
+"""The gate's fast path (``POST /flash-sales/{id}/orders`` answered in front of Django)
+answers every case as the API does: same status, same body, same headers. What it cannot
+answer exactly is handed to Django, and then the answer is Django's own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
+
+from quanzi.core import fastpaths
+from quanzi.flash import writer
+from quanzi.flash.models import FlashItem, FlashOrder
+
+pytestmark = pytest.mark.django_db
+
+
+class _Answer:
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes):
+        self.status = int(status.split()[0])
+        self.reason = status
+        self.headers = dict(headers)
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def headers_but_request_id(self):
+        return {k: v for k, v in self.headers.items() if k != "X-Request-ID"}
+
+
+class _Django:
+    """Django's own WSGI handler, counting the requests it is handed."""
+
+    def __init__(self):
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def _call(app, environ) -> _Answer:
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+
+    # As Django's test client does: the test's transaction keeps its connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = app(environ, start_response)
+        body = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return _Answer(seen["status"], seen["headers"], body)
+
+
+def _environ(path, body, *, token=None, headers=None, raw=None, content_type=None):
+    extra = dict(headers or {})
+    if token is not None:
+        extra["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else json.dumps(body)
+    request = RequestFactory().post(
+        path, data=data, content_type=content_type or "application/json", headers=extra
+    )
+    return request.environ
+
+
+@pytest.fixture
+def paths(settings):
+    """(Django alone, the fast path in front of it); tokens are cached as in production."""
+    settings.AUTH_TOKEN_CACHE_SECONDS = 30
+    django = _Django()
+    return django, fastpaths.wrap(django)
+
+
+@pytest.fixture
+def buyer(make_buyer):
+    def make(*, warm=True):
+        b = make_buyer()
+        if warm:  # a page seen before the start: the token is in the token cache
+            assert b.api.get("/me").status_code == 200
+        return b
+
+    return make
+
+
+def _path(sale_id):
+    return f"/api/v1/flash-sales/{sale_id}/orders"
+
+
+def _body(sale, b, **extra):
+    return {"sku_id": sale["items"][0]["sku_id"], "qty": 1, "address_id": b.address_id, **extra}
+
+
+def _both(paths, sale_id, a, b, body_a, body_b, headers=None):
+    """The same request by buyer ``a`` to Django and by ``b`` to the fast path."""
+    django, fast = paths
+    d = _call(django, _environ(_path(sale_id), body_a, token=a.api.token, headers=headers))
+    before = django.calls
+    f = _call(fast, _environ(_path(sale_id), body_b, token=b.api.token, headers=headers))
+    assert django.calls == before, "the fast path handed the request to Django"
+    return d, f
+
+
+def test_a_queued_buy_is_answered_as_the_api_does(redis_queue_no_writer, paths, make_sale, buyer):
+    sale = make_sale(allotment=10, limit=1)
+    a, b = buyer(), buyer()
+    headers = {"X-Request-ID": "req-flash-1", "Accept-Language": "en"}
+    d, f = _both(paths, sale["id"], a, b, _body(sale, a), _body(sale, b), headers)
+    assert d.status == f.status == 202
+    assert d.reason == f.reason
+    assert d.json()["state"] == f.json()["state"] == "queued"
+    assert set(d.json()) == set(f.json()) == {"ticket", "state"}
+    assert d.headers_but_request_id() == f.headers_but_request_id()
+    assert d.headers["X-Request-ID"] == f.headers["X-Request-ID"] == "req-flash-1"
+    assert f.headers["Content-Language"] == "en"
+    # Both tickets are real: the writer writes both orders, each to its buyer.
+    item = FlashItem.objects.get(sale_id=sale["id"])
+    assert writer.write_batch(item_id=item.pk) == 2
+    written = dict(FlashOrder.objects.filter(item=item).values_list("ticket", "user_id"))
+    assert written == {d.json()["ticket"]: a.pk, f.json()["ticket"]: b.pk}
+
+
+def _limit(make_sale, buyer, paths):
+    sale = make_sale(allotment=10, limit=1)
+    a, b = buyer(), buyer()
+    for x in (a, b):
+        assert x.api.post(f"/flash-sales/{sale['id']}/orders", _body(sale, x)).status_code == 202
+    return sale, a, b, {}, {}
+
+
+def _qty_over_limit(make_sale, buyer, paths):
+    sale = make_sale(allotment=10, limit=1)
+    return sale, buyer(), buyer(), {"qty": 2}, {"qty": 2}
+
+
+def _sold_out(make_sale, buyer, paths):
+    sale = make_sale(allotment=1, limit=1)
+    first = buyer()
+    assert (
+        first.api.post(f"/flash-sales/{sale['id']}/orders", _body(sale, first)).status_code == 202
+    )
+    return sale, buyer(), buyer(), {}, {}
+
+
+def _not_started(make_sale, buyer, paths):
+    return make_sale(allotment=5, starts_in=3600), buyer(), buyer(), {}, {}
+
+
+def _ended(make_sale, buyer, paths):
+    from quanzi.flash.services import sale_close
+
+    sale = make_sale(allotment=5)
+    sale_close(sale_id=sale["id"])
+    return sale, buyer(), buyer(), {}, {}
+
+
+def _no_sale(make_sale, buyer, paths):
+    sale = make_sale(allotment=5)
+    return {**sale, "id": sale["id"] + 1000}, buyer(), buyer(), {}, {}
+
+
+def _sku_not_in_sale(make_sale, buyer, paths):
+    sale = make_sale(allotment=5)
+    other = sale["items"][0]["sku_id"] + 1000
+    return sale, buyer(), buyer(), {"sku_id": other}, {"sku_id": other}
+
+
+def _no_address(make_sale, buyer, paths):
+    sale = make_sale(allotment=5)
+    return sale, buyer(), buyer(), {"address_id": None}, {"address_id": None}
+
+
+def _unknown_field_and_note(make_sale, buyer, paths):
+    sale = make_sale(allotment=1)
+    sale_body = {"note": "尽快发货", "coupon": 3}
+    first = buyer()
+    assert (
+        first.api.post(f"/flash-sales/{sale['id']}/orders", _body(sale, first)).status_code == 202
+    )
+    return sale, buyer(), buyer(), sale_body, sale_body
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        (_limit, 409, "limit_exceeded"),
+        (_qty_over_limit, 409, "limit_exceeded"),
+        (_sold_out, 409, "out_of_stock"),
+        (_not_started, 409, "flash_not_started"),
+        (_ended, 409, "flash_ended"),
+        (_no_sale, 404, "flash_sale_not_found"),
+        (_sku_not_in_sale, 422, "sku_not_in_sale"),
+        (_no_address, 422, "address_required"),
+        (_unknown_field_and_note, 409, "out_of_stock"),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)).strip("_"),
+)
+def test_each_refusal_is_the_apis(
+    redis_queue_no_writer, paths, make_sale, buyer, case, status, code
+):
+    sale, a, b, extra_a, extra_b = case(make_sale, buyer, paths)
+    d, f = _both(paths, sale["id"], a, b, _body(sale, a, **extra_a), _body(sale, b, **extra_b))
+    assert (d.status, d.json()["code"]) == (status, code)
+    assert f.status == d.status
+    assert f.reason == d.reason
+    assert f.json() == d.json()
+    assert f.body == d.body
+    assert f.headers_but_request_id() == d.headers_but_request_id()
+
+
+def _handed_over(paths, environ_a, environ_b):
+    """The fast path hands the request to Django: its answer is Django's."""
+    django, fast = paths
+    d = _call(django, environ_a)
+    before = django.calls
+    f = _call(fast, environ_b)
+    assert django.calls == before + 1, "the fast path answered it"
+    return d, f
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"token": "not-a-token"}, 401, "unauthorized"),
+        ({"body": {"qty": 0}}, 422, "validation_error"),
+        ({"body": {"qty": "1"}}, 422, "validation_error"),
+        ({"body": {"qty": True}}, 422, "validation_error"),
+        ({"body": {"sku_id": 1.0}}, 422, "validation_error"),
+        ({"body": {"note": "x" * 201}}, 422, "validation_error"),
+        ({"body": {"note": "a\u0000b"}}, 422, "invalid_text"),
+        ({"body": {"pay": {"gateway": "sandbox"}}}, 422, "pay_after_queue"),
+        ({"raw": "[1, 2]"}, 422, "body_not_object"),
+        ({"raw": "{not json"}, 400, "bad_request"),
+        ({"content_type": "text/plain"}, None, None),
+    ],
+    ids=lambda v: json.dumps(v)[:40] if isinstance(v, dict) else str(v),
+)
+def test_what_it_cannot_answer_exactly_goes_to_the_api(
+    redis_queue_no_writer, paths, make_sale, buyer, change, status, code
+):
+    sale = make_sale(allotment=10, limit=0)
+    a, b = buyer(), buyer()
+
+    def environ(x):
+        token = change.get("token", x.api.token)
+        body = {**_body(sale, x), **change.get("body", {})}
+        return _environ(
+            _path(sale["id"]),
+            body,
+            token=token,
+            raw=change.get("raw"),
+            content_type=change.get("content_type"),
+        )
+
+    d, f = _handed_over(paths, environ(a), environ(b))
+    assert f.status == d.status
+    if status is not None:
+        assert (d.status, d.json()["code"]) == (status, code)
+        assert f.json() == d.json()
+    assert f.headers_but_request_id() == d.headers_but_request_id()
+
+
+def test_a_token_not_in_the_cache_goes_to_the_api_which_caches_it(
+    redis_queue_no_writer, paths, make_sale, buyer
+):
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    cold = buyer(warm=False)
+    first = _call(fast, _environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token))
+    assert (first.status, django.calls) == (202, 1)
+    second = _call(fast, _environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token))
+    assert (second.status, django.calls) == (202, 1)  # now served by the fast path
+
+
+def test_a_keyed_buy_is_the_apis_and_replays(redis_queue_no_writer, paths, make_sale, buyer):
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    b = buyer()
+    headers = {"Idempotency-Key": "flash-key-1"}
+    answers = [
+        _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token, headers=headers))
+        for _ in range(2)
+    ]
+    assert django.calls == 2
+    assert [a.status for a in answers] == [202, 202]
+    assert answers[0].json() == answers[1].json()
+
+
+def test_a_query_string_or_a_cookie_goes_to_the_api(redis_queue_no_writer, paths, make_sale, buyer):
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    b = buyer()
+    env = _environ(_path(sale["id"]) + "?lang=en", _body(sale, b), token=b.api.token)
+    assert _call(fast, env).status == 202
+    env = _environ(_path(sale["id"]), _body(sale, b), token=b.api.token)
+    env["HTTP_COOKIE"] = "django_language=en"
+    assert _call(fast, env).status == 202
+    assert django.calls == 2
+
+
+def test_without_the_queue_the_api_answers(redis_gate, paths, make_sale, buyer):
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    b = buyer()
+    answer = _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
+    assert (answer.status, django.calls) == (201, 1)
+    assert set(answer.json()) >= {"order_id", "status", "payable"}
+
+
+def test_the_wsgi_application_serves_the_fast_path():
+    from quanzi.wsgi import application
+
+    assert application.django is not None
+    assert ("POST", r"^/api/v1/flash-sales/([1-9][0-9]{0,17})/orders$") in fastpaths.registered()
+
+
+def test_the_fast_path_records_the_requests_device_as_the_middleware_does(
+    redis_queue_no_writer, paths, make_sale, buyer
+):
+    from quanzi.risk.models import RiskSignal
+
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    b = buyer()
+    env = _environ(
+        _path(sale["id"]), _body(sale, b), token=b.api.token, headers={"X-Device-Id": "dev-42"}
+    )
+    assert _call(fast, env).status == 202
+    assert django.calls == 0
+    seen = RiskSignal.objects.filter(user_id=b.pk, kind=RiskSignal.DEVICE, value="dev-42")
+    assert seen.count() == 1
