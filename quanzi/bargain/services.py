@@ -234,13 +234,18 @@ def bargain_help(*, bargain_id: int, helper: User) -> BargainHelp:
         raise NotFound("bargain_not_found", "no such bargain")
     if owner_id == helper.pk:
         raise Invalid("own_bargain", "you cannot help your own bargain")
-    # Asked before the transaction, so that a refusal stays in the risk log.
+    # Asked before the transaction, so that a refusal stays in the risk log. The other
+    # helpers go with it: a bargain cut down by fresh accounts tied to each other (a ring
+    # of made-up friends) is the same 刷单 as a group filled by them.
+    helpers = BargainHelp.objects.filter(bargain_id=bargain_id).exclude(helper_id=owner_id)
+    others = set(helpers.values_list("helper_id", flat=True))
     decision = risk_check(
         RiskInput(
             kind="bargain_help",
             user_id=helper.pk,
             counterpart_id=owner_id,
             subject=f"bargain:{bargain_id}",
+            members=tuple(sorted(others | {helper.pk})),
         )
     )
     if decision.action == DENY:
