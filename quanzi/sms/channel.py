@@ -34,6 +34,7 @@ from quanzi.core.logging import get_logger
 from quanzi.core.money import yuan
 from quanzi.core.tasks import enqueue
 from quanzi.notifications import services as inbox
+from quanzi.notifications.retries import retry_due
 from quanzi.sms import config
 from quanzi.sms.models import SmsSend
 from quanzi.sms.providers import SmsRejected, SmsThrottled, SmsUnreachable
@@ -184,19 +185,8 @@ def _fail(send: SmsSend, reason: str, *, code: str, retry: bool) -> SmsSend:
 
 
 def sms_retry(*, now=None, batch: int = 200) -> int:
-    """Send again the texts whose retry time came."""
-    now = now or timezone.now()
-    due = list(
-        SmsSend.objects.filter(status=SmsSend.FAILED, next_try_at__lte=now)
-        .order_by("next_try_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    for send_id in due:
-        try:
-            send_attempt(send_id=send_id)
-        except Exception:  # noqa: BLE001 - one bad message never stalls the others
-            log.exception("sms retry failed", extra={"send_id": send_id})
-    return len(due)
+    """Send again the messages whose retry time came."""
+    return retry_due(SmsSend, send_attempt, failed=SmsSend.FAILED, what="sms", now=now, batch=batch)
 
 
 # -- order events -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from quanzi.core.logging import get_logger
 from quanzi.core.money import yuan
 from quanzi.core.platform_settings import get_settings
 from quanzi.core.tasks import enqueue
+from quanzi.notifications.retries import retry_due
 from quanzi.notifications.services import push_allowed
 from quanzi.wechat import client
 from quanzi.wechat.config import mini_app
@@ -229,18 +230,14 @@ def _fail(send: SubscribeSend, reason: str, *, answer: dict, retry: bool) -> Sub
 
 def subscribe_retry(*, now=None, batch: int = 200) -> int:
     """Send again the messages whose retry time came."""
-    now = now or timezone.now()
-    due = list(
-        SubscribeSend.objects.filter(status=SubscribeSend.FAILED, next_try_at__lte=now)
-        .order_by("next_try_at")
-        .values_list("pk", flat=True)[:batch]
+    return retry_due(
+        SubscribeSend,
+        send_attempt,
+        failed=SubscribeSend.FAILED,
+        what="subscribe",
+        now=now,
+        batch=batch,
     )
-    for send_id in due:
-        try:
-            send_attempt(send_id=send_id)
-        except Exception:  # noqa: BLE001 - one bad message never stalls the others
-            log.exception("subscribe retry failed", extra={"send_id": send_id})
-    return len(due)
 
 
 # -- order events -------------------------------------------------------------------------
