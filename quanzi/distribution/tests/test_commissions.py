@@ -9,6 +9,16 @@ from quanzi.orders.channels import register_channel
 from quanzi.orders.models import OrderLine
 
 
+def _one_address(*users):
+    """The same delivery address and phone on every account (one person's two accounts)."""
+    from quanzi.accounts.services import address_create
+
+    place = {"name": "张三", "phone": "13912345678", "province": "浙江省", "city": "杭州市"}
+    place |= {"district": "西湖区", "detail": "文三路 1 号"}
+    for user in users:
+        address_create(user=user, data=dict(place))
+
+
 def _earned(order, level):
     return {c.beneficiary_id: c.amount for c in Commission.objects.filter(order=order, level=level)}
 
@@ -243,13 +253,12 @@ def test_the_bound_referrer_wins_over_another_sharer(people, pay, sku):
     assert _earned(order, 1) == {referrer.pk: 199}
 
 
-def test_related_accounts_hold_the_commission_for_review(people, pay, sku, operator, make_address):
+def test_related_accounts_hold_the_commission_for_review(people, pay, sku, operator):
     """A referrer buying through its own second account (same address) is held."""
     from quanzi.distribution.tests.conftest import settle
 
     referrer, buyer = people(2, chain=True)
-    make_address(referrer)
-    make_address(buyer)  # the very same delivery address and phone
+    _one_address(referrer, buyer)
 
     order = pay(buyer, [(sku, 2)])
     commission = Commission.objects.get(order=order)
@@ -265,13 +274,12 @@ def test_related_accounts_hold_the_commission_for_review(people, pay, sku, opera
     assert earnings_of(user=referrer)["available"] == commission.amount
 
 
-def test_voided_held_commission_goes_back_to_the_platform(people, pay, sku, operator, make_address):
+def test_voided_held_commission_goes_back_to_the_platform(people, pay, sku, operator):
     from quanzi.distribution.tests.conftest import settle
     from quanzi.ledger.services import balance
 
     referrer, buyer = people(2, chain=True)
-    make_address(referrer)
-    make_address(buyer)
+    _one_address(referrer, buyer)
     order = settle(pay(buyer, [(sku, 1)]))
     commission = Commission.objects.get(order=order)
     revenue = balance("platform_revenue")
