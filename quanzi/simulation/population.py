@@ -269,6 +269,9 @@ def populate(
                 for _ in range(per_hour):
                     name = world.rng.choices(names, weights=weights)[0]
                     report.ops[name] += 1
+                    # A refusal rolls the whole step back, payments included: the
+                    # notifications it made are forgotten with them.
+                    held, delivered = len(world.held), len(world.delivered)
                     try:
                         with transaction.atomic():
                             if name == "place_shared":
@@ -283,6 +286,7 @@ def populate(
                                 OPS["pay"].run(world)
                     except QuanziError:
                         report.ops[f"{name}:refused"] += 1
+                        del world.held[held:], world.delivered[delivered:]
                     clock.advance(world.rng.randint(30, 240))
             _end_of_day(world)
             end_of_day = day_start + timedelta(days=1, minutes=5)
