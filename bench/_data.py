@@ -70,8 +70,17 @@ def users_bulk(n: int, *, prefix: str, batch: int = 2000) -> list[BenchUser]:
                     for user, raw in zip(users, raws, strict=True)
                 ]
             )
+            # Each buyer its own phone and door: risk control refuses a group join between
+            # accounts that share one (the same person's accounts).
             addresses = Address.objects.bulk_create(
-                [Address(user=user, is_default=True, **ADDRESS) for user in users]
+                [
+                    Address(
+                        user=user,
+                        is_default=True,
+                        **(ADDRESS | {"phone": user.phone, "detail": f"文三路 {user.phone} 号"}),
+                    )
+                    for user in users
+                ]
             )
         out.extend(
             BenchUser(id=u.pk, token=raw, address_id=a.pk)
