@@ -12,24 +12,13 @@ from ninja import Query, Router, Status
 from pydantic import Field
 
 from quanzi.analytics import breakdowns, selectors, services
+from quanzi.analytics.channels import CHANNELS
 from quanzi.core.auth import BearerAuth, require_operator
 from quanzi.core.schemas import Date, ErrorOut, Id, Schema
 
 router = Router(tags=["analytics"])
 
-ChannelName = Literal[
-    "all",
-    "direct",
-    "share",
-    "group",
-    "bargain",
-    "membership",
-    "community",
-    "note",
-    "lottery",
-    "circle",
-    "partner",
-]
+ChannelName = Literal[("all", *CHANNELS)]  # "all" or one of the facts' channels
 
 
 class PeriodIn(Schema):
