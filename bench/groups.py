@@ -76,6 +76,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
     )
     p.add_argument("--expired", type=int, default=10_000, help="expired groups for the sweep")
+    p.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis for the server (production configuration: cache, token cache, rate"
+        " limits; the bench empties this database first; background work still runs in the"
+        " server process); 'none' runs without it",
+    )
     p.add_argument("--log", action="store_true", help="keep INFO logs of this process")
     p.add_argument("--keep", action="store_true", help="keep the database it created")
     return p.parse_args(argv)
@@ -471,7 +478,16 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     figures: dict = {}
     bad = False
+    redis_url = "" if args.redis_url == "none" else args.redis_url
     with workspace(args.database_url, keep=args.keep) as (env, created):
+        if redis_url:
+            import redis
+
+            redis.Redis.from_url(redis_url).flushdb()  # cached rows of an earlier run's database
+            env.extra["QUANZI_REDIS_URL"] = redis_url
+            # No Celery worker runs here: background work (shipping a succeeded group's
+            # orders) runs in the server after each commit, so its CPU is measured.
+            env.extra["QUANZI_TASKS_EAGER"] = "1"
         quanzi(env, "migrate")
         django_setup(env)
         if not args.log:
@@ -521,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  load average before the run: {load_before:.2f}, after the race: {load_after:.2f}")
         say(
             f"  race: {args.clients} clients, groups of {args.size}, {args.seconds:g} s, "
-            f"quanzi serve --workers {workers}"
+            f"quanzi serve --workers {workers} ({'Redis ' + redis_url if redis_url else 'no Redis'})"
         )
         say(
             f"  paid joins: {tally['joined']} ({joins_s:.1f}/s); slots reserved {tally['reserved']};"
@@ -545,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures.update(
             {
+                "redis": bool(redis_url),
                 "joins_per_s": round(joins_s, 1),
                 "joined": tally["joined"],
                 "overfilled": fill["overfilled"],
