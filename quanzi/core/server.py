@@ -48,7 +48,7 @@ def warm_up() -> None:
     from django.urls import get_resolver
     from django.utils import translation
 
-    get_resolver().url_patterns
+    get_resolver().url_patterns  # noqa: B018 - imports the URLconf and builds the API
     for code, _ in settings.LANGUAGES:
         with translation.override(code):
             translation.gettext("Quanzi")

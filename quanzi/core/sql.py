@@ -11,6 +11,9 @@
   of its own (``bulk_create`` opens one: two statements more outside a transaction).
 * ``run`` / ``rows_of``: a written-out statement on the hot path, where building it
   with the ORM would cost more in Python than the database spends on it.
+* ``models_of``: a written-out ``SELECT`` of a model's rows (a lock, a join, a subquery)
+  turned into model instances the way the ORM's own queries make them, without
+  ``Model.objects.raw``'s per-query work of matching the cursor's columns to fields.
 
 A concurrent writer of the same key is waited for by the database, as with any insert.
 """
@@ -121,6 +124,60 @@ def rows_of(sql: str, params: Sequence = ()) -> list[tuple]:
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _columns(model: type[models.Model], conn, table: str) -> tuple[str, tuple, list]:
+    """The SELECT list of ``model``'s concrete fields (qualified by ``table``), their
+    attribute names and, per field that has them, its database converters (cached)."""
+    key = (model, conn.vendor, table)
+    known = _COLUMNS.get(key)
+    if known is None:
+        quote = conn.ops.quote_name
+        fields = model._meta.concrete_fields
+        prefix = f"{table}." if table else ""
+        select = ", ".join(prefix + quote(f.column) for f in fields)
+        converters = []
+        for index, field in enumerate(fields):
+            col = field.get_col(model._meta.db_table)
+            found = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+            if found:
+                converters.append((index, col, found))
+        known = _COLUMNS[key] = (select, tuple(f.attname for f in fields), converters)
+    return known
+
+
+_COLUMNS: dict = {}
+
+
+def models_of(
+    model: type[models.Model],
+    sql: str,
+    params: Sequence = (),
+    *,
+    table: str = "",
+    extra: Sequence[str] = (),
+) -> list:
+    """Instances of ``model`` from a written-out statement whose SELECT list is
+    ``{columns}`` (every concrete field, prefixed with ``table.`` when given) followed by
+    the columns named in ``extra``, set as attributes of the same names (values as the
+    database gives them)."""
+    conn = transaction.get_connection()
+    select, attnames, converters = _columns(model, conn, table)
+    with conn.cursor() as cursor:
+        cursor.execute(sql.replace("{columns}", select), params)
+        rows = cursor.fetchall()
+    n = len(attnames)
+    found = []
+    for row in rows:
+        values = list(row[:n])
+        for index, col, funcs in converters:
+            for func in funcs:
+                values[index] = func(values[index], col, conn)
+        obj = model.from_db(conn.alias, attnames, values)
+        for name, value in zip(extra, row[n:], strict=True):
+            setattr(obj, name, value)
+        found.append(obj)
+    return found
 
 
 def counter_add(model: type[models.Model], *, pk: int, field: str, amount: int) -> int:

@@ -22,7 +22,7 @@ from quanzi.catalog.services import sales_add_many, stock_release, stock_reserve
 from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.sql import insert_many, run
+from quanzi.core.sql import insert_many, models_of, run
 from quanzi.core.tasks import enqueue
 from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
@@ -69,13 +69,16 @@ def _skus_for_lines(ids: list[int]) -> dict[int, SKU]:
     quote = conn.ops.quote_name
     product_cols = ", ".join(f"p.{quote(name)} AS p_{name}" for name in _LINE_PRODUCT_FIELDS)
     images = quote(ProductImage._meta.db_table)
-    rows = SKU.objects.raw(
-        f"SELECT s.*, {product_cols}, (SELECT i.url FROM {images} i"
+    rows = models_of(
+        SKU,
+        f"SELECT {{columns}}, {product_cols}, (SELECT i.url FROM {images} i"
         " WHERE i.product_id = s.product_id ORDER BY i.sort, i.id LIMIT 1) AS cover"
         f" FROM {quote(SKU._meta.db_table)} s"
         f" JOIN {quote(Product._meta.db_table)} p ON p.id = s.product_id"
         f" WHERE s.id IN ({', '.join(['%s'] * len(ids))})",
         ids,
+        table="s",
+        extra=[f"p_{name}" for name in _LINE_PRODUCT_FIELDS] + ["cover"],
     )
     skus = {}
     for sku in rows:
@@ -133,16 +136,13 @@ def order_place(
         if ctx.needs_address:
             if address_id is None:
                 raise Invalid("address_required", "choose a delivery address")
-            addr = next(
-                iter(
-                    Address.objects.raw(
-                        f"SELECT * FROM {_ADDRESSES} WHERE id = %s AND user_id = %s"
-                        " AND NOT is_deleted",
-                        [address_id, user.pk],
-                    )
-                ),
-                None,
+            found = models_of(
+                Address,
+                f"SELECT {{columns}} FROM {_ADDRESSES} WHERE id = %s AND user_id = %s"
+                " AND NOT is_deleted",
+                [address_id, user.pk],
             )
+            addr = found[0] if found else None
             if addr is None:
                 raise Invalid("invalid_address", "no such address", {"address_id": address_id})
             address = addr.snapshot()

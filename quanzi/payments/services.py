@@ -27,7 +27,7 @@ from quanzi.accounts.models import User
 from quanzi.core.errors import Conflict, Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.sql import insert_many, run
+from quanzi.core.sql import insert_many, models_of, run
 from quanzi.core.transactions import retry_on_conflict, service_atomic
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
@@ -232,20 +232,19 @@ def _payment_capture(*, gateway: str, note: Notification) -> Payment:
         lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
         payments = quote(Payment._meta.db_table)
         which = [note.out_trade_no, gateway]
-        order = next(
-            iter(
-                Order.objects.raw(
-                    f"SELECT * FROM {quote(Order._meta.db_table)} WHERE id = (SELECT order_id"
-                    f" FROM {payments} WHERE out_trade_no = %s AND gateway = %s){lock}",
-                    which,
-                )
-            ),
-            None,
+        found = models_of(
+            Order,
+            f"SELECT {{columns}} FROM {quote(Order._meta.db_table)} WHERE id = (SELECT"
+            f" order_id FROM {payments} WHERE out_trade_no = %s AND gateway = %s){lock}",
+            which,
         )
-        if order is None:
+        if not found:
             raise InvalidNotification("unknown payment")
-        (payment,) = Payment.objects.raw(
-            f"SELECT * FROM {payments} WHERE out_trade_no = %s AND gateway = %s{lock}", which
+        order = found[0]
+        (payment,) = models_of(
+            Payment,
+            f"SELECT {{columns}} FROM {payments} WHERE out_trade_no = %s AND gateway = %s{lock}",
+            which,
         )
         if payment.status == Payment.SUCCEEDED:
             if payment.gateway_txn_id != note.txn_id:
@@ -321,17 +320,16 @@ def sandbox_complete(*, payment_id: int, user: User) -> dict:
     """The sandbox pays: build the signed notification, deliver it, return it for replays."""
     gw = get_gateway("sandbox")
     quote = transaction.get_connection().ops.quote_name
-    payment = next(
-        iter(
-            Payment.objects.raw(
-                f"SELECT p.*, o.user_id AS buyer_id FROM {quote(Payment._meta.db_table)} p"
-                f" JOIN {quote(Order._meta.db_table)} o ON o.id = p.order_id"
-                " WHERE p.id = %s AND p.gateway = 'sandbox'",
-                [payment_id],
-            )
-        ),
-        None,
+    found = models_of(
+        Payment,
+        f"SELECT {{columns}}, o.user_id FROM {quote(Payment._meta.db_table)} p"
+        f" JOIN {quote(Order._meta.db_table)} o ON o.id = p.order_id"
+        " WHERE p.id = %s AND p.gateway = 'sandbox'",
+        [payment_id],
+        table="p",
+        extra=["buyer_id"],
     )
+    payment = found[0] if found else None
     if payment is None or (payment.buyer_id != user.pk and not user.is_operator):
         raise NotFound("payment_not_found", "no such payment")
     if payment.status == Payment.SUCCEEDED:
