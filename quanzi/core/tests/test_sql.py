@@ -6,7 +6,14 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from quanzi.core.sql import insert_many, insert_many_once, rows_of, rows_update, run
+from quanzi.core.sql import (
+    insert_many,
+    insert_many_once,
+    models_of,
+    rows_of,
+    rows_update,
+    run,
+)
 from quanzi.ledger.models import Account, JournalEntry
 
 # Bare journal rows with no postings: what the helpers write is checked here, not the books.
@@ -94,3 +101,31 @@ def test_run_and_rows_of_run_one_written_out_statement():
     table = connection.ops.quote_name(JournalEntry._meta.db_table)
     assert run(f"UPDATE {table} SET kind = %s WHERE key = %s", ["new", "r"]) == 1
     assert rows_of(f"SELECT kind FROM {table} WHERE key = %s", ["r"]) == [("new",)]
+
+
+def test_models_of_makes_the_instances_the_orm_makes(make_user):
+    from quanzi.accounts.models import User
+
+    buyer = make_user(nickname="买家", roles=("leader",))
+    JournalEntry.objects.create(key="m", kind="test", order_id=7)
+    users = connection.ops.quote_name(User._meta.db_table)
+    entries = connection.ops.quote_name(JournalEntry._meta.db_table)
+
+    (found,) = models_of(
+        User,
+        f"SELECT {{columns}}, e.order_id FROM {users} u JOIN {entries} e ON e.key = %s"
+        " WHERE u.id = %s",
+        ["m", buyer.pk],
+        table="u",
+        extra=["entry_order"],
+    )
+    orm = User.objects.get(pk=buyer.pk)
+    for field in User._meta.concrete_fields:  # booleans and times converted as the ORM does
+        assert getattr(found, field.attname) == getattr(orm, field.attname), field.name
+    assert found.is_leader is True and found.is_operator is False
+    assert found.entry_order == 7
+    assert found._state.adding is False
+    found.nickname = "改名"
+    found.save(update_fields=["nickname"])  # an instance the ORM can save
+    assert User.objects.get(pk=buyer.pk).nickname == "改名"
+    assert models_of(User, f"SELECT {{columns}} FROM {users} WHERE id = %s", [0]) == []
