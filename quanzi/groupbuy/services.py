@@ -7,6 +7,7 @@ reserve the slot and react to payment, cancellation and refunds.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -357,8 +358,46 @@ def group_slot_take(*, user: User, group_id: int, sku_id: int) -> GroupMember:
     the deal) come from plain reads; the decision itself is ``channel.slot_take``'s, in
     a short transaction of its own under the group's lock. Call it outside a transaction
     and pass the hold to ``group_join``; free it with ``group_slot_release`` when the
-    join does not go through.
+    join does not go through. While another join of the same person is in flight (their
+    place a hold with no order yet), it waits for that one's outcome (docs/groupbuy.md).
     """
+    waited_until = None
+    while True:
+        try:
+            return _slot_take_once(user=user, group_id=group_id, sku_id=sku_id)
+        except Conflict as exc:
+            # The person's own place is a hold whose order is still being placed: another
+            # request of theirs is in flight (typically the same join sent again after a
+            # timeout, with the same Idempotency-Key). Its outcome decides this answer,
+            # so wait for it: once its order holds the place this is ``already_joined``
+            # (and a keyed retry then replays the first request's answer); if it let the
+            # place go, the place is taken again here.
+            if exc.code != "already_joined" or not _own_hold_in_flight(group_id, user.pk):
+                raise
+            now = time.monotonic()
+            if waited_until is None:
+                waited_until = now + TWIN_WAIT_SECONDS
+            elif now >= waited_until:
+                raise
+            time.sleep(0.05)
+
+
+# How long a join waits for the person's own join already in flight (it normally takes
+# well under a second); past it the answer is ``already_joined``.
+TWIN_WAIT_SECONDS = 10
+
+
+def _own_hold_in_flight(group_id: int, user_id: int) -> bool:
+    return GroupMember.objects.filter(
+        group_id=group_id,
+        user_id=user_id,
+        status__in=ACTIVE_MEMBER,
+        order_id__isnull=True,
+        hold_until__gt=timezone.now(),
+    ).exists()
+
+
+def _slot_take_once(*, user: User, group_id: int, sku_id: int) -> GroupMember:
     group = Group.objects.filter(pk=group_id).first()
     if group is None:
         raise NotFound("group_not_found", "no such group")

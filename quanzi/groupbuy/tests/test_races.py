@@ -168,6 +168,35 @@ def test_one_person_joining_twice_at_once_gets_one_place(make_user, make_campaig
     )
 
 
+def test_a_join_retried_with_its_key_while_the_first_is_in_flight_answers_its_order(
+    make_user, make_campaign, sizes, flow
+):
+    """A client that times out and sends its join again with the same Idempotency-Key
+    while the first request is still running gets the first request's answer: the one
+    order, not two ``already_joined`` and no order."""
+    campaign = make_campaign(group_size=5, skus=offers(sizes))
+    placed = flow.open(make_user(), campaign, sizes[0])
+    for attempt in range(3):  # each round a new buyer and key; the race is timing-bound
+        person = make_user()
+        address = flow.address(person)
+        body = {"sku_id": sizes[0].pk, "qty": 1, "address_id": address}
+        key = f"join-twice-{attempt}"
+
+        def join(body=body, person=person, key=key):
+            response = Api(person.api.token).post(
+                f"/groups/{placed['group_id']}/join",
+                body,
+                headers={"Idempotency-Key": key},
+            )
+            return response.status_code, response.json().get("order_id")
+
+        outcomes = race([join, join, join])
+        orders = list(Order.objects.filter(user=person).values_list("pk", flat=True))
+        assert len(orders) == 1, outcomes
+        assert outcomes == [(201, orders[0])] * 3
+        assert GroupMember.objects.filter(user=person).count() == 1
+
+
 def test_per_user_limit_holds_under_concurrent_openings(make_user, make_campaign, sizes, flow):
     campaign = make_campaign(per_user_limit=2, skus=offers(sizes))
     person = make_user()
