@@ -16,6 +16,7 @@ of a refusal asks before its own transaction starts.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,13 +89,22 @@ class Decision:
         return self.action in (HOLD, VERIFY)
 
 
-def _identity(user: User, *, extra_address: dict | None = None) -> dict[str, set[str]]:
-    """Every identifier the account was ever seen with, its live rows included."""
-    seen = signals_of(user.pk)
+def _identity(
+    user: User, *, extra_address: dict | None = None, known: _Known | None = None
+) -> dict[str, set[str]]:
+    """Every identifier the account was ever seen with, its live rows included (a new
+    dict each call; from ``known``'s rows when given, else read now)."""
+    if known is not None and user.pk in known.ids:
+        seen: dict[str, set[str]] = defaultdict(set)
+        for kind, value in known.signals.get(user.pk, ()):
+            seen[kind].add(value)
+        addresses = list(known.addresses.get(user.pk, ()))
+    else:
+        seen = signals_of(user.pk)
+        addresses = [a.snapshot() for a in Address.objects.filter(user=user)]  # deleted too
     seen[RiskSignal.PHONE].add(user.phone)
     if user.device_id:
         seen[RiskSignal.DEVICE].add(user.device_id)
-    addresses = [a.snapshot() for a in Address.objects.filter(user=user)]  # deleted ones too
     if extra_address:
         addresses.append(extra_address)
     for a in addresses:
@@ -103,6 +113,31 @@ def _identity(user: User, *, extra_address: dict | None = None) -> dict[str, set
     for kind in seen:
         seen[kind].discard("")
     return seen
+
+
+class _Known:
+    """The accounts one evaluation looks at (the actor, the other party, the other
+    members of a group or bargain), their signals and addresses, read in three statements
+    instead of two per account per rule."""
+
+    def __init__(self, user: User, ids: set[int]):
+        self.ids = set(ids) | {user.pk}
+        others = self.ids - {user.pk}
+        self.users = {user.pk: user}
+        if others:
+            self.users.update((u.pk, u) for u in User.objects.filter(pk__in=others))
+        self.signals: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for user_id, kind, value in RiskSignal.objects.filter(user_id__in=self.ids).values_list(
+            "user_id", "kind", "value"
+        ):
+            self.signals[user_id].append((kind, value))
+        self.addresses: dict[int, list[dict]] = defaultdict(list)
+        for address in Address.objects.filter(user_id__in=self.ids):  # deleted ones too
+            self.addresses[address.user_id].append(address.snapshot())
+
+    def users_of(self, ids) -> list[User]:
+        """The accounts of ``ids`` that exist, in the order of their ids."""
+        return [self.users[pk] for pk in sorted(set(ids)) if pk in self.users]
 
 
 def _crowd(kind: str, values: set[str], *, device_of_users: bool = False) -> tuple[int, str]:
@@ -207,14 +242,18 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
         rule = rules[code]
         return rule.enabled and rule.action_for(event.kind) != ALLOW
 
-    mine = _identity(user, extra_address=event.address)
+    involved = set(event.members)
+    if event.counterpart_id is not None:
+        involved.add(event.counterpart_id)
+    known = _Known(user, involved)
+    mine = _identity(user, extra_address=event.address, known=known)
     other = None
     if event.counterpart_id is not None:
-        other = User.objects.filter(pk=event.counterpart_id).first()
+        other = known.users.get(event.counterpart_id)
     if other is not None:
         if other.pk == user.pk:
             hit("related_device", "same_account")
-        theirs = _identity(other)
+        theirs = _identity(other, known=known)
         for kind, code, reason in _TIES:
             shared = mine[kind] & theirs[kind]
             if shared:
@@ -237,8 +276,8 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
         # The actor tied to another member of the group or bargain (not the one who
         # benefits: the related_* rules ask that) by device, phone or payment account.
         ids = [m for m in event.members if m not in (user.pk, event.counterpart_id)]
-        for member in User.objects.filter(pk__in=ids).order_by("pk"):
-            ident = _identity(member)
+        for member in known.users_of(ids):
+            ident = _identity(member, known=known)
             tie = {
                 kind: sorted(mine[kind] & ident[kind])[:3]
                 for kind in (RiskSignal.DEVICE, RiskSignal.PHONE, RiskSignal.PAYMENT)
@@ -291,9 +330,9 @@ def _evaluate(event: RiskInput, user: User, at: datetime, rules: dict[str, Rule]
     rule = rules["ring"]
     if wanted("ring") and rule.threshold and event.members and other is not None:
         hours = rule.extra.get("fresh_hours", 72)
-        members = [m for m in User.objects.filter(pk__in=event.members) if m.pk != other.pk]
-        idents = {m.pk: _identity(m) for m in members}
-        theirs = _identity(other)
+        members = [m for m in known.users_of(event.members) if m.pk != other.pk]
+        idents = {m.pk: _identity(m, known=known) for m in members}
+        theirs = _identity(other, known=known)
         quiet = rules["related_ip_fresh"].extra.get("ip_accounts_max", 20)
         all_ips = set().union(theirs[RiskSignal.IP], *(i[RiskSignal.IP] for i in idents.values()))
         crowds = accounts_with(RiskSignal.IP, all_ips)

@@ -239,3 +239,27 @@ def test_the_operator_sets_a_rules_action_and_threshold(make_user):
 def test_only_operators_read_rules_and_reviews(operator, customer, path):
     assert operator.api.get(path).status_code == 200
     assert customer.api.get(path).status_code == 403
+
+
+def test_a_join_is_judged_in_as_many_statements_whatever_the_group_size(make_user):
+    """The accounts a join looks at (leader, members) are read once for every rule: a
+    bigger group costs no more statements (each account used to cost two per rule)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    leader = make_user()
+
+    def statements(size: int) -> tuple[int, bool]:
+        members = [make_user() for _ in range(size)]
+        for n, user in enumerate(members):
+            signal_record(user_id=user.pk, kind="ip", value=f"115.2.{size}.{n + 1}")
+            signal_record(user_id=user.pk, kind="device", value=f"dev-{size}-{n}")
+        with CaptureQueriesContext(connection) as ctx:
+            decision = _ask("group_join", members[0], leader, members=tuple(m.pk for m in members))
+        return len(ctx.captured_queries), decision.allowed
+
+    statements(1)  # the first ask reads the rules and settings into their caches
+    small, small_allowed = statements(2)
+    large, large_allowed = statements(8)
+    assert small_allowed and large_allowed
+    assert large == small
