@@ -15,6 +15,7 @@ from django.utils import timezone
 from quanzi.catalog.services import OutOfStock
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
+from quanzi.core.sql import rows_of
 from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
 from quanzi.groupbuy.models import (
@@ -85,7 +86,8 @@ def _refuse_unless_joinable(group: Group, *, user_id: int, holders: list[int], n
         )
 
 
-def _holders(group: Group) -> list[int]:
+def group_holders(group: Group) -> list[int]:
+    """The people holding a place in ``group`` (paid, reserved, or a hold), read now."""
     return list(
         GroupMember.objects.filter(group=group, status__in=ACTIVE_MEMBER).values_list(
             "user_id", flat=True
@@ -93,7 +95,9 @@ def _holders(group: Group) -> list[int]:
     )
 
 
-def group_check_joinable(group: Group, *, user_id: int, now=None) -> None:
+def group_check_joinable(
+    group: Group, *, user_id: int, now=None, holders: list[int] | None = None
+) -> None:
     """Raise unless ``user_id`` may take a slot in ``group`` now.
 
     Authoritative only with the group row locked (places are taken only under it, so the
@@ -101,7 +105,9 @@ def group_check_joinable(group: Group, *, user_id: int, now=None) -> None:
     without the lock it is a fast refusal.
     """
     now = now or timezone.now()
-    _refuse_unless_joinable(group, user_id=user_id, holders=_holders(group), now=now)
+    if holders is None:
+        holders = group_holders(group)
+    _refuse_unless_joinable(group, user_id=user_id, holders=holders, now=now)
 
 
 # A place taken ahead of its order is held this long for the order to be placed (it
@@ -199,7 +205,8 @@ def _limit_error(campaign: GroupCampaign, held: int) -> Conflict:
 
 
 def units_take(*, campaign: GroupCampaign, user_id: int, qty: int) -> None:
-    """Take ``qty`` from the campaign's allotment and the person's limit (conditional UPDATEs)."""
+    """Take ``qty`` from the campaign's allotment and the person's limit (a conditional
+    UPDATE and a conditional upsert)."""
     taken = GroupCampaign.objects.filter(pk=campaign.pk, stock__gte=qty).update(
         stock=F("stock") - qty
     )
@@ -207,13 +214,37 @@ def units_take(*, campaign: GroupCampaign, user_id: int, qty: int) -> None:
         raise OutOfStock(
             "out_of_stock", "this group deal is sold out", {"campaign_id": campaign.pk}
         )
-    quota, _ = UserQuota.objects.get_or_create(campaign_id=campaign.pk, user_id=user_id)
-    ok = UserQuota.objects.filter(pk=quota.pk, units__lte=campaign.per_user_limit - qty).update(
-        units=F("units") + qty
-    )
-    if ok != 1:
-        held = UserQuota.objects.filter(pk=quota.pk).values_list("units", flat=True).first()
+    if not _quota_add(campaign=campaign, user_id=user_id, qty=qty):
+        held = (
+            UserQuota.objects.filter(campaign_id=campaign.pk, user_id=user_id)
+            .values_list("units", flat=True)
+            .first()
+        )
         raise _limit_error(campaign, held or 0)
+
+
+def _quota_add(*, campaign: GroupCampaign, user_id: int, qty: int) -> bool:
+    """Add ``qty`` to the person's units in the campaign unless that passes its limit, in
+    one statement that creates their row on first use (an upsert whose update is
+    conditional: concurrent joins by one person wait on the row and never pass the limit
+    together). False when the limit would be passed."""
+    if qty > campaign.per_user_limit:
+        return False
+    meta = UserQuota._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    campaign_col = quote(meta.get_field("campaign").column)
+    user_col = quote(meta.get_field("user").column)
+    units = quote(meta.get_field("units").column)
+    return bool(
+        rows_of(
+            f"INSERT INTO {table} ({campaign_col}, {user_col}, {units}) VALUES (%s, %s, %s)"
+            f" ON CONFLICT ({campaign_col}, {user_col}) DO UPDATE"
+            f" SET {units} = {table}.{units} + excluded.{units}"
+            f" WHERE {table}.{units} + excluded.{units} <= %s RETURNING {units}",
+            [campaign.pk, user_id, qty, campaign.per_user_limit],
+        )
+    )
 
 
 def units_return(*, member: GroupMember, qty: int) -> None:
