@@ -5,6 +5,8 @@
   (``insert_many_once``: many rows in one statement).
 * ``counter_add``: ``INSERT … ON CONFLICT (pk) DO UPDATE SET col = col + amount`` — add
   to a per-key counter row, creating it on first use, in one statement.
+* ``counter_add_capped``: the same keyed by a unique set of columns, the update made only
+  while the sum stays within a cap (a per-person purchase limit), in one statement.
 * ``rows_update``: ``UPDATE … FROM (VALUES …)`` — many rows, each with its own values, in
   one statement.
 * ``insert_many``: a plain multi-row ``INSERT`` with no ``RETURNING`` and no transaction
@@ -21,6 +23,7 @@ A concurrent writer of the same key is waited for by the database, as with any i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import models, transaction
 
@@ -211,6 +214,37 @@ def counter_add(model: type[models.Model], *, pk: int, field: str, amount: int) 
             [pk, amount, amount],
         )
         return cursor.fetchone()[0]
+
+
+def counter_add_capped(
+    model: type[models.Model], *, keys: dict[str, Any], field: str, amount: int, cap: int | None
+) -> bool:
+    """Add ``amount`` (> 0) to ``field`` of the row of ``model`` whose unique ``keys`` (field
+    name → value; a unique constraint on exactly those columns) are given, creating it
+    with ``amount`` on first use, unless the result would pass ``cap`` (None: no cap).
+    True if added. One statement; a concurrent writer of the same row waits for it, so
+    two additions never pass the cap together. Other columns need database defaults."""
+    if cap is not None and amount > cap:
+        return False
+    conn = transaction.get_connection()
+    quote = conn.ops.quote_name
+    meta = model._meta
+    table = quote(meta.db_table)
+    key_columns = [quote(meta.get_field(name).column) for name in keys]
+    column = quote(meta.get_field(field).column)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(key_columns)}, {column})"
+        f" VALUES ({', '.join(['%s'] * (len(keys) + 1))})"
+        f" ON CONFLICT ({', '.join(key_columns)}) DO UPDATE"
+        f" SET {column} = {table}.{column} + excluded.{column}"
+    )
+    params = [*keys.values(), amount]
+    if cap is not None:
+        sql += f" WHERE {table}.{column} + excluded.{column} <= %s"
+        params.append(cap)
+    with conn.cursor() as cursor:
+        cursor.execute(sql + f" RETURNING {column}", params)
+        return cursor.fetchone() is not None
 
 
 def rows_update(

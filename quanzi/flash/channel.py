@@ -10,6 +10,7 @@ from django.db.models import F
 
 from quanzi.catalog.services import stock_release
 from quanzi.core.errors import Conflict, Invalid
+from quanzi.core.sql import counter_add_capped
 from quanzi.flash import buckets, gate
 from quanzi.flash.models import FlashItem, FlashOrder, FlashQuota, FlashSale
 from quanzi.orders.channels import Channel, PlaceContext
@@ -49,13 +50,14 @@ class FlashChannel(Channel):
         sale: FlashSale = item.sale
         qty = ctx.lines[0].qty
         takes = buckets.take(item=item, user_id=ctx.user.pk, qty=qty, buckets=sale.buckets)
-        FlashQuota.objects.bulk_create(
-            [FlashQuota(item=item, user_id=ctx.user.pk)], ignore_conflicts=True
+        added = counter_add_capped(
+            FlashQuota,
+            keys={"item": item.pk, "user": ctx.user.pk},
+            field="units",
+            amount=qty,
+            cap=sale.per_user_limit or None,
         )
-        quota = FlashQuota.objects.filter(item=item, user_id=ctx.user.pk)
-        if sale.per_user_limit:
-            quota = quota.filter(units__lte=sale.per_user_limit - qty)
-        if quota.update(units=F("units") + qty) != 1:
+        if not added:
             raise limit_error(sale.per_user_limit)
         ticket = ctx.extra.get("_ticket")
         FlashOrder.objects.create(

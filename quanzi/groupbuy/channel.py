@@ -15,7 +15,7 @@ from django.utils import timezone
 from quanzi.catalog.services import OutOfStock
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
-from quanzi.core.sql import rows_of
+from quanzi.core.sql import counter_add_capped
 from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
 from quanzi.groupbuy.models import (
@@ -214,37 +214,20 @@ def units_take(*, campaign: GroupCampaign, user_id: int, qty: int) -> None:
         raise OutOfStock(
             "out_of_stock", "this group deal is sold out", {"campaign_id": campaign.pk}
         )
-    if not _quota_add(campaign=campaign, user_id=user_id, qty=qty):
+    added = counter_add_capped(
+        UserQuota,
+        keys={"campaign": campaign.pk, "user": user_id},
+        field="units",
+        amount=qty,
+        cap=campaign.per_user_limit,
+    )
+    if not added:
         held = (
             UserQuota.objects.filter(campaign_id=campaign.pk, user_id=user_id)
             .values_list("units", flat=True)
             .first()
         )
         raise _limit_error(campaign, held or 0)
-
-
-def _quota_add(*, campaign: GroupCampaign, user_id: int, qty: int) -> bool:
-    """Add ``qty`` to the person's units in the campaign unless that passes its limit, in
-    one statement that creates their row on first use (an upsert whose update is
-    conditional: concurrent joins by one person wait on the row and never pass the limit
-    together). False when the limit would be passed."""
-    if qty > campaign.per_user_limit:
-        return False
-    meta = UserQuota._meta
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    campaign_col = quote(meta.get_field("campaign").column)
-    user_col = quote(meta.get_field("user").column)
-    units = quote(meta.get_field("units").column)
-    return bool(
-        rows_of(
-            f"INSERT INTO {table} ({campaign_col}, {user_col}, {units}) VALUES (%s, %s, %s)"
-            f" ON CONFLICT ({campaign_col}, {user_col}) DO UPDATE"
-            f" SET {units} = {table}.{units} + excluded.{units}"
-            f" WHERE {table}.{units} + excluded.{units} <= %s RETURNING {units}",
-            [campaign.pk, user_id, qty, campaign.per_user_limit],
-        )
-    )
 
 
 def units_return(*, member: GroupMember, qty: int) -> None:

@@ -129,3 +129,39 @@ def test_models_of_makes_the_instances_the_orm_makes(make_user):
     found.save(update_fields=["nickname"])  # an instance the ORM can save
     assert User.objects.get(pk=buyer.pk).nickname == "改名"
     assert models_of(User, f"SELECT {{columns}} FROM {users} WHERE id = %s", [0]) == []
+
+
+def test_counter_add_capped_creates_adds_and_stops_at_the_cap(make_user, sku):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from quanzi.core.sql import counter_add_capped
+    from quanzi.flash.models import FlashItem, FlashQuota
+    from quanzi.flash.services import sale_create
+
+    now = timezone.now()
+    sale = sale_create(
+        title="秒杀",
+        starts_at=now,
+        ends_at=now + timedelta(hours=1),
+        per_user_limit=3,
+        items=[{"sku_id": sku.pk, "price": 990, "allotment": 5}],
+    )
+    item = FlashItem.objects.get(sale=sale)
+    buyer, other = make_user(), make_user()
+
+    def add(user, qty, cap=3):
+        return counter_add_capped(
+            FlashQuota, keys={"item": item.pk, "user": user.pk}, field="units", amount=qty, cap=cap
+        )
+
+    def units(user):
+        return FlashQuota.objects.filter(item=item, user=user).values_list("units", flat=True)
+
+    assert add(buyer, 4) is False and list(units(buyer)) == []  # past the cap: no row made
+    assert add(buyer, 2) is True and list(units(buyer)) == [2]  # first use makes the row
+    assert add(buyer, 2) is False and list(units(buyer)) == [2]  # 4 > 3: left as it was
+    assert add(buyer, 1) is True and list(units(buyer)) == [3]  # exactly the cap
+    assert add(other, 3) is True and list(units(other)) == [3]  # another key, its own row
+    assert add(buyer, 5, cap=None) is True and list(units(buyer)) == [8]  # no cap
