@@ -409,7 +409,7 @@ def _slot_take_once(*, user: User, group_id: int, sku_id: int) -> GroupMember:
         raise NotFound("group_not_found", "no such group")
     holders = group_holders(group)
     group_check_joinable(group, user_id=user.pk, holders=holders)  # decided under the lock
-    _join_risk_ask(user=user, group_id=group.pk, known=(group, holders))
+    _join_risk_ask(user=user, group=group, holders=holders)
     if not CampaignSku.objects.filter(campaign_id=group.campaign_id, sku_id=sku_id).exists():
         raise Invalid(
             "sku_not_in_campaign", "this item is not part of the group deal", {"sku_id": sku_id}
@@ -422,35 +422,22 @@ def group_slot_release(*, slot_id: int) -> bool:
     return slot_release(member_id=slot_id)
 
 
-def _join_risk_ask(
-    *, user: User, group_id: int, known: tuple[Group, list[int]] | None = None
-) -> None:
+def _join_risk_ask(*, user: User, group: Group, holders: list[int]) -> None:
     """A join related to the leader or to other members, or a group filling up with fresh
     accounts tied to each other (刷单), is refused with ``403`` (``risk_denied``,
-    ``risk_verify`` or ``risk_held``). Read without a lock: the slot is checked later.
-    ``known``: the group's row and its holders, when the caller has just read them."""
-    if known is not None:
-        group, holders = known
-        leader_id, status = group.leader_id, group.status
-    else:
-        row = Group.objects.filter(pk=group_id).values("leader_id", "status").first()
-        if row is None:
-            return
-        leader_id, status, holders = row["leader_id"], row["status"], None
-    if status != GroupStatus.FORMING or leader_id == user.pk:
+    ``risk_verify`` or ``risk_held``). Read without a lock (``holders``: the people
+    holding a place, ``group_holders``): the slot is checked later."""
+    if group.status != GroupStatus.FORMING or group.leader_id == user.pk:
         return  # the channel answers these
-    if holders is None:
-        members = GroupMember.objects.filter(group_id=group_id, status__in=ACTIVE_MEMBER)
-        holders = list(members.values_list("user_id", flat=True))
-    others = set(holders) - {leader_id}
+    others = set(holders) - {group.leader_id}
     if user.pk in others:
         return  # already a member: the channel answers
     risk_check_or_refuse(
         RiskInput(
             kind="group_join",
             user_id=user.pk,
-            counterpart_id=leader_id,
-            subject=f"group:{group_id}",
+            counterpart_id=group.leader_id,
+            subject=f"group:{group.pk}",
             members=tuple(sorted(others | {user.pk})),
         ),
         what="join",
@@ -485,7 +472,9 @@ def group_join(
     if own_hold:
         slot_id = group_slot_take(user=user, group_id=group_id, sku_id=sku_id).pk
     elif slot_id is None:
-        _join_risk_ask(user=user, group_id=group_id)
+        group = Group.objects.filter(pk=group_id).first()
+        if group is not None:  # else the channel answers group_not_found
+            _join_risk_ask(user=user, group=group, holders=group_holders(group))
     extra: dict[str, Any] = {"group_id": group_id}
     if slot_id is not None:
         extra["slot_id"] = slot_id
