@@ -146,23 +146,23 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+        ]
+
     def start(self, timeout: float = 60) -> None:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "quanzi.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--threads",
-                str(self.threads),
-            ],
+            [sys.executable, "-m", "quanzi.cli", *self.command()],
             env=self.env.vars(),
             cwd=str(REPO),
             stdout=log,
@@ -377,3 +377,26 @@ def workspace(url: str, *, keep: bool):
         if created and not keep:
             database_drop(url)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class Front(Server):
+    """``quanzi front --workers N --upstream <server>``: the async front (uvicorn) beside a
+    ``Server``, as nginx would route the fast paths to it in production."""
+
+    def __init__(self, env: Env, *, upstream: Server, workers: int, port: int | None = None):
+        super().__init__(env, workers=workers, port=port)
+        self.upstream = upstream
+        self.log_path = env.data_dir / "front.log"
+
+    def command(self) -> list[str]:
+        return [
+            "front",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--upstream",
+            self.upstream.base,
+        ]

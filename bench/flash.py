@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     REPO,
+    Front,
     Server,
     cpu_count,
     django_setup,
@@ -82,6 +83,12 @@ def parse() -> argparse.Namespace:
         "--no-fast-path", action="store_true", help="every request through Django's stack"
     )
     ap.add_argument("--threads", type=int, default=1, help="threads per server process")
+    ap.add_argument(
+        "--front-workers",
+        type=int,
+        default=cpu_count(),
+        help="queue mode: `quanzi front` processes the buys go to (0: the buys go to gunicorn)",
+    )
     ap.add_argument(
         "--writer-nice", type=int, default=0, help="queue mode: the writers' nice value"
     )
@@ -246,8 +253,15 @@ def main() -> int:
         connection.close()
         server = Server(env, workers=args.workers, threads=args.threads)
         server.start()
+        servers = [server]
         writers = []
         try:
+            if queue and args.front_workers and not args.no_fast_path:
+                # As nginx routes it in production: the buys to the front, the rest to
+                # gunicorn.
+                servers.append(Front(env, upstream=server, workers=args.front_workers))
+                servers[-1].start()
+            buys_to = servers[-1].base
             if queue:
                 writers = [
                     subprocess.Popen(
@@ -276,9 +290,10 @@ def main() -> int:
             load_before = os.getloadavg()
             if not args.cold_tokens:
                 asyncio.run(warm(server.base, users, args.clients))
-            cpu0 = server.cpu_seconds() + sum(proc_cpu_seconds(w.pid) for w in writers)
+            cpu0 = sum(s.cpu_seconds() for s in servers)
+            cpu0 += sum(proc_cpu_seconds(w.pid) for w in writers)
             latencies, accepted_at, codes, elapsed, tickets = asyncio.run(
-                drive(server.base, sale.pk, sku_id, users, args.clients, args.seconds)
+                drive(buys_to, sale.pk, sku_id, users, args.clients, args.seconds)
             )
             last_written = None
             if queue:  # wait for the writers to write every ticket (while they progress)
@@ -290,16 +305,18 @@ def main() -> int:
                     if n != seen:
                         seen, progressed = n, time.monotonic()
                     time.sleep(0.1)
-            cpu1 = server.cpu_seconds() + sum(proc_cpu_seconds(w.pid) for w in writers)
-            errors_logged = server.errors_logged()
-            try:
-                fast_answers = server.log_path.read_text(errors="replace").count(
-                    '"fast_path": true'
-                )
-            except OSError:
-                fast_answers = 0
+            cpu1 = sum(s.cpu_seconds() for s in servers)
+            cpu1 += sum(proc_cpu_seconds(w.pid) for w in writers)
+            errors_logged = sum(s.errors_logged() for s in servers)
+            fast_answers = 0
+            for s in servers:
+                with contextlib.suppress(OSError):
+                    fast_answers += s.log_path.read_text(errors="replace").count(
+                        '"fast_path": true'
+                    )
         finally:
-            server.stop()
+            for s in reversed(servers):
+                s.stop()
             for w in writers:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(w.pid, signal.SIGTERM)
@@ -357,6 +374,7 @@ def main() -> int:
             "fast_path_answers": fast_answers,
             "workers": args.workers,
             "threads": args.threads,
+            "front_workers": len(servers) > 1 and args.front_workers,
             "writer_nice": args.writer_nice,
             "sold_out_after_s": round(window, 2),
             "p50_ms": round(percentile(latencies, 50), 1),
@@ -391,8 +409,9 @@ def main() -> int:
             f"  accepted {accepted} orders in {window:.2f} s → {rate:.1f} orders/s; "
             f"answers {dict(codes)}",
             f"  written {written} orders in {written_window:.2f} s → {written_rate:.1f} orders/s"
-            f" ({args.workers} server workers × {args.threads} threads, fast path "
-            f"{'off' if args.no_fast_path else 'on'}: {fast_answers} answers by it)",
+            f" ({args.workers} server workers × {args.threads} threads"
+            + (f", the buys to {args.front_workers} front processes" if len(servers) > 1 else "")
+            + f", fast path {'off' if args.no_fast_path else 'on'}: {fast_answers} answers by it)",
             f"  request p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms"
             + (
                 f"; ticket → order written p50 {figures['ticket_to_order_p50_ms']} ms, "

@@ -31,6 +31,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
+def cmd_front(args: argparse.Namespace) -> int:
+    _setup()
+    from quanzi.core.server import front
+
+    return front(host=args.host, port=args.port, workers=args.workers, upstream=args.upstream)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's console is for the newcomer: warnings only, unless asked otherwise.
     os.environ.setdefault("QUANZI_LOG_LEVEL", "WARNING")
@@ -207,6 +214,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="threads per process (default 1: sync workers; more: threaded, keep-alive)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    front = sub.add_parser(
+        "front",
+        help="serve the fast paths (a flash sale's buy) on an event loop, the rest via gunicorn",
+    )
+    front.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    front.add_argument("--port", type=int, default=8001, help="port to listen on (default 8001)")
+    front.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+    front.add_argument(
+        "--upstream",
+        default="",
+        help="the gunicorn instances to hand other requests to "
+        "(default QUANZI_FRONT_UPSTREAM, http://127.0.0.1:8000)",
+    )
+    front.set_defaults(func=cmd_front)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.add_argument(

@@ -209,6 +209,9 @@ if REDIS_URL:
 # Fast paths (quanzi/core/fastpaths.py): a few hot API operations (the flash gate's
 # request) answered in front of Django's stack; 0 hands every request to Django.
 FAST_PATHS = env_bool("QUANZI_FAST_PATHS", True)
+# The async front (`quanzi front`, quanzi/core/front.py) hands what it does not answer
+# to these gunicorn instances (one base URL; nginx balances in front of both).
+FRONT_UPSTREAM = env_str("QUANZI_FRONT_UPSTREAM", "http://127.0.0.1:8000")
 
 # Flash sales: the prefix of the Redis gate's keys (quanzi/flash/gate.py).
 FLASH_REDIS_PREFIX = env_str("QUANZI_FLASH_REDIS_PREFIX", "quanzi:flash")

@@ -34,7 +34,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.client import responses
 from typing import Any
@@ -106,6 +106,28 @@ def register(method: str, pattern: str, handler: Handler) -> None:
     below the script name, e.g. ``^/api/v1/flash-sales/(\\d+)/orders$``) with
     ``handler``, in front of Django."""
     _routes.append((method.upper(), re.compile(pattern), handler))
+
+
+# The same on an event loop (``quanzi.core.front``): an async handler answering as its
+# WSGI twin does.
+AsyncHandler = Callable[[FastRequest], "Awaitable[tuple[int, Any] | None]"]
+
+_async_routes: list[tuple[str, re.Pattern, AsyncHandler]] = []
+
+
+def register_async(method: str, pattern: str, handler: AsyncHandler) -> None:
+    """Serve ``method`` on ``pattern`` in the async front (``quanzi front``) with the
+    coroutine ``handler``; it answers exactly what the WSGI fast path answers."""
+    _async_routes.append((method.upper(), re.compile(pattern), handler))
+
+
+def async_route(method: str, path: str) -> tuple[AsyncHandler, re.Match] | None:
+    for route_method, rx, handler in _async_routes:
+        if route_method == method:
+            match = rx.match(path)
+            if match is not None:
+                return handler, match
+    return None
 
 
 def registered() -> list[tuple[str, str]]:
@@ -196,6 +218,17 @@ def _plain(environ) -> bool:
 
 def _read_json(environ) -> tuple[bytes, dict[str, Any]] | None:
     """The body and its JSON object, or None (the body, if read, is given back)."""
+    length = _json_length(environ)
+    if length is None:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # Django reads it again if we hand over
+    data = json_object(body, length)
+    return None if data is None else (body, data)
+
+
+def _json_length(environ) -> int | None:
+    """The declared length of a JSON body a fast path may read, or None."""
     content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return None
@@ -206,8 +239,12 @@ def _read_json(environ) -> tuple[bytes, dict[str, Any]] | None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if length <= 0 or (limit is not None and length > limit):
         return None
-    body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(body)  # Django reads it again if we hand over
+    return length
+
+
+def json_object(body: bytes, length: int) -> dict[str, Any] | None:
+    """The JSON object of a body of the declared length, or None (not all there, a NUL,
+    not JSON, not an object)."""
     if len(body) != length or b"\x00" in body:
         return None
     try:
@@ -220,7 +257,14 @@ def _read_json(environ) -> tuple[bytes, dict[str, Any]] | None:
 
     if _has_nul(data):
         return None
-    return body, data
+    return data
+
+
+def json_request(environ, body: bytes) -> dict[str, Any] | None:
+    """A whole body already read (the async front): its JSON object when a fast path may
+    answer it, as ``_read_json`` decides."""
+    length = _json_length(environ)
+    return None if length is None else json_object(body, length)
 
 
 # --- the answer -------------------------------------------------------------------------

@@ -119,6 +119,42 @@ def serve(*, host: str, port: int, workers: int = 0, threads: int = 1) -> int:
     return 0
 
 
+def front(*, host: str, port: int, workers: int = 0, upstream: str = "") -> int:
+    """``quanzi front``: the async front (``quanzi.core.front``) in ``workers`` uvicorn
+    processes (default: one per core), handing what it does not answer to ``upstream``
+    (default ``QUANZI_FRONT_UPSTREAM``)."""
+    import uvicorn
+
+    if upstream:
+        os.environ["QUANZI_FRONT_UPSTREAM"] = upstream
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    uvicorn.run(
+        "quanzi.asgi:application",
+        host=host,
+        port=port,
+        workers=workers or multiprocessing.cpu_count(),
+        loop=loop,
+        http="httptools",
+        ws="none",
+        lifespan="on",
+        access_log=False,  # one JSON line per request, Quanzi's own (quanzi.http)
+        log_level="warning",
+        # The client's address is nginx's, as gunicorn sees it: QUANZI_PROXY_COUNT then
+        # reads X-Forwarded-For the same way for both.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
 def server_processes() -> int:
     """How many processes ``quanzi serve`` started (1 when not run by it)."""
     try:

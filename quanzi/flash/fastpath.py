@@ -77,7 +77,36 @@ def sale_buy_queued(request) -> tuple[int, dict[str, Any]] | None:
     return 202, {"ticket": ticket.id, "state": "queued"}
 
 
+async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
+    """The same in the async front (``quanzi.core.front``): the buyer known by the
+    token cache's id entry, the gate's script on the loop's Redis client."""
+    from quanzi.flash import gate, services
+
+    if not gate.queued() or "HTTP_IDEMPOTENCY_KEY" in request.environ:
+        return None
+    fields = _plain_body(request.data)
+    if fields is None:
+        return None
+    user_id = await request.bearer_user_id()
+    if user_id is None:
+        return None
+    sku_id, qty, address_id = fields
+    try:
+        ticket = await services.flash_queue_async(
+            user_id=user_id,
+            sale_id=int(request.match.group(1)),
+            sku_id=sku_id,
+            qty=qty,
+            address_id=address_id,
+            run_sync=request.run_sync,
+        )
+    except QuanziError as exc:
+        return exc.status, exc.as_dict()
+    return 202, {"ticket": ticket.id, "state": "queued"}
+
+
 def register() -> None:
     from quanzi.core import fastpaths
 
     fastpaths.register("POST", PATH, sale_buy_queued)
+    fastpaths.register_async("POST", PATH, sale_buy_queued_async)

@@ -106,6 +106,7 @@ WRITER_TTL = 30
 _override: dict[str, object] = {}
 _clients: dict[str, object] = {}
 _scripts: dict[tuple[str, str], object] = {}
+_async_scripts: dict[tuple[str, str], tuple[object, object]] = {}
 
 
 def configure(*, url: str | None, prefix: str = "quanzi:flash", queue: bool | None = None) -> None:
@@ -165,6 +166,22 @@ def _script(name: str, body: str):
     return _scripts[key]
 
 
+def _script_async(name: str, body: str):
+    """The script on an asyncio client of the running loop (a client's connections
+    belong to the loop that opened them)."""
+    import asyncio
+
+    import redis.asyncio
+
+    loop = asyncio.get_running_loop()
+    key = (_url(), name)
+    held = _async_scripts.get(key)
+    if held is None or held[0] is not loop:
+        conn = redis.asyncio.Redis.from_url(_url(), socket_timeout=5, decode_responses=True)
+        held = _async_scripts[key] = (loop, conn.register_script(body))
+    return held[1]
+
+
 def keys(item_id: int) -> list[str]:
     """left, users, pending, queue, writer, failed."""
     base = f"{_prefix()}:{{{item_id}}}"
@@ -211,18 +228,13 @@ def _parse(ticket_id: str, item_id: int, value: str) -> Ticket:
     )
 
 
-def take(
-    *, item_id: int, user_id: int, qty: int, limit: int, queue: bool = False, address_id=None
-) -> Ticket | int:
-    """A ticket, or ``SOLD_OUT``, ``OVER_LIMIT`` or ``NOT_LOADED``. With ``queue`` the
-    ticket also joins the item's queue for the writers (in the same step), and
-    ``ticket.wake`` says whether this call claimed the item's writer."""
+def _take_call(*, item_id, user_id, qty, limit, queue, address_id):
     tid = f"{item_id}-{secrets.token_hex(10)}"
     mark = str(address_id or 0) if queue else "-"
-    answer = _script("take", _TAKE)(
-        keys=keys(item_id),
-        args=[user_id, qty, limit, tid, int(time.time()), mark, WRITER_TTL],
-    )
+    return tid, keys(item_id), [user_id, qty, limit, tid, int(time.time()), mark, WRITER_TTL]
+
+
+def _taken(answer, *, tid, item_id, user_id, qty, queue, address_id) -> Ticket | int:
     if isinstance(answer, list):
         return Ticket(
             item_id=item_id,
@@ -234,6 +246,29 @@ def take(
             wake=bool(answer[1]),
         )
     return int(answer)
+
+
+def take(
+    *, item_id: int, user_id: int, qty: int, limit: int, queue: bool = False, address_id=None
+) -> Ticket | int:
+    """A ticket, or ``SOLD_OUT``, ``OVER_LIMIT`` or ``NOT_LOADED``. With ``queue`` the
+    ticket also joins the item's queue for the writers (in the same step), and
+    ``ticket.wake`` says whether this call claimed the item's writer."""
+    call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}
+    tid, k, args = _take_call(limit=limit, address_id=address_id, **call)
+    answer = _script("take", _TAKE)(keys=k, args=args)
+    return _taken(answer, tid=tid, address_id=address_id, **call)
+
+
+async def take_async(
+    *, item_id: int, user_id: int, qty: int, limit: int, queue: bool = False, address_id=None
+) -> Ticket | int:
+    """``take`` on an event loop (the async front, ``quanzi.core.front``): the same
+    script, through an asyncio Redis client of the running loop."""
+    call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}
+    tid, k, args = _take_call(limit=limit, address_id=address_id, **call)
+    answer = await _script_async("take", _TAKE)(keys=k, args=args)
+    return _taken(answer, tid=tid, address_id=address_id, **call)
 
 
 def release(*, item_id: int, ticket_id: str, reason: str = "") -> bool:

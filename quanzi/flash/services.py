@@ -159,24 +159,20 @@ def _item(sale_id: int, sku_id: int) -> FlashItem:
 
 
 def _pass_gate(item: FlashItem, user: User, qty: int, *, queue: bool = False, address_id=None):
-    sale = item.sale
     for _ in range(2):
         answer = gate.take(
             item_id=item.pk,
             user_id=user.pk,
             qty=qty,
-            limit=sale.per_user_limit,
+            limit=item.sale.per_user_limit,
             queue=queue,
             address_id=address_id,
         )
-        if answer == gate.NOT_LOADED:
+        ticket = _gate_answer(item, answer)
+        if ticket is None:
             gate_rebuild(item=item)
             continue
-        if answer == gate.SOLD_OUT:
-            raise OutOfStock("out_of_stock", "sold out", {"sku_id": item.sku_id})
-        if answer == gate.OVER_LIMIT:
-            raise limit_error(sale.per_user_limit)
-        return answer
+        return ticket
     raise Conflict("flash_busy", "the flash sale is busy; try again")
 
 
@@ -207,6 +203,11 @@ def _item_cached(sale_id: int, sku_id: int) -> FlashItem:
 def _open_item(sale_id: int, sku_id: int, qty: int, *, cached: bool = False) -> FlashItem:
     _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
     item = _item_cached(sale_id, sku_id) if cached else _item(sale_id, sku_id)
+    _check_open(item, qty)
+    return item
+
+
+def _check_open(item: FlashItem, qty: int) -> None:
     sale = item.sale
     state = sale_state(sale)
     if state == "scheduled":
@@ -219,7 +220,18 @@ def _open_item(sale_id: int, sku_id: int, qty: int, *, cached: bool = False) -> 
         raise Conflict("flash_ended", "this flash sale has ended")
     if sale.per_user_limit and qty > sale.per_user_limit:
         raise limit_error(sale.per_user_limit)
-    return item
+
+
+def _gate_answer(item: FlashItem, answer):
+    """The ticket, or the refusal of ``gate.take``'s answer (None: the gate needs a
+    rebuild)."""
+    if answer == gate.NOT_LOADED:
+        return None
+    if answer == gate.SOLD_OUT:
+        raise OutOfStock("out_of_stock", "sold out", {"sku_id": item.sku_id})
+    if answer == gate.OVER_LIMIT:
+        raise limit_error(item.sale.per_user_limit)
+    return answer
 
 
 def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: int | None):
@@ -234,6 +246,43 @@ def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: 
     ticket = _pass_gate(item, user, qty, queue=True, address_id=address_id)
     writer.wake(ticket)
     return ticket
+
+
+async def flash_queue_async(
+    *, user_id: int, sale_id: int, sku_id: int, qty: int, address_id: int | None, run_sync
+):
+    """``flash_queue`` on an event loop (the async front): the same checks in the same
+    order and the same gate script; what touches the database (the sale's item when this
+    process's copy is older than a second, a gate rebuild, waking a writer) is handed to
+    ``run_sync`` (a thread of the front's), never run on the loop."""
+    from quanzi.flash import writer
+
+    _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
+    hit = _items.get((sale_id, sku_id))
+    if hit is not None and hit[0] > time.monotonic():
+        item = hit[1]
+    else:
+        item = await run_sync(_item_cached, sale_id, sku_id)
+    _check_open(item, qty)
+    if address_id is None:
+        raise Invalid("address_required", "choose a delivery address")
+    for _ in range(2):
+        answer = await gate.take_async(
+            item_id=item.pk,
+            user_id=user_id,
+            qty=qty,
+            limit=item.sale.per_user_limit,
+            queue=True,
+            address_id=address_id,
+        )
+        ticket = _gate_answer(item, answer)
+        if ticket is None:
+            await run_sync(gate_rebuild, item=item)
+            continue
+        if ticket.wake:
+            await run_sync(writer.wake, ticket)
+        return ticket
+    raise Conflict("flash_busy", "the flash sale is busy; try again")
 
 
 def flash_buy(

@@ -1,20 +1,30 @@
 """The gate's fast path (``POST /flash-sales/{id}/orders`` answered in front of Django)
 answers every case as the API does: same status, same body, same headers. What it cannot
-answer exactly is handed to Django, and then the answer is Django's own."""
+answer exactly is handed to Django, and then the answer is Django's own.
+
+Every test runs twice: with the WSGI fast path in front of Django (``wsgi``), and with
+the async front (``front``: ``quanzi.core.front``, the ASGI application ``quanzi front``
+serves) whose upstream is the same Django."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
+from http.client import responses
 
 import pytest
+import redis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.test import RequestFactory
 
 from quanzi.core import fastpaths
+from quanzi.core.front import Front, environ_of
 from quanzi.flash import writer
 from quanzi.flash.models import FlashItem, FlashOrder
+from quanzi.flash.tests.conftest import REDIS_URL, redis_up
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +86,107 @@ def _environ(path, body, *, token=None, headers=None, raw=None, content_type=Non
     return request.environ
 
 
-@pytest.fixture
-def paths(settings):
-    """(Django alone, the fast path in front of it); tokens are cached as in production."""
+class _DjangoUpstream:
+    """The front's upstream in these tests: the same Django, called in-process."""
+
+    def __init__(self, django: _Django):
+        self.django = django
+
+    async def forward(self, scope, body):
+        answer = _call(self.django, environ_of(scope, body))
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+        return answer.status, headers, answer.body
+
+
+class _FrontAsWsgi:
+    """The async front driven like a WSGI application: the environ becomes the ASGI
+    request uvicorn would give it, and its answer the WSGI one (header names as sent)."""
+
+    def __init__(self, django: _Django):
+        # The database work the front gives its threads runs inline here, on the test's
+        # connection (DJANGO_ALLOW_ASYNC_UNSAFE is set by the fixture).
+        self.front = Front(upstream=_DjangoUpstream(django), run_sync=_inline)
+
+    def __call__(self, environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = [
+            (key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1"))
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        ]
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers.append((key.replace("_", "-").lower().encode(), environ[key].encode()))
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": environ["REQUEST_METHOD"],
+            "scheme": environ.get("wsgi.url_scheme", "http"),
+            "path": environ["PATH_INFO"],
+            "raw_path": environ["PATH_INFO"].encode("latin-1"),
+            "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+            "root_path": environ.get("SCRIPT_NAME", ""),
+            "headers": headers,
+            "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
+            "server": (environ.get("SERVER_NAME", "testserver"), int(environ["SERVER_PORT"])),
+        }
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        # In an async context Django opens a connection of its own: the request uses
+        # the test's, whose transaction holds the data.
+        test_connection = connections["default"]
+
+        async def serve():
+            connections["default"] = test_connection
+            await self.front(scope, receive, send)
+
+        asyncio.run(serve())
+        status = sent[0]["status"]
+        start_response(
+            f"{status} {responses.get(status, 'Unknown Status Code')}",
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in sent[0]["headers"]],
+        )
+        return [b"".join(m.get("body", b"") for m in sent[1:])]
+
+
+def _inline(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+@pytest.fixture(params=["wsgi", "front"])
+def paths(request, settings, monkeypatch):
+    """(Django alone, the fast path in front of it); tokens are cached as in production
+    (for the front, in Redis, where it reads them)."""
+    from quanzi.risk import recording
+
     settings.AUTH_TOKEN_CACHE_SECONDS = 30
+    # What risk's recorder remembers asking in this process outlives a test's rollback.
+    monkeypatch.setattr(recording, "_asked", {})
     django = _Django()
-    return django, fastpaths.wrap(django)
+    if request.param == "wsgi":
+        yield django, fastpaths.wrap(django)
+        return
+    if not redis_up():
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    prefix = f"qztest-front-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    yield django, _FrontAsWsgi(django)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 @pytest.fixture

@@ -23,9 +23,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, follow: bool, batch: int, seconds: float | None, nice: int, **options):
         if nice > 0:
+            import contextlib
             import os
 
             os.nice(nice)
+            # With the kernel's autogroup scheduling (a session, a group), a nice value
+            # only ranks processes of the same session: a writer started in a session
+            # of its own also lowers its group's.
+            with contextlib.suppress(OSError):
+                with open("/proc/self/autogroup", "w") as group:
+                    group.write(str(min(nice, 19)))
         if not gate.enabled():
             self.stdout.write("no Redis gate (QUANZI_REDIS_URL unset): nothing is queued")
             return
