@@ -115,12 +115,15 @@ class Upstream:
     def __init__(self, base: str):
         self.base = base.rstrip("/")
         self._session = None
+        self._loop = None
 
     async def forward(self, scope: dict, body: bytes) -> tuple[int, list, bytes]:
         import aiohttp
         from yarl import URL
 
-        if self._session is None:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
                 auto_decompress=False,
@@ -183,13 +186,12 @@ class Front:
 
         if not raw or not settings.AUTH_TOKEN_CACHE_SECONDS:
             return None
-        client = self._cache_client()
-        if client is None:
+        found = self._cache_client()
+        if found is None:
             return None
-        from django.core.cache import cache
-
+        client, backend = found
         try:
-            value = await client.get(cache.make_key(token_id_cache_key(raw=raw)))
+            value = await client.get(backend.make_key(token_id_cache_key(raw=raw)))
         except Exception:  # noqa: BLE001 - the cache is an accelerator: Django decides
             log.warning("token cache unavailable", exc_info=True)
             return None
@@ -198,6 +200,8 @@ class Front:
         return int(value)
 
     def _cache_client(self):
+        """(an asyncio client of the token cache's Redis, the cache backend that names its
+        keys), made once per event loop; None without a Redis cache."""
         loop = asyncio.get_running_loop()
         if self._cache is not None and self._cache[0] is loop:
             return self._cache[1]
@@ -205,12 +209,15 @@ class Front:
         if conf.get("BACKEND") != "django_redis.cache.RedisCache":
             return None  # no shared token cache: every request is Django's
         import redis.asyncio
+        from django.core.cache import caches
 
         location = conf["LOCATION"]
         url = location[0] if isinstance(location, list | tuple) else location
         client = redis.asyncio.Redis.from_url(url, socket_timeout=5, decode_responses=True)
-        self._cache = (loop, client)
-        return client
+        # A backend of its own (``make_key``: prefix and version): the shared ``cache``
+        # would be built anew in each request's context on an event loop.
+        self._cache = (loop, (client, caches.create_connection("default")))
+        return self._cache[1]
 
     # -- ASGI ------------------------------------------------------------------------------
 
