@@ -446,3 +446,25 @@ def test_the_fast_path_records_the_requests_device_as_the_middleware_does(
     assert django.calls == 0
     seen = RiskSignal.objects.filter(user_id=b.pk, kind=RiskSignal.DEVICE, value="dev-42")
     assert seen.count() == 1
+
+
+def test_a_signed_out_or_deactivated_buyer_is_refused_by_the_api(
+    redis_queue_no_writer, paths, make_sale, buyer
+):
+    """The fast path knows a buyer by the token cache: signing out and deactivation drop
+    the entry (the user's and, for the front, the id's), so the API answers 401."""
+    from quanzi.accounts.models import User
+    from quanzi.accounts.services import token_revoke
+
+    django, fast = paths
+    sale = make_sale(allotment=10, limit=0)
+    gone, off = buyer(), buyer()
+    token_revoke(raw=gone.api.token)
+    user = User.objects.get(pk=off.pk)
+    user.is_active = False
+    user.save()
+    for b in (gone, off):
+        before = django.calls
+        answer = _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
+        assert (answer.status, answer.json()["code"]) == (401, "unauthorized")
+        assert django.calls == before + 1
