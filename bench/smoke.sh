@@ -9,3 +9,5 @@ python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 2
 python bench/groups.py --database-url "$URL" --seconds 3 --clients 4 --size 3 --expired 200
 python bench/settlement.py --database-url "$URL" --orders 200
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2
+# the same with no token cached: every buy handed by the front to gunicorn
+python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --cold-tokens
