@@ -85,10 +85,11 @@ def environ_of(scope: dict, body: bytes) -> dict[str, Any]:
     shares (as gunicorn would have built it)."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
+    root, path = scope.get("root_path", ""), scope["path"]
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": scope.get("root_path", ""),
-        "PATH_INFO": scope["path"],
+        "SCRIPT_NAME": _wsgi_str(root),
+        "PATH_INFO": _wsgi_str(path[len(root) :] if root and path.startswith(root) else path),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1]) if server[1] is not None else "",
@@ -106,6 +107,11 @@ def environ_of(scope: dict, body: bytes) -> dict[str, Any]:
         key = f"HTTP_{name}"
         environ[key] = f"{environ[key]},{value}" if key in environ else value
     return environ
+
+
+def _wsgi_str(text: str) -> str:
+    """A decoded path as WSGI gives it: its UTF-8 bytes read as latin-1."""
+    return text.encode("utf-8").decode("latin-1")
 
 
 class Upstream:
