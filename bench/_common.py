@@ -193,7 +193,11 @@ class Server:
         return sum(rss_kb(pid) for pid in self.pids()) / 1024
 
     def cpu_seconds(self) -> float:
-        return sum(proc_cpu_seconds(pid) for pid in self.pids())
+        """The master (with the workers it recycled and reaped) and its live workers."""
+        if self.proc is None:
+            return 0.0
+        live = sum(proc_cpu_seconds(pid) for pid in children(self.proc.pid))
+        return proc_cpu_seconds(self.proc.pid, reaped=True) + live
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -251,12 +255,17 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def proc_cpu_seconds(pid: int) -> float:
+def proc_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """utime + stime of the process; with ``reaped`` also that of its children it has
+    waited for (a gunicorn master's recycled workers: ``max_requests``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime + cstime
+    return ticks / _TICK
 
 
 def postgres_backends(dbname: str) -> dict[int, float]:
