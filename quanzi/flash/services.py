@@ -248,6 +248,32 @@ def flash_queue(*, user: User, sale_id: int, sku_id: int, qty: int, address_id: 
     return ticket
 
 
+# The reads of an item in flight on the running loop: at a sale's start (and each time
+# the copy is a second old) every buyer in flight misses the copy at once; they share
+# one read instead of queueing as many on the front's threads.
+_loading: dict[tuple[int, int], Any] = {}
+
+
+async def _item_async(sale_id: int, sku_id: int, run_sync) -> FlashItem:
+    import asyncio
+
+    key = (sale_id, sku_id)
+    hit = _items.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    pending = _loading.get(key)
+    if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+        pending = asyncio.ensure_future(run_sync(_item_cached, sale_id, sku_id))
+        _loading[key] = pending
+
+        def forget(done) -> None:
+            if _loading.get(key) is done:
+                del _loading[key]
+
+        pending.add_done_callback(forget)
+    return await asyncio.shield(pending)
+
+
 async def flash_queue_async(
     *, user_id: int, sale_id: int, sku_id: int, qty: int, address_id: int | None, run_sync
 ):
@@ -258,11 +284,7 @@ async def flash_queue_async(
     from quanzi.flash import writer
 
     _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
-    hit = _items.get((sale_id, sku_id))
-    if hit is not None and hit[0] > time.monotonic():
-        item = hit[1]
-    else:
-        item = await run_sync(_item_cached, sale_id, sku_id)
+    item = await _item_async(sale_id, sku_id, run_sync)
     _check_open(item, qty)
     if address_id is None:
         raise Invalid("address_required", "choose a delivery address")
