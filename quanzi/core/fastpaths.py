@@ -54,6 +54,13 @@ log = get_logger("quanzi.api")
 
 _NUL = "\x00"
 
+# The API's answer to the unexpected (a fast path's or the front's handler raising).
+INTERNAL_ERROR = {
+    "code": "internal_error",
+    "message": "something went wrong on our side",
+    "detail": {},
+}
+
 
 @dataclass
 class FastRequest:
@@ -87,12 +94,15 @@ class FastRequest:
         API's own authentication then reads the database and fills the cache)."""
         from quanzi.accounts.services import token_user_cached
 
-        value = self.environ.get("HTTP_AUTHORIZATION", "")
-        parts = value.split(" ")
-        if parts[0].lower() != "bearer":
-            return None
-        token = " ".join(parts[1:])
+        token = self.bearer_token()
         return token_user_cached(raw=token) if token else None
+
+    def bearer_token(self) -> str:
+        """The token of an ``Authorization: Bearer`` header; empty without one."""
+        parts = self.environ.get("HTTP_AUTHORIZATION", "").split(" ")
+        if parts[0].lower() != "bearer":
+            return ""
+        return " ".join(parts[1:])
 
 
 # A handler answers (status, JSON payload) or None: "let the API answer this one".
@@ -361,14 +371,7 @@ def _serve(handler: Handler, match: re.Match, environ, start_response):
             answer = handler(request)
         except Exception:  # noqa: BLE001 - the API's answer to the unexpected
             log.exception("unexpected error", extra={"path": request.path})
-            answer = (
-                500,
-                {
-                    "code": "internal_error",
-                    "message": "something went wrong on our side",
-                    "detail": {},
-                },
-            )
+            answer = (500, INTERNAL_ERROR)
         if answer is None:
             return None
         status, payload = answer

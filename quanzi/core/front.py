@@ -65,12 +65,6 @@ _HOP = {
     "upgrade",
 }
 
-_INTERNAL_ERROR = {
-    "code": "internal_error",
-    "message": "something went wrong on our side",
-    "detail": {},
-}
-
 
 @dataclass(frozen=True)
 class SignedIn:
@@ -290,7 +284,7 @@ class Front:
                 answer = await handler(request)
             except Exception:  # noqa: BLE001 - the API's answer to the unexpected
                 log.exception("unexpected error", extra={"path": request.path})
-                answer = (500, _INTERNAL_ERROR)
+                answer = (500, fastpaths.INTERNAL_ERROR)
             if answer is None:
                 return False
             status, payload = answer
@@ -338,12 +332,6 @@ class FrontRequest(fastpaths.FastRequest):
     def __init__(self, *, environ, match, body, data, front: Front):
         super().__init__(environ=environ, match=match, body=body, data=data)
         self.front = front
-
-    def bearer_token(self) -> str:
-        parts = self.environ.get("HTTP_AUTHORIZATION", "").split(" ")
-        if parts[0].lower() != "bearer":
-            return ""
-        return " ".join(parts[1:])
 
     async def bearer_user_id(self) -> int | None:
         user_id = await self.front.token_user_id(self.bearer_token())

@@ -188,15 +188,20 @@ def items_forget() -> None:
     _items.clear()
 
 
-def _item_cached(sale_id: int, sku_id: int) -> FlashItem:
-    now = time.monotonic()
+def _item_fresh(sale_id: int, sku_id: int) -> FlashItem | None:
+    """This process's copy of the item while it is under a second old."""
     hit = _items.get((sale_id, sku_id))
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _item_cached(sale_id: int, sku_id: int) -> FlashItem:
+    item = _item_fresh(sale_id, sku_id)
+    if item is not None:
+        return item
     item = _item(sale_id, sku_id)
     if len(_items) > 1000:
         _items.clear()
-    _items[(sale_id, sku_id)] = (now + ITEM_CACHE_SECONDS, item)
+    _items[(sale_id, sku_id)] = (time.monotonic() + ITEM_CACHE_SECONDS, item)
     return item
 
 
@@ -257,10 +262,10 @@ _loading: dict[tuple[int, int], Any] = {}
 async def _item_async(sale_id: int, sku_id: int, run_sync) -> FlashItem:
     import asyncio
 
+    item = _item_fresh(sale_id, sku_id)
+    if item is not None:
+        return item
     key = (sale_id, sku_id)
-    hit = _items.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
     pending = _loading.get(key)
     if pending is None or pending.get_loop() is not asyncio.get_running_loop():
         pending = asyncio.ensure_future(run_sync(_item_cached, sale_id, sku_id))
