@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from quanzi.accounts.models import User
-from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
+from quanzi.core.errors import Conflict, Forbidden, Invalid, NotFound, QuanziError
 from quanzi.core.logging import get_logger
 from quanzi.core.money import BP
 from quanzi.marketing.models import (
@@ -249,35 +249,46 @@ def _issue(
     return coupon
 
 
-def _claim_risk_ask(*, user: User, template_id: int) -> None:
+def _claim_risk_ask(*, user: User, template_id: int) -> Forbidden | None:
     """Risk control is asked about a claim that could succeed (a refused one is answered
     by ``_issue`` without counting as a claim): a burst of claims by one account, device,
     quiet IP or address (羊毛党), a crowded device… is refused with ``403`` (``risk_denied``,
-    ``risk_verify`` or ``risk_held``). Asked before the transaction, so the refusal stays
-    in the risk log."""
+    ``risk_verify`` or ``risk_held``). Returns the refusal for the caller to raise once
+    its transaction has committed, so that the refusal stays in the risk log."""
     template = CouponTemplate.objects.filter(pk=template_id, claimable=True, is_active=True).first()
     if template is None:
-        return
+        return None
     held = Coupon.objects.filter(template_id=template_id, user_id=user.pk).count()
     if held >= template.per_user_limit:
-        return
-    risk_check_or_refuse(
-        RiskInput(kind="coupon_claim", user_id=user.pk, subject=f"coupon:{template_id}"),
-        what="claim",
-    )
+        return None
+    try:
+        risk_check_or_refuse(
+            RiskInput(kind="coupon_claim", user_id=user.pk, subject=f"coupon:{template_id}"),
+            what="claim",
+        )
+    except Forbidden as refusal:
+        return refusal
+    return None
 
 
 def coupon_claim(*, user: User, template_id: int) -> Coupon:
-    """A user takes a coupon from the coupon centre (领券), once risk control allows it."""
-    _claim_risk_ask(user=user, template_id=template_id)
+    """A user takes a coupon from the coupon centre (领券), once risk control allows it.
+
+    The person's row is locked before risk control is asked, so a double tap is one
+    claim and one ``already_claimed``: the second waits for the first and finds the
+    coupon held, instead of both being asked and counted as a burst of claims."""
     with transaction.atomic():
-        return _issue(
-            user_id=user.pk,
-            template_id=template_id,
-            source="claim",
-            per_user_limit=True,
-            claim=True,
-        )
+        User.objects.select_for_update().filter(pk=user.pk).values_list("id").first()
+        refusal = _claim_risk_ask(user=user, template_id=template_id)
+        if refusal is None:
+            return _issue(
+                user_id=user.pk,
+                template_id=template_id,
+                source="claim",
+                per_user_limit=True,
+                claim=True,
+            )
+    raise refusal
 
 
 def coupon_grant(*, user: User, template_id: int, source: str) -> Coupon:
