@@ -520,20 +520,31 @@ def sign_in(*, user: User) -> dict[str, Any]:
     from quanzi.marketing.signin import sign_in_points_for, sign_in_streak
 
     day = timezone.localdate()
-    if SignIn.objects.filter(user=user, day=day).exists():
-        raise Conflict("already_signed_in", "you have signed in today already")
-    risk_check_or_refuse(
-        RiskInput(kind="sign_in", user_id=user.pk, subject=f"sign_in:{day.isoformat()}"),
-        what="sign-in",
-    )
+    refusal = None
     try:
         with transaction.atomic():
-            streak = sign_in_streak(user_id=user.pk, ending=day - timedelta(days=1)) + 1
-            points = sign_in_points_for(streak)
-            SignIn.objects.create(user=user, day=day, points=points)
-            sign_in_credit(user_id=user.pk, points=points, day=day)
+            # Taps at once are one sign-in: the second waits here and finds the first.
+            User.objects.select_for_update().filter(pk=user.pk).values_list("id").first()
+            if SignIn.objects.filter(user=user, day=day).exists():
+                raise Conflict("already_signed_in", "you have signed in today already")
+            try:
+                risk_check_or_refuse(
+                    RiskInput(
+                        kind="sign_in", user_id=user.pk, subject=f"sign_in:{day.isoformat()}"
+                    ),
+                    what="sign-in",
+                )
+            except Forbidden as refused:
+                refusal = refused  # raised once the risk event is committed
+            else:
+                streak = sign_in_streak(user_id=user.pk, ending=day - timedelta(days=1)) + 1
+                points = sign_in_points_for(streak)
+                SignIn.objects.create(user=user, day=day, points=points)
+                sign_in_credit(user_id=user.pk, points=points, day=day)
     except IntegrityError as exc:
         raise Conflict("already_signed_in", "you have signed in today already") from exc
+    if refusal is not None:
+        raise refusal
     return {
         "day": day,
         "points": points,

@@ -1,5 +1,6 @@
 """Concurrent claims of the last coupons (PostgreSQL, real threads): the total and the
-per-user limit hold; so does one coupon for two orders at once."""
+per-user limit hold; so does one coupon for two orders at once. Taps at once by one person
+are one claim or one sign-in, and risk control is asked once."""
 
 import pytest
 from django.db import connection
@@ -47,6 +48,27 @@ def test_one_user_claiming_at_once_gets_only_the_limit(make_user, make_template)
     results = race([lambda: coupon_claim(user=user, template_id=template.pk).pk] * 6)
     assert sum(isinstance(r, int) for r in results) == 1
     assert sorted(r for r in results if not isinstance(r, int)) == ["already_claimed"] * 5
+    from quanzi.risk.models import RiskEvent
+
+    # The five taps that lost were answered without asking risk control: one ask, no hold.
+    asks = RiskEvent.objects.filter(kind="coupon_claim", user_id=user.pk)
+    assert list(asks.values_list("action", flat=True)) == ["allow"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_user_signing_in_at_once_signs_in_once(make_user):
+    _postgres_only()
+    from quanzi.marketing.models import SignIn
+    from quanzi.marketing.services import sign_in
+    from quanzi.risk.models import RiskEvent
+
+    user = make_user()
+    results = race([lambda: sign_in(user=user)["points"]] * 6)
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert sorted(r for r in results if not isinstance(r, int)) == ["already_signed_in"] * 5
+    assert SignIn.objects.filter(user=user).count() == 1
+    asks = RiskEvent.objects.filter(kind="sign_in", user_id=user.pk)
+    assert list(asks.values_list("action", flat=True)) == ["allow"]
 
 
 @pytest.mark.django_db(transaction=True)
