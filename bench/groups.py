@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per server process (>1: gunicorn's threaded workers, keep-alive)",
+    )
     p.add_argument("--expired", type=int, default=10_000, help="expired groups for the sweep")
     p.add_argument(
         "--redis-url",
@@ -510,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        server = Server(env, workers=workers)
+        server = Server(env, workers=workers, threads=args.threads)
         server.start()
         try:
             meter = CpuMeter(server, dbname=db_name(args.database_url))
@@ -537,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  load average before the run: {load_before:.2f}, after the race: {load_after:.2f}")
         say(
             f"  race: {args.clients} clients, groups of {args.size}, {args.seconds:g} s, "
-            f"quanzi serve --workers {workers} ({'Redis ' + redis_url if redis_url else 'no Redis'})"
+            f"quanzi serve --workers {workers} --threads {args.threads} ({'Redis ' + redis_url if redis_url else 'no Redis'})"
         )
         say(
             f"  paid joins: {tally['joined']} ({joins_s:.1f}/s); slots reserved {tally['reserved']};"
@@ -562,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(
             {
                 "redis": bool(redis_url),
+                "workers": workers,
+                "threads": args.threads,
                 "joins_per_s": round(joins_s, 1),
                 "joined": tally["joined"],
                 "overfilled": fill["overfilled"],

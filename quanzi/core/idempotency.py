@@ -40,21 +40,9 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
     digest = _body_hash(route, body)
 
     def remember(status: int, payload: Any) -> None:
-        try:
-            insert_many(  # one INSERT, no RETURNING: the record's id is never needed
-                [
-                    IdempotencyRecord(
-                        user_id=user_id,
-                        key=key,
-                        route=route,
-                        body_hash=digest,
-                        status_code=status,
-                        response=payload,
-                    )
-                ]
-            )
-        except IntegrityError as exc:
-            raise _KeyTaken from exc
+        _remember(
+            user_id=user_id, key=key, route=route, digest=digest, status=status, payload=payload
+        )
 
     # No read first: the first use of a key (nearly every request) costs one INSERT,
     # written last in the work's own transaction, with no savepoint. A key already
@@ -87,6 +75,21 @@ def run_idempotent(request, *, route: str, body: Any, work: Callable[[], Status]
     return Status(status, payload)
 
 
+def refusal_answer(request, *, route: str, body: Any, error: QuanziError) -> Status:
+    """``run_idempotent`` for a request refused before any work (its ``work`` would only
+    raise ``error``), without opening the work's transaction: the refusal is recorded
+    under the key and raised; a key answered already gets its first answer back."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise error
+    if len(key) > 128:
+        raise Invalid("invalid_idempotency_key", "Idempotency-Key is at most 128 characters")
+    if refusal_remember(user_id=request.auth.pk, key=key, route=route, body=body, error=error):
+        raise _Replayed(error.status, error.as_dict())
+    existing = IdempotencyRecord.objects.get(user_id=request.auth.pk, key=key)
+    return _replay(existing, _body_hash(route, body))
+
+
 def recorded_answer(request, *, route: str, body: Any) -> Status | None:
     """The answer already recorded for the request's ``Idempotency-Key``, if any (a
     refusal raised again, as ``run_idempotent`` does). For work whose effect is outside
@@ -97,6 +100,45 @@ def recorded_answer(request, *, route: str, body: Any) -> Status | None:
         return None
     existing = IdempotencyRecord.objects.filter(user_id=request.auth.pk, key=key).first()
     return None if existing is None else _replay(existing, _body_hash(route, body))
+
+
+def _remember(
+    *, user_id: int, key: str, route: str, digest: str, status: int, payload: Any
+) -> None:
+    try:
+        insert_many(  # one INSERT, no RETURNING: the record's id is never needed
+            [
+                IdempotencyRecord(
+                    user_id=user_id,
+                    key=key,
+                    route=route,
+                    body_hash=digest,
+                    status_code=status,
+                    response=payload,
+                )
+            ]
+        )
+    except IntegrityError as exc:
+        raise _KeyTaken from exc
+
+
+def refusal_remember(*, user_id: int, key: str, route: str, body: Any, error: QuanziError) -> bool:
+    """Record ``error`` as the first answer to ``key`` (``run_idempotent``'s record of a
+    refusal, for a fast path answering it in front of the API). False when the key has
+    an answer already: the API then replays that one."""
+    try:
+        with transaction.atomic():
+            _remember(
+                user_id=user_id,
+                key=key,
+                route=route,
+                digest=_body_hash(route, body),
+                status=error.status,
+                payload=error.as_dict(),
+            )
+    except _KeyTaken:
+        return False
+    return True
 
 
 class _KeyTaken(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,3 +39,74 @@ def race(calls: Sequence[Callable[[], Any]], *, timeout: float = 60) -> list[Any
         thread.join(timeout=timeout * 2)
     assert not any(thread.is_alive() for thread in threads), "a client hung (deadlock?)"
     return results
+
+
+# --- a WSGI application called in-process (fast paths against Django) -----------------
+
+
+class WsgiAnswer:
+    """A WSGI application's answer: status, headers, body."""
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes):
+        self.status = int(status.split()[0])
+        self.reason = status
+        self.headers = dict(headers)
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def headers_but_request_id(self):
+        return {k: v for k, v in self.headers.items() if k != "X-Request-ID"}
+
+
+class CountingDjango:
+    """Django's own WSGI handler, counting the requests it is handed."""
+
+    def __init__(self):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def wsgi_call(app, environ) -> WsgiAnswer:
+    """Call the WSGI ``app`` with ``environ`` on the test's database connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+
+    # As Django's test client does: the test's transaction keeps its connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = app(environ, start_response)
+        body = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return WsgiAnswer(seen["status"], seen["headers"], body)
+
+
+def post_environ(path, body, *, token=None, headers=None, raw=None, content_type=None) -> dict:
+    """The WSGI environ of a JSON ``POST`` (``raw``: the body as sent, instead of ``body``)."""
+    from django.test import RequestFactory
+
+    extra = dict(headers or {})
+    if token is not None:
+        extra["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else json.dumps(body)
+    request = RequestFactory().post(
+        path, data=data, content_type=content_type or "application/json", headers=extra
+    )
+    return request.environ

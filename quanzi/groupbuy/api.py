@@ -7,7 +7,7 @@ from pydantic import Field
 
 from quanzi.core.auth import require_operator
 from quanzi.core.errors import QuanziError
-from quanzi.core.idempotency import run_idempotent
+from quanzi.core.idempotency import refusal_answer, run_idempotent
 from quanzi.core.pagination import paginate
 from quanzi.core.schemas import Datetime, ErrorOut, Schema
 from quanzi.groupbuy import selectors, services
@@ -314,21 +314,19 @@ def group_open(request, payload: OpenIn):
 def group_join(request, group_id: int, payload: JoinIn):
     # The place is taken before the idempotent transaction, in a short one of its own,
     # so the group's lock is never held while the order is written; the order then
-    # attaches to it. A retry of an answered key still gets its first answer: its
-    # refusal (already_joined) or its second order cannot record the key, so the work
-    # is undone, the first answer replayed and the second place freed below.
-    slot_id: int | None = None
-    refusal: QuanziError | None = None
+    # attaches to it. A refusal is recorded under the key without opening the work's
+    # transaction. A retry of an answered key still gets its first answer: its refusal
+    # (already_joined) or its second order cannot record the key, so the work is
+    # undone, the first answer replayed and the second place freed below.
+    route = f"POST /groups/{group_id}/join"
     try:
         slot_id = services.group_slot_take(
             user=request.auth, group_id=group_id, sku_id=payload.sku_id
         ).pk
     except QuanziError as exc:
-        refusal = exc  # answered (and remembered under the key) like any refusal
+        return refusal_answer(request, route=route, body=payload.dict(), error=exc)
 
     def work():
-        if refusal is not None:
-            raise refusal
         order = services.group_join(
             user=request.auth,
             group_id=group_id,
@@ -348,7 +346,7 @@ def group_join(request, group_id: int, payload: JoinIn):
     try:
         answer = run_idempotent(
             request,
-            route=f"POST /groups/{group_id}/join",
+            route=route,
             body=payload.dict(),
             work=work,
         )
@@ -357,7 +355,7 @@ def group_join(request, group_id: int, payload: JoinIn):
         kept = "order_id" in placed and answer.value.get("order_id") == placed["order_id"]
         return answer
     finally:
-        if slot_id is not None and not kept:
+        if not kept:
             services.group_slot_release(slot_id=slot_id)
 
 

@@ -20,3 +20,7 @@ class GroupbuyConfig(AppConfig):
         from quanzi.groupbuy.demo import demo_step
 
         register_demo_step(demo_step)
+
+        from quanzi.groupbuy.fastpath import register
+
+        register()  # a join's refusals, answered in front of Django (quanzi/wsgi.py)

@@ -24,7 +24,7 @@ from quanzi.groupbuy import notices
 from quanzi.groupbuy.channel import (
     NAME,
     group_check_joinable,
-    group_holders,
+    group_with_holders,
     slot_release,
     slot_take,
 )
@@ -404,10 +404,9 @@ def _own_hold_in_flight(group_id: int, user_id: int) -> bool:
 
 
 def _slot_take_once(*, user: User, group_id: int, sku_id: int) -> GroupMember:
-    group = Group.objects.filter(pk=group_id).first()
+    group, holders = group_with_holders(group_id)
     if group is None:
         raise NotFound("group_not_found", "no such group")
-    holders = group_holders(group)
     group_check_joinable(group, user_id=user.pk, holders=holders)  # decided under the lock
     _join_risk_ask(user=user, group=group, holders=holders)
     if not CampaignSku.objects.filter(campaign_id=group.campaign_id, sku_id=sku_id).exists():
@@ -426,7 +425,7 @@ def _join_risk_ask(*, user: User, group: Group, holders: list[int]) -> None:
     """A join related to the leader or to other members, or a group filling up with fresh
     accounts tied to each other (刷单), is refused with ``403`` (``risk_denied``,
     ``risk_verify`` or ``risk_held``). Read without a lock (``holders``: the people
-    holding a place, ``group_holders``): the slot is checked later."""
+    holding a place, ``group_with_holders``): the slot is checked later."""
     if group.status != GroupStatus.FORMING or group.leader_id == user.pk:
         return  # the channel answers these
     others = set(holders) - {group.leader_id}
@@ -472,9 +471,9 @@ def group_join(
     if own_hold:
         slot_id = group_slot_take(user=user, group_id=group_id, sku_id=sku_id).pk
     elif slot_id is None:
-        group = Group.objects.filter(pk=group_id).first()
+        group, holders = group_with_holders(group_id)
         if group is not None:  # else the channel answers group_not_found
-            _join_risk_ask(user=user, group=group, holders=group_holders(group))
+            _join_risk_ask(user=user, group=group, holders=holders)
     extra: dict[str, Any] = {"group_id": group_id}
     if slot_id is not None:
         extra["slot_id"] = slot_id

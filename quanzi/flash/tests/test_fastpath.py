@@ -15,13 +15,11 @@ from http.client import responses
 
 import pytest
 import redis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connections
-from django.test import RequestFactory
+from django.db import connections
 
 from quanzi.core import fastpaths
 from quanzi.core.front import Front, environ_of
+from quanzi.core.testing import CountingDjango, post_environ, wsgi_call
 from quanzi.flash import writer
 from quanzi.flash.models import FlashItem, FlashOrder
 from quanzi.flash.tests.conftest import REDIS_URL, redis_up
@@ -29,71 +27,14 @@ from quanzi.flash.tests.conftest import REDIS_URL, redis_up
 pytestmark = pytest.mark.django_db
 
 
-class _Answer:
-    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes):
-        self.status = int(status.split()[0])
-        self.reason = status
-        self.headers = dict(headers)
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-    def headers_but_request_id(self):
-        return {k: v for k, v in self.headers.items() if k != "X-Request-ID"}
-
-
-class _Django:
-    """Django's own WSGI handler, counting the requests it is handed."""
-
-    def __init__(self):
-        self.handler = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.handler(environ, start_response)
-
-
-def _call(app, environ) -> _Answer:
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, headers
-
-    # As Django's test client does: the test's transaction keeps its connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        chunks = app(environ, start_response)
-        body = b"".join(chunks)
-        if hasattr(chunks, "close"):
-            chunks.close()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return _Answer(seen["status"], seen["headers"], body)
-
-
-def _environ(path, body, *, token=None, headers=None, raw=None, content_type=None):
-    extra = dict(headers or {})
-    if token is not None:
-        extra["Authorization"] = f"Bearer {token}"
-    data = raw if raw is not None else json.dumps(body)
-    request = RequestFactory().post(
-        path, data=data, content_type=content_type or "application/json", headers=extra
-    )
-    return request.environ
-
-
 class _DjangoUpstream:
     """The front's upstream in these tests: the same Django, called in-process."""
 
-    def __init__(self, django: _Django):
+    def __init__(self, django: CountingDjango):
         self.django = django
 
     async def forward(self, scope, body):
-        answer = _call(self.django, environ_of(scope, body))
+        answer = wsgi_call(self.django, environ_of(scope, body))
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
         return answer.status, headers, answer.body
 
@@ -102,7 +43,7 @@ class _FrontAsWsgi:
     """The async front driven like a WSGI application: the environ becomes the ASGI
     request uvicorn would give it, and its answer the WSGI one (header names as sent)."""
 
-    def __init__(self, django: _Django):
+    def __init__(self, django: CountingDjango):
         # The database work the front gives its threads runs inline here, on the test's
         # connection (DJANGO_ALLOW_ASYNC_UNSAFE is set by the fixture).
         self.front = Front(upstream=_DjangoUpstream(django), run_sync=_inline)
@@ -168,7 +109,7 @@ def paths(request, settings, monkeypatch):
     settings.AUTH_TOKEN_CACHE_SECONDS = 30
     # What risk's recorder remembers asking in this process outlives a test's rollback.
     monkeypatch.setattr(recording, "_asked", {})
-    django = _Django()
+    django = CountingDjango()
     if request.param == "wsgi":
         yield django, fastpaths.wrap(django)
         return
@@ -211,9 +152,9 @@ def _body(sale, b, **extra):
 def _both(paths, sale_id, a, b, body_a, body_b, headers=None):
     """The same request by buyer ``a`` to Django and by ``b`` to the fast path."""
     django, fast = paths
-    d = _call(django, _environ(_path(sale_id), body_a, token=a.api.token, headers=headers))
+    d = wsgi_call(django, post_environ(_path(sale_id), body_a, token=a.api.token, headers=headers))
     before = django.calls
-    f = _call(fast, _environ(_path(sale_id), body_b, token=b.api.token, headers=headers))
+    f = wsgi_call(fast, post_environ(_path(sale_id), body_b, token=b.api.token, headers=headers))
     assert django.calls == before, "the fast path handed the request to Django"
     return d, f
 
@@ -328,9 +269,9 @@ def test_each_refusal_is_the_apis(
 def _handed_over(paths, environ_a, environ_b):
     """The fast path hands the request to Django: its answer is Django's."""
     django, fast = paths
-    d = _call(django, environ_a)
+    d = wsgi_call(django, environ_a)
     before = django.calls
-    f = _call(fast, environ_b)
+    f = wsgi_call(fast, environ_b)
     assert django.calls == before + 1, "the fast path answered it"
     return d, f
 
@@ -361,7 +302,7 @@ def test_what_it_cannot_answer_exactly_goes_to_the_api(
     def environ(x):
         token = change.get("token", x.api.token)
         body = {**_body(sale, x), **change.get("body", {})}
-        return _environ(
+        return post_environ(
             _path(sale["id"]),
             body,
             token=token,
@@ -383,9 +324,13 @@ def test_a_token_not_in_the_cache_goes_to_the_api_which_caches_it(
     django, fast = paths
     sale = make_sale(allotment=10, limit=0)
     cold = buyer(warm=False)
-    first = _call(fast, _environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token))
+    first = wsgi_call(
+        fast, post_environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token)
+    )
     assert (first.status, django.calls) == (202, 1)
-    second = _call(fast, _environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token))
+    second = wsgi_call(
+        fast, post_environ(_path(sale["id"]), _body(sale, cold), token=cold.api.token)
+    )
     assert (second.status, django.calls) == (202, 1)  # now served by the fast path
 
 
@@ -395,7 +340,10 @@ def test_a_keyed_buy_is_the_apis_and_replays(redis_queue_no_writer, paths, make_
     b = buyer()
     headers = {"Idempotency-Key": "flash-key-1"}
     answers = [
-        _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token, headers=headers))
+        wsgi_call(
+            fast,
+            post_environ(_path(sale["id"]), _body(sale, b), token=b.api.token, headers=headers),
+        )
         for _ in range(2)
     ]
     assert django.calls == 2
@@ -407,11 +355,11 @@ def test_a_query_string_or_a_cookie_goes_to_the_api(redis_queue_no_writer, paths
     django, fast = paths
     sale = make_sale(allotment=10, limit=0)
     b = buyer()
-    env = _environ(_path(sale["id"]) + "?lang=en", _body(sale, b), token=b.api.token)
-    assert _call(fast, env).status == 202
-    env = _environ(_path(sale["id"]), _body(sale, b), token=b.api.token)
+    env = post_environ(_path(sale["id"]) + "?lang=en", _body(sale, b), token=b.api.token)
+    assert wsgi_call(fast, env).status == 202
+    env = post_environ(_path(sale["id"]), _body(sale, b), token=b.api.token)
     env["HTTP_COOKIE"] = "django_language=en"
-    assert _call(fast, env).status == 202
+    assert wsgi_call(fast, env).status == 202
     assert django.calls == 2
 
 
@@ -419,7 +367,7 @@ def test_without_the_queue_the_api_answers(redis_gate, paths, make_sale, buyer):
     django, fast = paths
     sale = make_sale(allotment=10, limit=0)
     b = buyer()
-    answer = _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
+    answer = wsgi_call(fast, post_environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
     assert (answer.status, django.calls) == (201, 1)
     assert set(answer.json()) >= {"order_id", "status", "payable"}
 
@@ -439,10 +387,10 @@ def test_the_fast_path_records_the_requests_device_as_the_middleware_does(
     django, fast = paths
     sale = make_sale(allotment=10, limit=0)
     b = buyer()
-    env = _environ(
+    env = post_environ(
         _path(sale["id"]), _body(sale, b), token=b.api.token, headers={"X-Device-Id": "dev-42"}
     )
-    assert _call(fast, env).status == 202
+    assert wsgi_call(fast, env).status == 202
     assert django.calls == 0
     seen = RiskSignal.objects.filter(user_id=b.pk, kind=RiskSignal.DEVICE, value="dev-42")
     assert seen.count() == 1
@@ -465,6 +413,6 @@ def test_a_signed_out_or_deactivated_buyer_is_refused_by_the_api(
     user.save()
     for b in (gone, off):
         before = django.calls
-        answer = _call(fast, _environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
+        answer = wsgi_call(fast, post_environ(_path(sale["id"]), _body(sale, b), token=b.api.token))
         assert (answer.status, answer.json()["code"]) == (401, "unauthorized")
         assert django.calls == before + 1
