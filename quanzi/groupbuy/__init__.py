@@ -22,8 +22,8 @@ How it works
   order, which frees the slot. Orders stay ``grouping`` until the group succeeds.
 * **Success**: the payment that makes the paid members reach the size moves the group to
   ``succeeded`` and its own order to ``to_ship`` in its transaction; the other members'
-  orders follow right after commit, each in its own transaction
-  (``services.member_ship``; the ``groupbuy.ship_stragglers`` sweep is the safety net),
+  orders follow right after commit, together in one transaction of their own
+  (``services.group_ship``; the ``groupbuy.ship_stragglers`` sweep is the safety net),
   so that transaction never waits for another member's order (see "Locks"). Orders of
   a group that has not succeeded never ship (``GroupChannel.may_ship``).
 * **Failure**: the ``groupbuy.expire_groups`` sweep fails groups whose time ran out. One

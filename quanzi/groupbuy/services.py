@@ -19,6 +19,7 @@ from quanzi.accounts.models import User
 from quanzi.catalog.models import SKU
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
+from quanzi.core.sql import insert_many, rows_update
 from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
 from quanzi.groupbuy.channel import (
@@ -39,7 +40,7 @@ from quanzi.groupbuy.models import (
 )
 from quanzi.ledger import accounts as chart
 from quanzi.ledger.services import Leg, entry_post
-from quanzi.orders.models import Order, Refund
+from quanzi.orders.models import Order, OrderEvent, Refund
 from quanzi.orders.models import Status as S
 from quanzi.orders.refunds import OPEN as OPEN_REFUND
 from quanzi.orders.refunds import refund_create_auto
@@ -497,15 +498,24 @@ def group_join(
 # --- success ---------------------------------------------------------------------------
 
 
-def _ship_order(order: Order, *, group: Group) -> bool:
-    """A member order of a succeeded group leaves ``grouping`` for ``to_ship``."""
+def _ship_order(order: Order, *, group: Group, events: list | None = None) -> bool:
+    """A member order of a succeeded group leaves ``grouping`` for ``to_ship``. With
+    ``events`` the order is not saved: its new state is the caller's to write, and its
+    event is appended there (``transition``)."""
     if order.status in (S.GROUPING, S.PAID):
-        transition(order, S.TO_SHIP, note=f"group {group.pk} succeeded")
+        transition(
+            order,
+            S.TO_SHIP,
+            note=f"group {group.pk} succeeded",
+            save=events is None,
+            events=events,
+        )
         return True
     if order.status == S.REFUNDING and order.status_before_refund in (S.GROUPING, S.PAID):
         # A refund is being decided: if it is turned down, the order ships.
         order.status_before_refund = S.TO_SHIP
-        order.save(update_fields=["status_before_refund"])
+        if events is None:
+            order.save(update_fields=["status_before_refund"])
         return True
     return False
 
@@ -528,8 +538,7 @@ def group_succeed(*, group: Group) -> None:
     group.status = GroupStatus.SUCCEEDED
     group.closed_at = timezone.now()
     group.save()
-    for member in members:
-        enqueue("quanzi.groupbuy.services.member_ship", order_id=member.order_id)
+    enqueue("quanzi.groupbuy.services.group_ship", group_id=group.pk)
     notices.succeeded(group=group, members=members)
     log.info(
         "group succeeded",
@@ -549,6 +558,32 @@ def member_ship(*, order_id: int) -> bool:
         if group.status != GroupStatus.SUCCEEDED:
             return False
         return _ship_order(order, group=group)
+
+
+def group_ship(*, group_id: int) -> int:
+    """Send the paid members' orders of a succeeded group to shipping, together in one
+    transaction (idempotent): their orders locked in id order, each one still waiting
+    moved to ``to_ship`` (or, while a refund is decided, set to ship if it is turned
+    down), the orders and their events written in one statement each. Returns how many
+    it moved."""
+    with transaction.atomic():
+        # A group's success is final: reading it without its lock is safe.
+        group = Group.objects.filter(pk=group_id, status=GroupStatus.SUCCEEDED).first()
+        if group is None:
+            return 0
+        paid = GroupMember.objects.filter(group_id=group_id, status=MemberStatus.PAID)
+        orders = list(
+            Order.objects.select_for_update().filter(pk__in=paid.values("order_id")).order_by("pk")
+        )
+        events: list[OrderEvent] = []
+        moved = [order for order in orders if _ship_order(order, group=group, events=events)]
+        rows_update(
+            Order,
+            fields=["status", "status_before_refund"],
+            rows=[(o.pk, o.status, o.status_before_refund) for o in moved],
+        )
+        insert_many(events)
+    return len(moved)
 
 
 def groups_ship_stragglers(*, batch: int = 200) -> int:

@@ -69,6 +69,25 @@ def test_group_fills_up_and_every_order_ships(
     assert set(Order.objects.filter(pk__in=order_ids).values_list("status", flat=True)) == {
         "to_ship"
     }
+    # Each order's move to shipping is in its history once: the last payer's in its
+    # capture, the others' together right after (``group_ship``), which a second run
+    # leaves as they are.
+    from quanzi.groupbuy.services import group_ship
+    from quanzi.orders.models import OrderEvent
+
+    def shipped_events():
+        moves = OrderEvent.objects.filter(order_id__in=order_ids, to_status="to_ship")
+        return sorted(moves.values_list("order_id", "from_status"))
+
+    assert shipped_events() == sorted(
+        [
+            (placed["order_id"], "grouping"),
+            (joined["order_id"], "grouping"),
+            (last["order_id"], "paid"),
+        ]
+    )
+    assert group_ship(group_id=group_id) == 0
+    assert len(shipped_events()) == 3
     for order_id in order_ids:
         assert ship(operator, order_id).status_code == 200
     assert SKU.objects.get(pk=peach_sku.pk).stock == 97
