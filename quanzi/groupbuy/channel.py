@@ -15,7 +15,7 @@ from django.utils import timezone
 from quanzi.catalog.services import OutOfStock
 from quanzi.core.errors import Conflict, Invalid, NotFound
 from quanzi.core.logging import get_logger
-from quanzi.core.sql import counter_add_capped, models_of
+from quanzi.core.sql import counter_add_capped, models_of, rows_update
 from quanzi.core.tasks import enqueue
 from quanzi.groupbuy import notices
 from quanzi.groupbuy.models import (
@@ -266,10 +266,6 @@ def _expired(group: Group, now) -> bool:
     return group.expires_at is not None and group.expires_at <= now
 
 
-def _member_of(order) -> GroupMember | None:
-    return GroupMember.objects.filter(order_id=order.pk).first()
-
-
 class GroupChannel(Channel):
     """Orders that open or join a group. ``extra``: ``campaign_id`` (open) or ``group_id``."""
 
@@ -402,11 +398,14 @@ class GroupChannel(Channel):
             order.save(update_fields=["expires_at"])
 
     def after_paid(self, order) -> str:
-        member = _member_of(order)
-        if member is None:  # not a group order of ours: nothing to decide
+        # The group locked through the order's member in one statement (no row: not a
+        # group order of ours, nothing to decide), then the member read under the lock.
+        group = (
+            Group.objects.select_for_update(of=("self",)).filter(members__order_id=order.pk).first()
+        )
+        if group is None:
             return S.TO_SHIP
-        group = group_lock(member.group_id)
-        member = GroupMember.objects.select_related("user").get(pk=member.pk)
+        member = GroupMember.objects.select_related("user").get(order_id=order.pk)
         now = timezone.now()
         # A forming group takes money only inside its window: past ``expires_at`` the
         # place is lost even before the expiry sweep has closed the group.
@@ -418,7 +417,9 @@ class GroupChannel(Channel):
             return self._slot_lost(order, group, member)
         member.status = MemberStatus.PAID
         member.paid_at = now
-        member.save(update_fields=["status", "paid_at"])
+        rows_update(
+            GroupMember, fields=["status", "paid_at"], rows=[(member.pk, member.status, now)]
+        )
         group.paid_count += 1
         fields = ["paid_count"]
         if group.status == GroupStatus.PENDING:
@@ -427,7 +428,7 @@ class GroupChannel(Channel):
             group.formed_at = now
             group.expires_at = group_expiry(campaign, now)
             fields += ["status", "formed_at", "expires_at"]
-        group.save(update_fields=fields)
+        rows_update(Group, fields=fields, rows=[(group.pk, *(getattr(group, f) for f in fields))])
         if group.paid_count >= group.size:
             from quanzi.groupbuy.services import group_succeed
 
