@@ -323,8 +323,17 @@ def test_my_coupons_lists_own_coupons(customer, make_user, coupon_for, make_prod
     assert [(c["id"], c["status"]) for c in items] == [(mine.pk, status)]
 
 
-def test_coupon_claim_bursts_are_rate_limited(operator, make_user):
+def test_coupon_claim_bursts_are_rate_limited(operator, make_user, monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    from quanzi.core import ratelimit
     from quanzi.core.platform_settings import settings_update
+
+    # One instant for the limiter: the claims cannot straddle two of its windows (the
+    # fifth would then start a new window and reach risk control's burst rule).
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
 
     settings_update(
         patch={"rate_limits": {"coupon_claim_per_user": {"limit": 3, "window_seconds": 60}}}
