@@ -142,6 +142,7 @@ async def race(
     lost = Counter()
     latency: list[float] = []
     join_latency: list[float] = []
+    placed_latency: list[float] = []  # the joins answered 201 (a place and an order)
     errors: Counter = Counter()
     ready = 0
     go = asyncio.Event()
@@ -166,6 +167,8 @@ async def race(
             latency.append(took)
             if path.endswith("/join"):
                 join_latency.append(took)
+                if answer.status == 201:
+                    placed_latency.append(took)
             return answer.status, data
 
         async def pay(order_id: int, token: str) -> bool:
@@ -262,7 +265,15 @@ async def race(
 
         await asyncio.gather(*(client(i) for i in range(clients)))
     end = time.monotonic()
-    return tally, lost, errors, latency, join_latency, end - window["start"], meter.stop()
+    return (
+        tally,
+        lost,
+        errors,
+        latency,
+        (join_latency, placed_latency),
+        end - window["start"],
+        meter.stop(),
+    )
 
 
 def overfilled() -> dict[str, int]:
@@ -520,15 +531,17 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         try:
             meter = CpuMeter(server, dbname=db_name(args.database_url))
-            tally, lost, errors, latency, join_latency, elapsed, cpu = asyncio.run(
-                race(
-                    server.base,
-                    people=buyers,
-                    preopen=min(args.preopen, args.clients),
-                    seconds=args.seconds,
-                    campaign_id=campaign_id,
-                    sku_id=sku_ids[0],
-                    meter=meter,
+            tally, lost, errors, latency, (join_latency, placed_latency), elapsed, cpu = (
+                asyncio.run(
+                    race(
+                        server.base,
+                        people=buyers,
+                        preopen=min(args.preopen, args.clients),
+                        seconds=args.seconds,
+                        campaign_id=campaign_id,
+                        sku_id=sku_ids[0],
+                        meter=meter,
+                    )
                 )
             )
         except BaseException:
@@ -559,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         say(
             f"  join requests ({len(join_latency)}): p50 {percentile(join_latency, 50):.1f} ms,"
-            f" p99 {percentile(join_latency, 99):.1f} ms"
+            f" p99 {percentile(join_latency, 99):.1f} ms; of them the {len(placed_latency)} that"
+            f" got a place: p50 {percentile(placed_latency, 50):.1f} ms,"
+            f" p99 {percentile(placed_latency, 99):.1f} ms"
         )
         say(
             f"  overfilled groups: {fill['overfilled']}; groups whose paid_count disagrees with"
@@ -578,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
                 "p50_ms": round(percentile(latency, 50), 1),
                 "join_p50_ms": round(percentile(join_latency, 50), 1),
                 "join_p99_ms": round(percentile(join_latency, 99), 1),
+                "placed_join_p50_ms": round(percentile(placed_latency, 50), 1),
+                "placed_join_p99_ms": round(percentile(placed_latency, 99), 1),
                 "group_full": lost["group_full"],
                 "driver_cpu_share": round(cpu["driver_share"], 3),
             }
