@@ -7,6 +7,7 @@ URL="postgres://postgres@127.0.0.1:5432/qz_bench_ci"
 python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 200 --products 100
 python bench/checkout.py --database-url "$URL" --seconds 3 --clients 4 --users 200 --products 100 --hot --hot-stock 20
 python bench/groups.py --database-url "$URL" --seconds 3 --clients 4 --size 3 --expired 200
+python bench/groups_refusal.py --database-url "$URL" --requests 40 --block 10
 python bench/settlement.py --database-url "$URL" --orders 200
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2
 # the same with no token cached: every buy handed by the front to gunicorn
