@@ -146,18 +146,15 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    verb = "serve"
+
     def command(self) -> list[str]:
-        return [
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--threads",
-            str(self.threads),
-        ]
+        listen = ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
+        return [self.verb, *listen, *self.options()]
+
+    def options(self) -> list[str]:
+        """What this command takes beyond where it listens and how many processes."""
+        return ["--threads", str(self.threads)]
 
     def start(self, timeout: float = 60) -> None:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
@@ -397,15 +394,7 @@ class Front(Server):
         self.upstream = upstream
         self.log_path = env.data_dir / "front.log"
 
-    def command(self) -> list[str]:
-        return [
-            "front",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--upstream",
-            self.upstream.base,
-        ]
+    verb = "front"
+
+    def options(self) -> list[str]:
+        return ["--upstream", self.upstream.base]

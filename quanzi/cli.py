@@ -187,6 +187,19 @@ def cmd_recommend_evaluate(args: argparse.Namespace) -> int:
     )
 
 
+def _listen_arguments(
+    parser: argparse.ArgumentParser, *, port: int, workers: int, workers_help: str
+) -> None:
+    """``--host``, ``--port`` and ``--workers`` of a command that serves HTTP."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=port, help=f"port to listen on (default {port})"
+    )
+    parser.add_argument("--workers", type=int, default=workers, help=workers_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quanzi", description="Quanzi (圈子) social e-commerce engine"
@@ -194,19 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="migrate an SQLite database, load demo data and serve it")
-    demo.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    demo.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    demo.add_argument("--workers", type=int, default=2, help="web server processes (default 2)")
+    _listen_arguments(demo, port=8000, workers=2, workers_help="web server processes (default 2)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve the configured database with gunicorn")
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    _listen_arguments(
+        serve, port=8000, workers=0, workers_help="processes (default: 2 × cores + 1)"
     )
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument("--workers", type=int, default=0, help="processes (default: 2 × cores + 1)")
     serve.add_argument(
         "--threads",
         type=int,
@@ -219,11 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "front",
         help="serve the fast paths (a flash sale's buy) on an event loop, the rest via gunicorn",
     )
-    front.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    front.add_argument("--port", type=int, default=8001, help="port to listen on (default 8001)")
-    front.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+    _listen_arguments(front, port=8001, workers=0, workers_help="processes (default: one per core)")
     front.add_argument(
         "--upstream",
         default="",

@@ -3,7 +3,9 @@ the Redis gate pointed at a key prefix of the test's own (or turned off)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,29 @@ from django.utils import timezone
 from quanzi.flash import gate
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@contextlib.contextmanager
+def django_cache_in_redis(settings, name: str) -> Iterator[str]:
+    """Django's cache in Redis under a prefix of the test's own (where Django caches a
+    token it has read, and where the front looks for it); its keys deleted afterwards.
+    Yields the prefix."""
+    import redis
+
+    prefix = f"qztest-{name}-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
 
 
 def redis_up() -> bool:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from http.client import responses
 
 import pytest
-import redis
 from django.db import connections
 
 from quanzi.core import fastpaths
@@ -22,7 +20,7 @@ from quanzi.core.front import Front, environ_of
 from quanzi.core.testing import CountingDjango, post_environ, wsgi_call
 from quanzi.flash import writer
 from quanzi.flash.models import FlashItem, FlashOrder
-from quanzi.flash.tests.conftest import REDIS_URL, redis_up
+from quanzi.flash.tests.conftest import django_cache_in_redis, redis_up
 
 pytestmark = pytest.mark.django_db
 
@@ -115,19 +113,9 @@ def paths(request, settings, monkeypatch):
         return
     if not redis_up():
         pytest.skip("needs Redis on 127.0.0.1:6379")
-    prefix = f"qztest-front-{uuid.uuid4().hex[:10]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    yield django, _FrontAsWsgi(django)
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+    with django_cache_in_redis(settings, "front"):
+        yield django, _FrontAsWsgi(django)
 
 
 @pytest.fixture

@@ -15,14 +15,13 @@ import uuid
 from collections import Counter
 
 import pytest
-import redis
 from django.db import connection, connections
 
 from quanzi.core.front import Front, Upstream
 from quanzi.core.testing import race
 from quanzi.flash import writer
 from quanzi.flash.models import FlashItem, FlashOrder
-from quanzi.flash.tests.conftest import REDIS_URL, buy_body, redis_up
+from quanzi.flash.tests.conftest import buy_body, django_cache_in_redis, redis_up
 from quanzi.flash.tests.test_races import _figures
 from quanzi.ledger.checks import run_checks
 
@@ -45,19 +44,9 @@ def _postgres_and_redis():
 def token_cache(settings):
     """Django's cache in Redis under a prefix of the test's own: where Django caches a
     token it has read and where the front looks for it."""
-    prefix = f"qztest-front-races-{uuid.uuid4().hex[:10]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
     settings.AUTH_TOKEN_CACHE_SECONDS = 300  # longer than the test: warm stays warm
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+    with django_cache_in_redis(settings, "front-races") as prefix:
+        yield prefix
 
 
 class _CountingUpstream(Upstream):
