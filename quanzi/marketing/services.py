@@ -215,8 +215,8 @@ def _issue(
         for check in claim_checks:
             check(user_id=user_id, template_id=template_id)
     if per_user_limit:
-        # The per-user lock: claims of one person are counted one after the other.
-        User.objects.select_for_update().filter(pk=user_id).values_list("id").first()
+        # Counted under the person's row lock, which the claim took before asking risk
+        # control (``coupon_claim``): claims of one person are counted one after the other.
         held = Coupon.objects.filter(template_id=template_id, user_id=user_id).count()
         if held >= template.per_user_limit:
             raise Conflict(
