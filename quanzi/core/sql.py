@@ -15,7 +15,8 @@
   with the ORM would cost more in Python than the database spends on it.
 * ``models_of``: a written-out ``SELECT`` of a model's rows (a lock, a join, a subquery)
   turned into model instances the way the ORM's own queries make them, without
-  ``Model.objects.raw``'s per-query work of matching the cursor's columns to fields.
+  ``Model.objects.raw``'s per-query work of matching the cursor's columns to fields
+  (``children_of``: a parent's rows of a reverse foreign key, kept as a prefetch).
 
 A concurrent writer of the same key is waited for by the database, as with any insert.
 """
@@ -26,6 +27,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 
 def insert_once(obj: models.Model, *, unique: str) -> bool:
@@ -170,16 +173,54 @@ def models_of(
         cursor.execute(sql.replace("{columns}", select), params)
         rows = cursor.fetchall()
     n = len(attnames)
+    # As ``Model.from_db`` makes them, without ``__init__``'s walk over the fields (every
+    # value is given, none deferred); a model whose instances someone watches being made
+    # (``post_init``) goes through ``from_db`` itself.
+    plain = not signals.pre_init.has_listeners(model) and not signals.post_init.has_listeners(model)
     found = []
     for row in rows:
         values = list(row[:n])
         for index, col, funcs in converters:
             for func in funcs:
                 values[index] = func(values[index], col, conn)
-        obj = model.from_db(conn.alias, attnames, values)
+        if plain:
+            obj = model.__new__(model)
+            obj.__dict__.update(zip(attnames, values, strict=True))
+            state = obj._state = ModelState()
+            state.adding = False
+            state.db = conn.alias
+        else:
+            obj = model.from_db(conn.alias, attnames, values)
         for name, value in zip(extra, row[n:], strict=True):
             setattr(obj, name, value)
         found.append(obj)
+    return found
+
+
+def children_of(parent: models.Model, related_name: str) -> list:
+    """The rows pointing at ``parent`` through the foreign key whose ``related_name`` is
+    given, in id order, read in one written-out statement and kept as Django's
+    ``prefetch_related`` keeps them: ``parent.<related_name>.all()`` answers from them
+    and each child's foreign key is ``parent`` itself, with no further query."""
+    rel = parent._meta.get_field(related_name)
+    model, fk = rel.related_model, rel.field
+    quote = transaction.get_connection().ops.quote_name
+    found = models_of(
+        model,
+        f"SELECT {{columns}} FROM {quote(model._meta.db_table)}"
+        f" WHERE {quote(fk.column)} = %s ORDER BY {quote(model._meta.pk.column)}",
+        [parent.pk],
+    )
+    for child in found:
+        fk.set_cached_value(child, parent)
+    manager = getattr(parent, related_name)
+    cache = parent.__dict__.setdefault("_prefetched_objects_cache", {})
+    name = rel.cache_name
+    cache.pop(name, None)
+    queryset = manager.get_queryset()
+    queryset._result_cache = found
+    queryset._prefetch_done = True
+    cache[name] = queryset
     return found
 
 

@@ -22,7 +22,7 @@ from quanzi.catalog.services import sales_add_many, stock_release, stock_reserve
 from quanzi.core.errors import Invalid, InvalidTransition, NotFound
 from quanzi.core.logging import get_logger
 from quanzi.core.platform_settings import get_settings
-from quanzi.core.sql import insert_many, models_of, run
+from quanzi.core.sql import children_of, insert_many, models_of, run
 from quanzi.core.tasks import enqueue
 from quanzi.core.transactions import service_atomic
 from quanzi.ledger import accounts as chart
@@ -217,7 +217,7 @@ def _apply_paid(order: Order, *, actor_id: int | None, note: str = "") -> None:
         # read, so its order is written once, paid and to_ship together.
         _write(order, events)
     # The lines, read once here, are what every observer's ``order.lines.all()`` sees.
-    prefetch_related_objects([order], "lines")
+    children_of(order, "lines")
     sales_add_many([(line.product_id, line.qty) for line in order.lines.all()])
     for observer in observers():
         observer.on_paid(order)

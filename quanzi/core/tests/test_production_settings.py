@@ -27,6 +27,8 @@ print(json.dumps({
     "WHITENOISE_USE_FINDERS": settings.WHITENOISE_USE_FINDERS,
     "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "CONN_HEALTH_CHECKS": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
+    "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "NO_SERVER_CURSORS": settings.DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS"),
     "TASKS_EAGER": settings.TASKS_EAGER,
     "CACHE": settings.CACHES["default"]["BACKEND"],
     "BROKER": settings.CELERY_BROKER_URL,
@@ -80,6 +82,17 @@ def test_production_settings_are_safe_even_when_asked_for_debug(tmp_path):
 
     allowed = _settings(tmp_path, **PROD, QUANZI_ALLOW_SANDBOX="1")
     assert json.loads(allowed.stdout.strip().splitlines()[-1])["SANDBOX_ENABLED"] is True
+
+
+def test_postgres_binds_on_the_server_and_prepares_nothing_behind_pgbouncer(tmp_path):
+    direct = json.loads(_settings(tmp_path, **PROD).stdout)
+    assert direct["DB_OPTIONS"] == {"server_side_binding": True}
+    assert direct["NO_SERVER_CURSORS"] is False
+    pooled = json.loads(_settings(tmp_path, **PROD, QUANZI_DB_PGBOUNCER="1").stdout)
+    assert pooled["DB_OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+    assert pooled["NO_SERVER_CURSORS"] is True
+    quoted = json.loads(_settings(tmp_path, **PROD, QUANZI_DB_SERVER_BINDING="0").stdout)
+    assert quoted["DB_OPTIONS"] == {"server_side_binding": False}
 
 
 def test_embedded_defaults_need_no_configuration(tmp_path):

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from quanzi.core.sql import (
+    children_of,
     insert_many,
     insert_many_once,
     models_of,
@@ -14,7 +15,7 @@ from quanzi.core.sql import (
     rows_update,
     run,
 )
-from quanzi.ledger.models import Account, JournalEntry
+from quanzi.ledger.models import Account, JournalEntry, Posting
 
 # Bare journal rows with no postings: what the helpers write is checked here, not the books.
 pytestmark = [pytest.mark.django_db, pytest.mark.ledger_dirty]
@@ -124,11 +125,54 @@ def test_models_of_makes_the_instances_the_orm_makes(make_user):
         assert getattr(found, field.attname) == getattr(orm, field.attname), field.name
     assert found.is_leader is True and found.is_operator is False
     assert found.entry_order == 7
-    assert found._state.adding is False
+    assert found == orm and found._state.adding is False and found._state.db == orm._state.db
     found.nickname = "改名"
     found.save(update_fields=["nickname"])  # an instance the ORM can save
     assert User.objects.get(pk=buyer.pk).nickname == "改名"
     assert models_of(User, f"SELECT {{columns}} FROM {users} WHERE id = %s", [0]) == []
+
+
+def test_models_of_makes_watched_instances_through_init():
+    from django.db.models.signals import post_init
+
+    made = []
+
+    def watch(sender, instance, **kwargs):
+        made.append(instance.key)
+
+    JournalEntry.objects.create(key="w", kind="test")
+    entries = connection.ops.quote_name(JournalEntry._meta.db_table)
+    post_init.connect(watch, sender=JournalEntry)
+    try:
+        (found,) = models_of(
+            JournalEntry, f"SELECT {{columns}} FROM {entries} WHERE key = %s", ["w"]
+        )
+    finally:
+        post_init.disconnect(watch, sender=JournalEntry)
+    assert made == ["w"] and found.kind == "test" and found._state.adding is False
+
+
+def test_children_of_reads_once_and_answers_as_a_prefetch():
+    account = Account.objects.create(code="test:children")
+    entry = JournalEntry.objects.create(key="c", kind="test")
+    other = JournalEntry.objects.create(key="d", kind="test")
+    for amount in (30, -10, -20):
+        Posting.objects.create(entry=entry, account=account, amount=amount)
+    Posting.objects.create(entry=other, account=account, amount=5)
+    entry = JournalEntry.objects.get(pk=entry.pk)
+
+    with CaptureQueriesContext(connection) as ctx:
+        found = children_of(entry, "postings")
+        again = list(entry.postings.all())
+        back = [posting.entry for posting in again]
+    assert len(ctx.captured_queries) == 1
+    assert [p.amount for p in found] == [30, -10, -20]  # id order, only this entry's
+    assert again == found and all(parent is entry for parent in back)
+    # A new query built on the prefetched set still asks for this entry's rows only.
+    assert sorted(entry.postings.filter(amount__lt=0).values_list("amount", flat=True)) == [
+        -20,
+        -10,
+    ]
 
 
 def test_counter_add_capped_creates_adds_and_stops_at_the_cap(make_user, sku):
