@@ -7,6 +7,7 @@ collectstatic --noinput`` does the same ahead of time; see docs/deploy.md).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -30,18 +31,23 @@ class _QuanziServer(BaseApplication):
     def load(self):
         from quanzi.wsgi import application
 
-        warm_up()
+        warm_up(freeze=True)
         return application
 
 
-def warm_up() -> None:
+def warm_up(*, freeze: bool = False) -> None:
     """Do once, in the master before it forks, what every process would otherwise do on
     its first requests: import the URLconf (which builds the API and its schemas) and
     load each language's translations. A new or recycled process then answers its first
     request as fast as its thousandth, and the workers share those pages of memory.
 
     Connections opened on the way (database, cache) are closed again: a connection must
-    never be shared by forked processes."""
+    never be shared by forked processes.
+
+    ``freeze`` (the master, before it forks): what is loaded by then lives as long as the
+    process, so it is moved out of the garbage collector's sight (``gc.freeze``); no
+    collection in a worker walks it again (nor writes to its pages, which the workers
+    then keep sharing with the master)."""
     from django.conf import settings
     from django.core.cache import caches
     from django.db import connections
@@ -54,6 +60,9 @@ def warm_up() -> None:
             translation.gettext("Quanzi")
     connections.close_all()
     caches.close_all()
+    if freeze:
+        gc.collect()
+        gc.freeze()
 
 
 def static_collected() -> bool:

@@ -10,6 +10,7 @@ paid orders (delivery address and payment account) and on every event asked of
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections import defaultdict
@@ -126,9 +127,11 @@ def address_signals_record(address, *, source: str, at: datetime | None = None) 
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def public_ip(value: str) -> str:
     """The address when it is a public one; a loopback or private address (a proxy, a
-    local network) tells nothing about who is behind it and is not recorded."""
+    local network) tells nothing about who is behind it and is not recorded. Remembered
+    per process: every request asks, and a shopper's address repeats."""
     try:
         address = ipaddress.ip_address((value or "").strip())
     except ValueError:
