@@ -79,7 +79,10 @@ def sale_buy_queued(request) -> tuple[int, dict[str, Any]] | None:
 
 async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
     """The same in the async front (``quanzi.core.front``): the buyer known by the
-    token cache's id entry, the gate's script on the loop's Redis client."""
+    token cache's id entry, the gate's script on the loop's Redis client. When the
+    token cache is the gate's Redis, the script reads that entry itself (one round trip
+    per buyer); a refusal is then answered only once the buyer is known, so a token the
+    cache does not hold is Django's to judge, as before."""
     from quanzi.flash import gate, services
 
     if not gate.queued() or "HTTP_IDEMPOTENCY_KEY" in request.environ:
@@ -87,13 +90,17 @@ async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
     fields = _plain_body(request.data)
     if fields is None:
         return None
-    user_id = await request.bearer_user_id()
-    if user_id is None:
-        return None
+    user_key = request.bearer_user_key(on=gate.url())
+    user_id = None
+    if user_key is None:
+        user_id = await request.bearer_user_id()
+        if user_id is None:
+            return None
     sku_id, qty, address_id = fields
     try:
         ticket = await services.flash_queue_async(
             user_id=user_id,
+            user_key=user_key,
             sale_id=int(request.match.group(1)),
             sku_id=sku_id,
             qty=qty,
@@ -101,7 +108,12 @@ async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
             run_sync=request.run_sync,
         )
     except QuanziError as exc:
+        if request.auth is None and await request.bearer_user_id() is None:
+            return None
         return exc.status, exc.as_dict()
+    if ticket is None:
+        return None  # the token cache does not hold the token: the API reads it
+    request.signed_in(ticket.user_id)
     return 202, {"ticket": ticket.id, "state": "queued"}
 
 

@@ -16,26 +16,40 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-# Keys of one item share a hash tag, so a Redis Cluster keeps them on one node.
-_TAKE = """
+# Keys of one item share a hash tag, so a Redis Cluster keeps them on one node. ``who``
+# is the buyer's id: ARGV[1], or (``_TAKE_BY_KEY``) read from the token cache.
+_TAKE_BODY = """
 local left = redis.call('GET', KEYS[1])
 if not left then return -3 end
 left = tonumber(left)
 local qty = tonumber(ARGV[2])
 if left < qty then return -1 end
 local limit = tonumber(ARGV[3])
-local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local held = tonumber(redis.call('HGET', KEYS[2], who) or '0')
 if limit > 0 and held + qty > limit then return -2 end
 redis.call('DECRBY', KEYS[1], qty)
-redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
-redis.call('HSET', KEYS[3], ARGV[4], ARGV[1] .. ':' .. ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[6])
+redis.call('HINCRBY', KEYS[2], who, qty)
+redis.call('HSET', KEYS[3], ARGV[4], who .. ':' .. ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[6])
 local wake = 0
 if ARGV[6] ~= '-' then
   redis.call('RPUSH', KEYS[4], ARGV[4])
   if redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[7]) then wake = 1 end
 end
-return {left - qty, wake}
+return {left - qty, wake, who}
 """
+_TAKE = "local who = ARGV[1]" + _TAKE_BODY
+
+# The async front's take when the token cache lives on the gate's Redis: the buyer's id
+# is read from the token cache's id entry (KEYS[7], the digits Django stored) in the
+# same step, so a buyer at the sale's start costs one round trip, not two; -4 when the
+# cache does not hold the token (Django then reads it). The entry's key is outside the
+# item's hash tag: this runs only where the cache's URL is the gate's, one Redis.
+_TAKE_BY_KEY = (
+    """
+local who = redis.call('GET', KEYS[7])
+if not who or not string.match(who, '^[1-9]%d*$') then return -4 end"""
+    + _TAKE_BODY
+)
 
 # A ticket given back (its order was never written): units and the buyer's count return.
 _RELEASE = """
@@ -97,7 +111,7 @@ for u, q in pairs(by_user) do redis.call('HSET', KEYS[2], u, q) end
 return left - before
 """
 
-SOLD_OUT, OVER_LIMIT, NOT_LOADED = -1, -2, -3
+SOLD_OUT, OVER_LIMIT, NOT_LOADED, UNKNOWN_BUYER = -1, -2, -3, -4
 
 # A writer's claim on an item's queue lives this long unless renewed (a killed writer
 # stops renewing it, and the next buyer or the reconciler wakes another).
@@ -148,6 +162,11 @@ def queued() -> bool:
     if not enabled():
         return False
     return bool(_override["queue"]) if "queue" in _override else settings.FLASH_QUEUE
+
+
+def url() -> str:
+    """The gate's Redis (empty: no gate)."""
+    return _url()
 
 
 def client():
@@ -238,7 +257,7 @@ def _taken(answer, *, tid, item_id, user_id, qty, queue, address_id) -> Ticket |
     if isinstance(answer, list):
         return Ticket(
             item_id=item_id,
-            user_id=user_id,
+            user_id=int(answer[2]) if user_id is None else user_id,
             qty=qty,
             id=tid,
             address_id=address_id if queue else None,
@@ -261,13 +280,28 @@ def take(
 
 
 async def take_async(
-    *, item_id: int, user_id: int, qty: int, limit: int, queue: bool = False, address_id=None
+    *,
+    item_id: int,
+    user_id: int | None = None,
+    user_key: str | None = None,
+    qty: int,
+    limit: int,
+    queue: bool = False,
+    address_id=None,
 ) -> Ticket | int:
     """``take`` on an event loop (the async front, ``quanzi.core.front``): the same
-    script, through an asyncio Redis client of the running loop."""
+    script, through an asyncio Redis client of the running loop. The buyer is
+    ``user_id``, or the id the token cache holds at ``user_key`` (a key on this Redis):
+    ``UNKNOWN_BUYER`` when it holds none."""
+    if (user_id is None) == (user_key is None):
+        raise ValueError("take_async needs a user_id or a user_key")
     call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}
     tid, k, args = _take_call(limit=limit, address_id=address_id, **call)
-    answer = await _script_async("take", _TAKE)(keys=k, args=args)
+    if user_key is None:
+        answer = await _script_async("take", _TAKE)(keys=k, args=args)
+    else:
+        args[0] = ""  # the script reads the buyer from the token cache
+        answer = await _script_async("take_by_key", _TAKE_BY_KEY)(keys=[*k, user_key], args=args)
     return _taken(answer, tid=tid, address_id=address_id, **call)
 
 

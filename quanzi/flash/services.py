@@ -280,12 +280,22 @@ async def _item_async(sale_id: int, sku_id: int, run_sync) -> FlashItem:
 
 
 async def flash_queue_async(
-    *, user_id: int, sale_id: int, sku_id: int, qty: int, address_id: int | None, run_sync
+    *,
+    user_id: int | None = None,
+    user_key: str | None = None,
+    sale_id: int,
+    sku_id: int,
+    qty: int,
+    address_id: int | None,
+    run_sync,
 ):
     """``flash_queue`` on an event loop (the async front): the same checks in the same
     order and the same gate script; what touches the database (the sale's item when this
     process's copy is older than a second, a gate rebuild, waking a writer) is handed to
-    ``run_sync`` (a thread of the front's), never run on the loop."""
+    ``run_sync`` (a thread of the front's), never run on the loop. The buyer is
+    ``user_id``, or the one the token cache names at ``user_key`` (a key on the gate's
+    Redis, read by the gate's script): then None when the cache does not know it, and
+    the caller makes sure the buyer is known before it answers a refusal raised here."""
     from quanzi.flash import writer
 
     _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
@@ -297,11 +307,14 @@ async def flash_queue_async(
         answer = await gate.take_async(
             item_id=item.pk,
             user_id=user_id,
+            user_key=user_key,
             qty=qty,
             limit=item.sale.per_user_limit,
             queue=True,
             address_id=address_id,
         )
+        if answer == gate.UNKNOWN_BUYER:
+            return None
         ticket = _gate_answer(item, answer)
         if ticket is None:
             await run_sync(gate_rebuild, item=item)

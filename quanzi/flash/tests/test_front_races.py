@@ -248,3 +248,50 @@ def test_a_cold_token_and_a_keyed_buy_are_djangos(front, make_sale, make_buyer):
     item, sold, left = _figures(sale)
     assert (sold, left) == (3, 7)
     assert run_checks()[0] == []
+
+
+def test_a_buy_costs_the_front_one_redis_round_trip_and_a_stranger_is_djangos(
+    front, make_sale, make_buyer, monkeypatch
+):
+    """The token cache is the gate's Redis here: the gate's script reads the buyer
+    itself, so an accepted buy never asks the token cache on its own; a refusal is
+    answered once the buyer is known; a token the cache does not hold is Django's."""
+    asked = []
+    token_user_id = Front.token_user_id
+
+    async def counted(self, raw):
+        asked.append(raw)
+        return await token_user_id(self, raw)
+
+    monkeypatch.setattr(Front, "token_user_id", counted)
+    sale = make_sale(allotment=1, limit=1)
+    later = make_sale(allotment=5, limit=1, starts_in=3600)
+    b, late = make_buyer(), make_buyer()
+    _warm(front, [b, late])
+    front.upstream.handed.clear()
+
+    status, ticket = front.call(
+        "POST", _orders(sale["id"]), token=b.api.token, body=buy_body(sale, b)
+    )
+    assert (status, ticket["state"]) == (202, "queued")
+    assert asked == []  # the buyer came from the gate's own script
+    status, refused = front.call(
+        "POST", _orders(sale["id"]), token=late.api.token, body=buy_body(sale, late)
+    )
+    assert (status, refused["code"]) == (409, "out_of_stock")
+    status, early = front.call(
+        "POST", _orders(later["id"]), token=late.api.token, body=buy_body(later, late)
+    )
+    assert (status, early["code"]) == (409, "flash_not_started")
+    assert asked == [late.api.token, late.api.token]
+    assert [h for h in front.upstream.handed if h[0] == "POST"] == []
+
+    # A token nobody issued: Django answers, before and after the start alike.
+    for s in (sale, later):
+        status, answer = front.call("POST", _orders(s["id"]), token="forged", body=buy_body(s, b))
+        assert (status, answer["code"]) == (401, "unauthorized")
+    assert front.upstream.handed == [("POST", _orders(sale["id"])), ("POST", _orders(later["id"]))]
+
+    assert _write_all(FlashItem.objects.get(sale_id=sale["id"]).pk) == 1
+    assert FlashOrder.objects.get(ticket=ticket["ticket"]).user_id == b.pk
+    assert run_checks()[0] == []
