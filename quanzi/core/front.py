@@ -204,7 +204,7 @@ class Front:
 
     def token_key(self, raw: str, *, on: str) -> str | None:
         """The token cache's key of the token's user id when that cache is the Redis at
-        the URL ``on`` (a script there can read the user itself, in its own round trip);
+        the URL ``on`` (a script there reads the user itself, in the same round trip);
         None otherwise."""
         from quanzi.accounts.services import token_id_cache_key
 
