@@ -185,16 +185,12 @@ class Front:
 
     async def token_user_id(self, raw: str) -> int | None:
         """The user id of a bearer token the token cache holds; None otherwise."""
-        from quanzi.accounts.services import token_id_cache_key
-
-        if not raw or not settings.AUTH_TOKEN_CACHE_SECONDS:
+        entry = self._token_entry(raw)
+        if entry is None:
             return None
-        found = self._cache_client()
-        if found is None:
-            return None
-        client, backend = found
+        client, key = entry
         try:
-            value = await client.get(backend.make_key(token_id_cache_key(raw=raw)))
+            value = await client.get(key)
         except Exception:  # noqa: BLE001 - the cache is an accelerator: Django decides
             log.warning("token cache unavailable", exc_info=True)
             return None
@@ -206,14 +202,23 @@ class Front:
         """The token cache's key of the token's user id when that cache is the Redis at
         the URL ``on`` (a script there reads the user itself, in the same round trip);
         None otherwise."""
+        if _cache_url() != on:
+            return None
+        entry = self._token_entry(raw)
+        return None if entry is None else entry[1]
+
+    def _token_entry(self, raw: str):
+        """(the token cache's client, the key of the token's user id); None without a
+        token or a Redis token cache."""
         from quanzi.accounts.services import token_id_cache_key
 
-        if not raw or not settings.AUTH_TOKEN_CACHE_SECONDS or _cache_url() != on:
+        if not raw or not settings.AUTH_TOKEN_CACHE_SECONDS:
             return None
         found = self._cache_client()
         if found is None:
             return None
-        return found[1].make_key(token_id_cache_key(raw=raw))
+        client, backend = found
+        return client, backend.make_key(token_id_cache_key(raw=raw))
 
     def _cache_client(self):
         """(an asyncio client of the token cache's Redis, the cache backend that names its

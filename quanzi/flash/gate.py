@@ -144,7 +144,8 @@ def _forget_items() -> None:
     items_forget()
 
 
-def _url() -> str:
+def url() -> str:
+    """The gate's Redis (empty: no gate)."""
     return str(_override["url"]) if "url" in _override else settings.REDIS_URL
 
 
@@ -153,7 +154,7 @@ def _prefix() -> str:
 
 
 def enabled() -> bool:
-    return bool(_url())
+    return bool(url())
 
 
 def queued() -> bool:
@@ -164,22 +165,17 @@ def queued() -> bool:
     return bool(_override["queue"]) if "queue" in _override else settings.FLASH_QUEUE
 
 
-def url() -> str:
-    """The gate's Redis (empty: no gate)."""
-    return _url()
-
-
 def client():
     import redis
 
-    url = _url()
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=5, decode_responses=True)
-    return _clients[url]
+    where = url()
+    if where not in _clients:
+        _clients[where] = redis.Redis.from_url(where, socket_timeout=5, decode_responses=True)
+    return _clients[where]
 
 
 def _script(name: str, body: str):
-    key = (_url(), name)
+    key = (url(), name)
     if key not in _scripts:
         _scripts[key] = client().register_script(body)
     return _scripts[key]
@@ -193,10 +189,10 @@ def _script_async(name: str, body: str):
     import redis.asyncio
 
     loop = asyncio.get_running_loop()
-    key = (_url(), name)
+    key = (url(), name)
     held = _async_scripts.get(key)
     if held is None or held[0] is not loop:
-        conn = redis.asyncio.Redis.from_url(_url(), socket_timeout=5, decode_responses=True)
+        conn = redis.asyncio.Redis.from_url(url(), socket_timeout=5, decode_responses=True)
         held = _async_scripts[key] = (loop, conn.register_script(body))
     return held[1]
 
