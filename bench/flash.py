@@ -33,14 +33,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +57,7 @@ from _common import (  # noqa: E402
     cpu_count,
     django_setup,
     emit,
+    libpq_url,
     percentile,
     pg_connect,
     proc_cpu_seconds,
@@ -92,8 +98,98 @@ def parse() -> argparse.Namespace:
     ap.add_argument(
         "--writer-nice", type=int, default=0, help="queue mode: the writers' nice value"
     )
+    ap.add_argument(
+        "--driver",
+        choices=("aiohttp", "wrk"),
+        default="aiohttp",
+        help="the buyers: Python's aiohttp, or wrk's C clients (bench/flash_wrk.lua); with "
+        "wrk the one-row limit is also measured by pgbench's C clients",
+    )
     ap.add_argument("--keep", action="store_true")
     return ap.parse_args()
+
+
+@dataclass
+class Run:
+    """What the buyers saw: answers by code, latency percentiles, the window from the
+    first buy sent to the last grant, and the driver's own CPU."""
+
+    accepted: int
+    window: float
+    codes: Counter
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    driver_cpu: float
+    tickets: dict = field(default_factory=dict)  # ticket → wall time of its 202 (aiohttp)
+
+
+def drive_aiohttp(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float):
+    cpu0 = time.process_time()
+    latencies, accepted_at, codes, elapsed, tickets = asyncio.run(
+        drive(base, sale_id, sku_id, users, clients, seconds)
+    )
+    return Run(
+        accepted=codes["accepted"],
+        window=accepted_at[-1] if accepted_at else elapsed,
+        codes=codes,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+        requests=len(latencies),
+        driver_cpu=time.process_time() - cpu0,
+        tickets=tickets,
+    )
+
+
+def drive_wrk(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float, data):
+    """wrk's C clients (``bench/flash_wrk.lua``), ended once every thread has stopped."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise SystemExit("--driver wrk needs wrk on the PATH (Debian: apt-get install wrk)")
+    threads = max(1, min(cpu_count(), clients))
+    buyers = Path(data) / "flash-buyers.txt"
+    buyers.write_text("".join(f"{u.token} {u.address_id}\n" for u in users))
+    proc = subprocess.Popen(
+        [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{max(1, int(seconds))}s"]
+        + ["-s", str(Path(__file__).resolve().parent / "flash_wrk.lua"), base, "--"]
+        + [str(buyers), str(threads), f"/api/v1/flash-sales/{sale_id}/orders", str(sku_id)]
+        + [str(clients // threads)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    stopped, result = 0, None
+    for line in proc.stdout:
+        if line.strip() == "stopped":
+            stopped += 1
+            if stopped == threads:  # wrk sleeps its whole -d otherwise; SIGINT ends it
+                proc.send_signal(signal.SIGINT)
+        elif line.startswith("result "):
+            result = json.loads(line[len("result ") :])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if result is None:
+        raise SystemExit(f"wrk printed no result (exit {proc.returncode})")
+    runs = result["threads"]
+    codes: Counter[str] = Counter()
+    for t in runs:
+        codes["accepted"] += t["accepted"]
+        codes["out_of_stock"] += t["sold_out"]
+        codes.update(t["others"])
+    if result["socket_errors"]:
+        codes["error:socket"] += result["socket_errors"]
+    start = min(t["first_sent"] for t in runs if t["first_sent"])
+    # the grants end at the last 202, or (when a thread stopped with a 202 unread) no
+    # later than the first out_of_stock, which the gate answers only once none is left
+    end = max(max(t["last_accepted"], t["first_sold_out"]) for t in runs)
+    return Run(
+        accepted=codes["accepted"],
+        window=end - start,
+        codes=codes,
+        p50_ms=result["p50_ms"],
+        p99_ms=result["p99_ms"],
+        requests=result["requests"],
+        driver_cpu=usage.ru_utime + usage.ru_stime,
+    )
 
 
 async def drive(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float):
@@ -214,9 +310,41 @@ def one_row_limit(url: str, clients: int, seconds: float) -> float:
     return sum(done) / elapsed
 
 
+def one_row_pgbench(url: str, clients: int, seconds: float, *, autocommit: bool) -> float:
+    """The one-row limit by pgbench's C clients: ``BEGIN``/``UPDATE``/``COMMIT`` as above,
+    or (``autocommit``) the ``UPDATE`` alone, which holds the row's lock for no round
+    trip at all."""
+    pgbench = shutil.which("pgbench")
+    if not pgbench:
+        raise SystemExit("--driver wrk needs pgbench on the PATH (Debian: postgresql-client)")
+    conn = pg_connect(url)
+    conn.execute("DROP TABLE IF EXISTS bench_flash_row")
+    conn.execute("CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))")
+    conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
+    update = "UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1;\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(update if autocommit else f"BEGIN;\n{update}COMMIT;\n")
+        script.flush()
+        out = subprocess.run(
+            [pgbench, "-n", "-f", script.name, "-c", str(clients), "-j", str(cpu_count())]
+            + ["-T", str(max(1, round(seconds))), libpq_url(url)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    conn.execute("DROP TABLE bench_flash_row")
+    conn.close()
+    return float(re.search(r"^tps = ([0-9.]+)", out, re.M).group(1))
+
+
 def main() -> int:
     args = parse()
-    users_n = args.users or args.allotment + 2 * args.clients
+    # wrk's threads each buy with their own share of the buyers: a margin for the uneven
+    users_n = args.users or (
+        args.allotment + 2 * args.clients
+        if args.driver == "aiohttp"
+        else args.allotment * 5 // 4 + 4 * args.clients
+    )
     redis = None if args.redis_url == "none" else args.redis_url
     prefix = f"quanzi:bench-flash:{uuid.uuid4().hex[:8]}"
     with workspace(args.database_url, keep=args.keep) as (env, _created):
@@ -292,15 +420,18 @@ def main() -> int:
                 asyncio.run(warm(server.base, users, args.clients))
             cpu0 = sum(s.cpu_seconds() for s in servers)
             cpu0 += sum(proc_cpu_seconds(w.pid) for w in writers)
-            latencies, accepted_at, codes, elapsed, tickets = asyncio.run(
-                drive(buys_to, sale.pk, sku_id, users, args.clients, args.seconds)
-            )
+            if args.driver == "wrk":
+                run = drive_wrk(
+                    buys_to, sale.pk, sku_id, users, args.clients, args.seconds, env.data_dir
+                )
+            else:
+                run = drive_aiohttp(buys_to, sale.pk, sku_id, users, args.clients, args.seconds)
             last_written = None
             if queue:  # wait for the writers to write every ticket (while they progress)
                 seen, progressed = -1, time.monotonic()
                 while time.monotonic() - progressed < 30:
                     n = FlashOrder.objects.filter(item__sale=sale).count()
-                    if n >= len(tickets):
+                    if n >= run.accepted:
                         break
                     if n != seen:
                         seen, progressed = n, time.monotonic()
@@ -340,6 +471,7 @@ def main() -> int:
             gate_lost = None if gate_left is None else left - gate_left - pending
             for key in gate.client().scan_iter(f"{prefix}:*"):
                 gate.client().delete(key)
+        tickets = run.tickets
         to_order: list[float] = []
         if queue:
             written_at = dict(
@@ -350,19 +482,37 @@ def main() -> int:
                     to_order.append((written_at[tid].timestamp() - at) * 1000)
             if written_at:
                 last_written = max(written_at.values()).timestamp()
-        accepted = codes["accepted"]
-        written = len(to_order) if queue else accepted
-        window = accepted_at[-1] if accepted_at else elapsed
+        accepted = run.accepted
+        if not queue:
+            written = accepted
+        elif args.driver == "wrk":  # no ticket ids: the rows the writers wrote
+            written = written_by_writers
+        else:
+            written = len(to_order)
+        window = run.window
         rate = accepted / window if window else 0.0
         # written orders/s: from the first ticket to the last order's commit
         written_window = (
             last_written - min(tickets.values()) if queue and last_written and tickets else window
         )
         written_rate = written / written_window if written_window else 0.0
-        baseline = one_row_limit(args.database_url, args.clients, args.baseline_seconds)
-        errors = sum(n for code, n in codes.items() if code not in ("accepted", "out_of_stock"))
-        if queue and len(to_order) != len(tickets):
-            errors += len(tickets) - len(to_order)  # tickets never written
+        baselines = {
+            "psycopg threads, UPDATE + COMMIT": one_row_limit(
+                args.database_url, args.clients, args.baseline_seconds
+            )
+        }
+        if args.driver == "wrk":
+            baselines["pgbench, BEGIN + UPDATE + COMMIT"] = one_row_pgbench(
+                args.database_url, args.clients, args.baseline_seconds, autocommit=False
+            )
+            baselines["pgbench, UPDATE alone"] = one_row_pgbench(
+                args.database_url, args.clients, args.baseline_seconds, autocommit=True
+            )
+        baseline = max(baselines.values())  # the ratio is to the highest one-row figure
+        errors = sum(n for code, n in run.codes.items() if code not in ("accepted", "out_of_stock"))
+        if queue and written != accepted:
+            # tickets never written, or (wrk) grants whose 202 no client read
+            errors += abs(accepted - written)
         load = os.getloadavg()
         figures = {
             "accepted_orders_per_s": round(rate, 1),
@@ -377,8 +527,8 @@ def main() -> int:
             "front_workers": len(servers) > 1 and args.front_workers,
             "writer_nice": args.writer_nice,
             "sold_out_after_s": round(window, 2),
-            "p50_ms": round(percentile(latencies, 50), 1),
-            "p99_ms": round(percentile(latencies, 99), 1),
+            "p50_ms": round(run.p50_ms, 1),
+            "p99_ms": round(run.p99_ms, 1),
             "queue": queue,
             "writers": args.writers if queue else 0,
             "ticket_to_order_p50_ms": round(percentile(to_order, 50), 1) if to_order else None,
@@ -389,11 +539,16 @@ def main() -> int:
                 else None
             ),
             "cpu_ms_per_order": round((cpu1 - cpu0) * 1000 / accepted, 2) if accepted else None,
+            "driver": args.driver,
+            "driver_cpu_ms_per_request": (
+                round(run.driver_cpu * 1000 / run.requests, 3) if run.requests else None
+            ),
             "oversold": oversold,
             "lost": lost,
             "gate_lost": gate_lost,
             "errors": errors + errors_logged,
             "one_row_sql_tps": round(baseline, 1),
+            "one_row_by": {k: round(v, 1) for k, v in baselines.items()},
             "one_row_connections": ONE_ROW_CONNECTIONS[0],
             "ratio": round(rate / baseline, 3) if baseline else None,
             "clients": args.clients,
@@ -407,7 +562,7 @@ def main() -> int:
             f"{args.buckets} buckets, gate {'redis' if redis else 'buckets only'}"
             f"{' (queue)' if queue else ''}",
             f"  accepted {accepted} orders in {window:.2f} s → {rate:.1f} orders/s; "
-            f"answers {dict(codes)}",
+            f"answers {dict(run.codes)} ({args.driver})",
             f"  written {written} orders in {written_window:.2f} s → {written_rate:.1f} orders/s"
             f" ({args.workers} server workers × {args.threads} threads"
             + (f", the buys to {args.front_workers} front processes" if len(servers) > 1 else "")
@@ -421,11 +576,17 @@ def main() -> int:
                 if queue
                 else ""
             ),
-            f"  server + writers CPU per accepted order: {figures['cpu_ms_per_order']} ms",
+            f"  server + writers CPU per accepted order: {figures['cpu_ms_per_order']} ms; "
+            f"the clients' own CPU per request: {figures['driver_cpu_ms_per_request']} ms",
             f"  sold {sold} + left {left} + returned {item.returned} = {args.allotment}? "
             f"oversold {oversold}, lost {lost}, gate lost {gate_lost}",
             f"  one-row raw SQL conditional UPDATE: {baseline:.1f} tx/s "
-            f"({ONE_ROW_CONNECTIONS[0]} connections; ratio {figures['ratio']})",
+            f"({ONE_ROW_CONNECTIONS[0]} connections; ratio {figures['ratio']})"
+            + (
+                " — the highest of " + "; ".join(f"{k}: {v:.1f}" for k, v in baselines.items())
+                if len(baselines) > 1
+                else ""
+            ),
             f"  load average before/after: {figures['load_avg']}",
         ]
         emit(report, figures)

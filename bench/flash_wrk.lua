@@ -1,0 +1,121 @@
+-- The buyers of `bench/flash.py --driver wrk`: wrk's C clients instead of Python's, so the
+-- load generator takes little of the two cores the server runs on.
+--
+--   wrk -t T -c C -d S -s bench/flash_wrk.lua <base> -- <buyers file> T <path> <sku id> C/T
+--
+-- The buyers file has one buyer per line, "<token> <address id>". Thread i of T buys as
+-- the buyers on lines i, i + T, i + 2T ..., each once. A thread stops once it has been
+-- told out_of_stock twice per connection (every buy it had in flight before the sale sold
+-- out is answered by then) or has no buyer left, and prints "stopped" so that the caller
+-- can end the run. `done` prints one line "result <json>" with what every thread saw;
+-- times are CLOCK_MONOTONIC seconds, the clock of Python's time.monotonic().
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_nsec; } qz_timespec;
+int clock_gettime(int clock, qz_timespec *ts);
+]])
+local timespec = ffi.new("qz_timespec")
+
+local function now()
+  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) + tonumber(timespec.tv_nsec) * 1e-9
+end
+
+local threads = {}
+
+function setup(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local path, count = args[1], tonumber(args[2])
+  buy_path, sku_id = args[3], args[4]
+  buyers, next_buyer = {}, 1
+  local line_no = 0
+  for line in io.lines(path) do
+    if line_no % count == index then
+      local token, address = line:match("^(%S+) (%S+)$")
+      table.insert(buyers, { token = token, address = address })
+    end
+    line_no = line_no + 1
+  end
+  sold_out_enough = 2 * tonumber(args[5])
+  first_sent, last_accepted, first_sold_out = 0, 0, 0
+  accepted, sold_out, stopped = 0, 0, false
+  others = {}
+end
+
+function request()
+  -- With no buyer left the thread has stopped; a request still written reuses one.
+  local buyer = buyers[next_buyer] or buyers[1]
+  next_buyer = next_buyer + 1
+  if first_sent == 0 then
+    first_sent = now()
+  end
+  return wrk.format("POST", buy_path, {
+    ["Authorization"] = "Bearer " .. buyer.token,
+    ["Content-Type"] = "application/json",
+  }, '{"sku_id": ' .. sku_id .. ', "qty": 1, "address_id": ' .. buyer.address .. "}")
+end
+
+local function stop()
+  if not stopped then
+    stopped = true
+    io.write("stopped\n")
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+
+function response(status, headers, body)
+  if status == 201 or status == 202 then
+    accepted = accepted + 1
+    last_accepted = now()
+  elseif status == 409 and body:find('"out_of_stock"', 1, true) then
+    sold_out = sold_out + 1
+    if first_sold_out == 0 then
+      first_sold_out = now()
+    end
+  else
+    local code = tostring(status) .. ":" .. (body:match('"code"%s*:%s*"([^"]*)"') or "")
+    others[code] = (others[code] or 0) + 1
+  end
+  if sold_out >= sold_out_enough or next_buyer > #buyers then
+    stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local out = {}
+  for i, thread in ipairs(threads) do
+    local parts = {}
+    for code, n in pairs(thread:get("others")) do
+      table.insert(parts, string.format('"%s": %d', code, n))
+    end
+    out[i] = string.format(
+      '{"first_sent": %.6f, "last_accepted": %.6f, "first_sold_out": %.6f, '
+        .. '"accepted": %d, "sold_out": %d, "others": {%s}}',
+      thread:get("first_sent"),
+      thread:get("last_accepted"),
+      thread:get("first_sold_out"),
+      thread:get("accepted"),
+      thread:get("sold_out"),
+      table.concat(parts, ", ")
+    )
+  end
+  local e = summary.errors
+  io.write(
+    string.format(
+      'result {"threads": [%s], "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, '
+        .. '"requests": %d, "socket_errors": %d}\n',
+      table.concat(out, ", "),
+      latency:percentile(50) / 1000,
+      latency:percentile(99) / 1000,
+      latency.max / 1000,
+      summary.requests,
+      e.connect + e.read + e.write + e.timeout
+    )
+  )
+end
