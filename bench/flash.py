@@ -29,7 +29,9 @@
 so that the load generator takes little of the cores the server runs on, and measures the
 one-row limit also with pgbench's C clients (``BEGIN``/``UPDATE``/``COMMIT``, and the
 ``UPDATE`` alone in autocommit): the ratio is to the highest of the one-row figures.
-Every run prints the clients' own CPU per request.
+Every run prints the clients' own CPU per request. ``--sold-out-seconds F`` (wrk) keeps
+the buyers asking for F seconds after the sale sold out, as a crowd does, and reports the
+``out_of_stock`` answers per second and the server's CPU per request.
 
 Exit status: 0 unless there were errors, oversold units or lost units.
 """
@@ -111,8 +113,17 @@ def parse() -> argparse.Namespace:
         help="the buyers: Python's aiohttp, or wrk's C clients (bench/flash_wrk.lua); with "
         "wrk the one-row limit is also measured by pgbench's C clients",
     )
+    ap.add_argument(
+        "--sold-out-seconds",
+        type=float,
+        default=0,
+        help="--driver wrk: the buyers go on asking this long after the sale sold out (refusals/s)",
+    )
     ap.add_argument("--keep", action="store_true")
-    return ap.parse_args()
+    args = ap.parse_args()
+    if args.sold_out_seconds and args.driver != "wrk":
+        ap.error("--sold-out-seconds needs --driver wrk")
+    return args
 
 
 @dataclass
@@ -129,6 +140,7 @@ class Run:
     driver_cpu: float
     tickets: dict = field(default_factory=dict)  # ticket → wall time of its 202 (aiohttp)
     started_wall: float = 0.0  # wall time of the first buy sent (wrk)
+    refusals_per_s: float | None = None  # out_of_stock answers/s after the sale sold out
 
 
 def drive_aiohttp(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float):
@@ -148,8 +160,11 @@ def drive_aiohttp(base: str, sale_id: int, sku_id: int, users, clients: int, sec
     )
 
 
-def drive_wrk(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float, data):
-    """wrk's C clients (``bench/flash_wrk.lua``), ended once every thread has stopped."""
+def drive_wrk(
+    base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float, data, flood=0.0
+):
+    """wrk's C clients (``bench/flash_wrk.lua``), ended once every thread has stopped;
+    with ``flood`` they go on asking for that many seconds after the sale sold out."""
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit("--driver wrk needs wrk on the PATH (Debian: apt-get install wrk)")
@@ -161,7 +176,7 @@ def drive_wrk(base: str, sale_id: int, sku_id: int, users, clients: int, seconds
         [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{max(1, int(seconds))}s"]
         + ["-s", str(Path(__file__).resolve().parent / "flash_wrk.lua"), base, "--"]
         + [str(buyers), str(threads), f"/api/v1/flash-sales/{sale_id}/orders", str(sku_id)]
-        + [str(clients // threads)],
+        + [str(clients // threads), str(flood)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -189,9 +204,16 @@ def drive_wrk(base: str, sale_id: int, sku_id: int, users, clients: int, seconds
     # the grants end at the last 202, or (when a thread stopped with a 202 unread) no
     # later than the first out_of_stock, which the gate answers only once none is left
     end = max(max(t["last_accepted"], t["first_sold_out"]) for t in runs)
+    flooded = [t for t in runs if t["first_sold_out"]]
+    refusal_window = (
+        max(t["last_sold_out"] for t in flooded) - min(t["first_sold_out"] for t in flooded)
+        if flood and flooded
+        else 0.0
+    )
     return Run(
         accepted=codes["accepted"],
         window=end - start,
+        refusals_per_s=codes["out_of_stock"] / refusal_window if refusal_window else None,
         codes=codes,
         p50_ms=result["p50_ms"],
         p99_ms=result["p99_ms"],
@@ -431,7 +453,14 @@ def main() -> int:
             cpu0 += sum(proc_cpu_seconds(w.pid) for w in writers)
             if args.driver == "wrk":
                 run = drive_wrk(
-                    buys_to, sale.pk, sku_id, users, args.clients, args.seconds, env.data_dir
+                    buys_to,
+                    sale.pk,
+                    sku_id,
+                    users,
+                    args.clients,
+                    args.seconds,
+                    env.data_dir,
+                    flood=args.sold_out_seconds,
                 )
             else:
                 run = drive_aiohttp(buys_to, sale.pk, sku_id, users, args.clients, args.seconds)
@@ -544,6 +573,12 @@ def main() -> int:
             "all_written_after_s": round(written_window, 2) if queue and last_written else None,
             "cpu_ms_per_order": round((cpu1 - cpu0) * 1000 / accepted, 2) if accepted else None,
             "driver": args.driver,
+            "cpu_ms_per_request": (
+                round((cpu1 - cpu0) * 1000 / run.requests, 3) if run.requests else None
+            ),
+            "refusals_per_s_after_sold_out": (
+                round(run.refusals_per_s, 1) if run.refusals_per_s is not None else None
+            ),
             "driver_cpu_ms_per_request": (
                 round(run.driver_cpu * 1000 / run.requests, 3) if run.requests else None
             ),
@@ -584,6 +619,16 @@ def main() -> int:
                 f"({args.writers} writer(s), {args.batch} per transaction)"
                 if queue
                 else ""
+            ),
+            *(
+                [
+                    f"  after it sold out: {run.codes['out_of_stock']} out_of_stock answers, "
+                    f"{figures['refusals_per_s_after_sold_out']} per s; server CPU per "
+                    f"request {figures['cpu_ms_per_request']} ms (p50/p99 above are of "
+                    f"every request)"
+                ]
+                if args.sold_out_seconds
+                else []
             ),
             f"  server + writers CPU per accepted order: {figures['cpu_ms_per_order']} ms; "
             f"the clients' own CPU per request: {figures['driver_cpu_ms_per_request']} ms",

@@ -1,13 +1,15 @@
 -- The buyers of `bench/flash.py --driver wrk`: wrk's C clients instead of Python's, so the
 -- load generator takes little of the two cores the server runs on.
 --
---   wrk -t T -c C -d S -s bench/flash_wrk.lua <base> -- <buyers file> T <path> <sku id> C/T
+--   wrk -t T -c C -d S -s bench/flash_wrk.lua <base> -- <buyers file> T <path> <sku id> C/T F
 --
 -- The buyers file has one buyer per line, "<token> <address id>". Thread i of T buys as
 -- the buyers on lines i, i + T, i + 2T ..., each once. A thread stops once it has been
 -- told out_of_stock twice per connection (every buy it had in flight before the sale sold
 -- out is answered by then) or has no buyer left, and prints "stopped" so that the caller
--- can end the run. `done` prints one line "result <json>" with what every thread saw;
+-- can end the run. With F > 0 seconds it goes on buying for F seconds after its first
+-- out_of_stock instead (the flood of buyers after a sale sold out, who ask again: its
+-- buyers are taken round again). `done` prints one line "result <json>" with what every thread saw;
 -- times are CLOCK_MONOTONIC seconds, the clock of Python's time.monotonic().
 
 local ffi = require("ffi")
@@ -42,7 +44,8 @@ function init(args)
     line_no = line_no + 1
   end
   sold_out_enough = 2 * tonumber(args[5])
-  first_sent, last_accepted, first_sold_out = 0, 0, 0
+  flood = tonumber(args[6] or "0")
+  first_sent, last_accepted, first_sold_out, last_sold_out = 0, 0, 0, 0
   accepted, sold_out, stopped = 0, 0, false
   others = {}
 end
@@ -51,6 +54,9 @@ function request()
   -- With no buyer left the thread has stopped; a request still written reuses one.
   local buyer = buyers[next_buyer] or buyers[1]
   next_buyer = next_buyer + 1
+  if flood > 0 and next_buyer > #buyers then
+    next_buyer = 1
+  end
   if first_sent == 0 then
     first_sent = now()
   end
@@ -75,14 +81,19 @@ function response(status, headers, body)
     last_accepted = now()
   elseif status == 409 and body:find('"out_of_stock"', 1, true) then
     sold_out = sold_out + 1
+    last_sold_out = now()
     if first_sold_out == 0 then
-      first_sold_out = now()
+      first_sold_out = last_sold_out
     end
   else
     local code = tostring(status) .. ":" .. (body:match('"code"%s*:%s*"([^"]*)"') or "")
     others[code] = (others[code] or 0) + 1
   end
-  if sold_out >= sold_out_enough or next_buyer > #buyers then
+  if flood > 0 then
+    if first_sold_out > 0 and last_sold_out - first_sold_out >= flood then
+      stop()
+    end
+  elseif sold_out >= sold_out_enough or next_buyer > #buyers then
     stop()
   end
 end
@@ -96,10 +107,12 @@ function done(summary, latency, requests)
     end
     out[i] = string.format(
       '{"first_sent": %.6f, "last_accepted": %.6f, "first_sold_out": %.6f, '
+        .. '"last_sold_out": %.6f, '
         .. '"accepted": %d, "sold_out": %d, "others": {%s}}',
       thread:get("first_sent"),
       thread:get("last_accepted"),
       thread:get("first_sold_out"),
+      thread:get("last_sold_out"),
       thread:get("accepted"),
       thread:get("sold_out"),
       table.concat(parts, ", ")
