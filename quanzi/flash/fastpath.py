@@ -81,8 +81,9 @@ async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
     """The same in the async front (``quanzi.core.front``): the buyer known by the
     token cache's id entry, the gate's script on the loop's Redis client. When the
     token cache is the gate's Redis, the script reads that entry itself (one round trip
-    per buyer); a refusal is then answered only once the buyer is known, so a token the
-    cache does not hold is Django's to judge, as before."""
+    per buyer), and a refusal of the script names the buyer too; any other refusal is
+    answered only once the buyer is known, so a token the cache does not hold is
+    Django's to judge, as before."""
     from quanzi.flash import gate, services
 
     if not gate.queued() or "HTTP_IDEMPOTENCY_KEY" in request.environ:
@@ -106,6 +107,7 @@ async def sale_buy_queued_async(request) -> tuple[int, dict[str, Any]] | None:
             qty=qty,
             address_id=address_id,
             run_sync=request.run_sync,
+            on_buyer=request.signed_in,
         )
     except QuanziError as exc:
         if request.auth is None and await request.bearer_user_id() is None:

@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from django.conf import settings
 
 # Keys of one item share a hash tag, so a Redis Cluster keeps them on one node. ``who``
-# is the buyer's id: ARGV[1], or (``_TAKE_BY_KEY``) read from the token cache.
+# is the buyer's id: ARGV[1], or (``_TAKE_BY_KEY``) read from the token cache; ``refuse``
+# says how a refusal is answered (the code, or with the buyer the cache named).
 _TAKE_BODY = """
 local left = redis.call('GET', KEYS[1])
-if not left then return -3 end
+if not left then return refuse(-3) end
 left = tonumber(left)
 local qty = tonumber(ARGV[2])
-if left < qty then return -1 end
+if left < qty then return refuse(-1) end
 local limit = tonumber(ARGV[3])
 local held = tonumber(redis.call('HGET', KEYS[2], who) or '0')
-if limit > 0 and held + qty > limit then return -2 end
+if limit > 0 and held + qty > limit then return refuse(-2) end
 redis.call('DECRBY', KEYS[1], qty)
 redis.call('HINCRBY', KEYS[2], who, qty)
 redis.call('HSET', KEYS[3], ARGV[4], who .. ':' .. ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[6])
@@ -37,17 +38,25 @@ if ARGV[6] ~= '-' then
 end
 return {left - qty, wake, who}
 """
-_TAKE = "local who = ARGV[1]" + _TAKE_BODY
+_TAKE = (
+    """
+local who = ARGV[1]
+local function refuse(code) return code end"""
+    + _TAKE_BODY
+)
 
 # The async front's take when the token cache lives on the gate's Redis: the buyer's id
 # is read from the token cache's id entry (KEYS[7], the digits Django stored) in the
 # same step, so a buyer at the sale's start costs one round trip, not two; -4 when the
-# cache does not hold the token (Django then reads it). The entry's key is outside the
-# item's hash tag: this runs only where the cache's URL is the gate's, one Redis.
+# cache does not hold the token (Django then reads it). A refusal names the buyer too
+# ({code, 0, who}): once sold out, every answer is one, and it needs no second read.
+# The entry's key is outside the item's hash tag: this runs only where the cache's URL
+# is the gate's, one Redis.
 _TAKE_BY_KEY = (
     """
 local who = redis.call('GET', KEYS[7])
-if not who or not string.match(who, '^[1-9]%d*$') then return -4 end"""
+if not who or not string.match(who, '^[1-9]%d*$') then return -4 end
+local function refuse(code) return {code, 0, who} end"""
     + _TAKE_BODY
 )
 
@@ -112,6 +121,16 @@ return left - before
 """
 
 SOLD_OUT, OVER_LIMIT, NOT_LOADED, UNKNOWN_BUYER = -1, -2, -3, -4
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refusal (``SOLD_OUT``, ``OVER_LIMIT`` or ``NOT_LOADED``) of a take whose buyer
+    the token cache named: who was refused, as the script read it."""
+
+    code: int
+    user_id: int
+
 
 # A writer's claim on an item's queue lives this long unless renewed (a killed writer
 # stops renewing it, and the next buyer or the reconciler wakes another).
@@ -249,7 +268,9 @@ def _take_call(*, item_id, user_id, qty, limit, queue, address_id):
     return tid, keys(item_id), [user_id, qty, limit, tid, int(time.time()), mark, WRITER_TTL]
 
 
-def _taken(answer, *, tid, item_id, user_id, qty, queue, address_id) -> Ticket | int:
+def _taken(answer, *, tid, item_id, user_id, qty, queue, address_id) -> Ticket | Refused | int:
+    if isinstance(answer, list) and int(answer[0]) < 0:
+        return Refused(code=int(answer[0]), user_id=int(answer[2]))
     if isinstance(answer, list):
         return Ticket(
             item_id=item_id,
@@ -284,11 +305,12 @@ async def take_async(
     limit: int,
     queue: bool = False,
     address_id=None,
-) -> Ticket | int:
+) -> Ticket | Refused | int:
     """``take`` on an event loop (the async front, ``quanzi.core.front``): the same
     script, through an asyncio Redis client of the running loop. The buyer is
     ``user_id``, or the id the token cache holds at ``user_key`` (a key on this Redis):
-    ``UNKNOWN_BUYER`` when it holds none."""
+    ``UNKNOWN_BUYER`` when it holds none, and a refusal as ``Refused`` (the code and
+    the buyer it named)."""
     if (user_id is None) == (user_key is None):
         raise ValueError("take_async needs a user_id or a user_key")
     call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}

@@ -288,6 +288,7 @@ async def flash_queue_async(
     qty: int,
     address_id: int | None,
     run_sync,
+    on_buyer=None,
 ):
     """``flash_queue`` on an event loop (the async front): the same checks in the same
     order and the same gate script; what touches the database (the sale's item when this
@@ -295,7 +296,8 @@ async def flash_queue_async(
     ``run_sync`` (a thread of the front's), never run on the loop. The buyer is
     ``user_id``, or the one the token cache names at ``user_key`` (a key on the gate's
     Redis, read by the gate's script): then None when the cache does not know it, and
-    the caller makes sure the buyer is known before it answers a refusal raised here."""
+    ``on_buyer`` is told the id when the script refuses the buyer it named; the caller
+    makes sure the buyer is known before it answers any other refusal raised here."""
     from quanzi.flash import writer
 
     _check(1 <= qty <= 999, "invalid_quantity", "qty is 1 to 999")
@@ -315,6 +317,10 @@ async def flash_queue_async(
         )
         if answer == gate.UNKNOWN_BUYER:
             return None
+        if isinstance(answer, gate.Refused):
+            if on_buyer is not None:
+                on_buyer(answer.user_id)
+            answer = answer.code
         ticket = _gate_answer(item, answer)
         if ticket is None:
             await run_sync(gate_rebuild, item=item)

@@ -254,8 +254,12 @@ def test_a_buy_costs_the_front_one_redis_round_trip_and_a_stranger_is_djangos(
     front, make_sale, make_buyer, monkeypatch
 ):
     """The token cache is the gate's Redis here: the gate's script reads the buyer
-    itself, so an accepted buy never asks the token cache on its own; a refusal is
-    answered once the buyer is known; a token the cache does not hold is Django's."""
+    itself, so neither an accepted buy nor the script's refusal (sold out) asks the token
+    cache on its own, and the refused buyer is still the request's (risk records its
+    device); a refusal raised before the script is answered once the buyer is known; a
+    token the cache does not hold is Django's."""
+    from quanzi.risk.models import RiskSignal
+
     asked = []
     token_user_id = Front.token_user_id
 
@@ -276,14 +280,24 @@ def test_a_buy_costs_the_front_one_redis_round_trip_and_a_stranger_is_djangos(
     assert (status, ticket["state"]) == (202, "queued")
     assert asked == []  # the buyer came from the gate's own script
     status, refused = front.call(
-        "POST", _orders(sale["id"]), token=late.api.token, body=buy_body(sale, late)
+        "POST",
+        _orders(sale["id"]),
+        token=late.api.token,
+        body=buy_body(sale, late),
+        headers={"X-Device-Id": "dev-sold-out"},
     )
     assert (status, refused["code"]) == (409, "out_of_stock")
+    assert asked == []  # the script named the buyer it refused
+    seen = RiskSignal.objects.filter(user_id=late.pk, kind=RiskSignal.DEVICE)
+    deadline = time.monotonic() + 10  # recorded on a thread of the front's, not awaited
+    while not seen.filter(value="dev-sold-out").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(seen.values_list("value", flat=True)) == ["dev-sold-out"]
     status, early = front.call(
         "POST", _orders(later["id"]), token=late.api.token, body=buy_body(later, late)
     )
     assert (status, early["code"]) == (409, "flash_not_started")
-    assert asked == [late.api.token, late.api.token]
+    assert asked == [late.api.token]  # refused before the script: the token read first
     assert [h for h in front.upstream.handed if h[0] == "POST"] == []
 
     # A token nobody issued: Django answers, before and after the start alike.

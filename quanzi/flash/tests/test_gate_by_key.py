@@ -51,9 +51,10 @@ def test_the_buyer_named_by_the_token_cache_takes_and_is_counted(redis_queue_no_
     assert (ticket.user_id, ticket.qty, ticket.address_id, ticket.queued) == (42, 1, 7, True)
     assert gate.pending(item_id=item)[ticket.id][:2] == (42, 1)
     assert gate.queue(item_id=item) == [ticket.id]
-    # One buyer, whichever way the script learnt who it was: the limit of 1 holds.
+    # One buyer, whichever way the script learnt who it was: the limit of 1 holds, and a
+    # refusal by key names the buyer the cache held.
     assert by_id == gate.OVER_LIMIT
-    assert again == gate.OVER_LIMIT
+    assert again == gate.Refused(code=gate.OVER_LIMIT, user_id=42)
     assert gate.left(item_id=item) == 2
     gate.drop(item_id=item)
 
@@ -86,3 +87,31 @@ def test_a_take_names_its_buyer_one_way(redis_queue_no_writer):
     for who in ({}, {"user_id": 1, "user_key": "k"}):
         with pytest.raises(ValueError):
             asyncio.run(gate.take_async(item_id=1, qty=1, limit=0, **who))
+
+
+def test_a_refusal_by_key_names_the_buyer_and_takes_nothing(redis_queue_no_writer, token_keys):
+    """Sold out, and a gate not loaded: the answer carries the buyer the cache named, so
+    the front knows whom it refused without reading the token again."""
+    gate = redis_queue_no_writer
+    item, unloaded = _item(), _item()
+    gate.load(item_id=item, left=1, held={})
+    first, second = token_keys("7"), token_keys("8")
+
+    async def scenario():
+        take = {"qty": 1, "limit": 0, "queue": True, "address_id": 7}
+        return (
+            await gate.take_async(item_id=item, user_key=first, **take),
+            await gate.take_async(item_id=item, user_key=second, **take),
+            await gate.take_async(item_id=unloaded, user_key=second, **take),
+            await gate.take_async(item_id=item, user_id=8, **take),
+        )
+
+    ticket, sold_out, not_loaded, by_id = asyncio.run(scenario())
+    assert isinstance(ticket, Ticket) and ticket.user_id == 7
+    assert sold_out == gate.Refused(code=gate.SOLD_OUT, user_id=8)
+    assert not_loaded == gate.Refused(code=gate.NOT_LOADED, user_id=8)
+    assert by_id == gate.SOLD_OUT  # by id the caller knows the buyer: the bare code
+    assert gate.left(item_id=item) == 0
+    assert list(gate.pending(item_id=item)) == [ticket.id]
+    assert gate.left(item_id=unloaded) is None
+    gate.drop(item_id=item)
