@@ -115,55 +115,30 @@ def _pgbench_script() -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_pgbench(
+def pgbench(
     url: str,
+    script: str,
     *,
     clients: int,
     seconds: float,
     threads: int,
-    uid_range: tuple[int, int],
-    sku_range: tuple[int, int],
-    accounts: tuple[int, int],
+    defines: dict[str, int] | None = None,
 ) -> dict:
+    """Run pgbench's C clients on ``script`` (its text) against ``url`` for ``seconds``;
+    ``defines`` become its ``-D`` variables. Returns tps, the transactions processed and
+    the failed ones; raises when pgbench fails or prints no tps."""
     parts = urlsplit(libpq_url(url))
-    script = _pgbench_script()
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
         fh.write(script)
         path = fh.name
     try:
-        cmd = [
-            shutil.which("pgbench") or "pgbench",
-            "-n",
-            "-M",
-            "simple",
-            "-c",
-            str(clients),
-            "-j",
-            str(max(1, min(threads, clients))),
-            "-T",
-            str(max(1, int(round(seconds)))),
-            "-f",
-            path,
-            "-D",
-            f"uid_lo={uid_range[0]}",
-            "-D",
-            f"uid_hi={uid_range[1]}",
-            "-D",
-            f"sku_lo={sku_range[0]}",
-            "-D",
-            f"sku_hi={sku_range[1]}",
-            "-D",
-            f"acc_gw={accounts[0]}",
-            "-D",
-            f"acc_cf={accounts[1]}",
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-            parts.path.lstrip("/"),
-        ]
+        cmd = [shutil.which("pgbench") or "pgbench", "-n", "-M", "simple"]
+        cmd += ["-c", str(clients), "-j", str(max(1, min(threads, clients)))]
+        cmd += ["-T", str(max(1, int(round(seconds)))), "-f", path]
+        for name, value in (defines or {}).items():
+            cmd += ["-D", f"{name}={value}"]
+        cmd += ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
+        cmd += ["-U", parts.username or "postgres", parts.path.lstrip("/")]
         env = dict(os.environ)
         if parts.password:
             env["PGPASSWORD"] = parts.password
@@ -182,6 +157,25 @@ def run_pgbench(
         "transactions": int(processed.group(1)) if processed else 0,
         "failed": int(failed.group(1)) if failed else 0,
     }
+
+
+def run_pgbench(
+    url: str,
+    *,
+    clients: int,
+    seconds: float,
+    threads: int,
+    uid_range: tuple[int, int],
+    sku_range: tuple[int, int],
+    accounts: tuple[int, int],
+) -> dict:
+    """The checkout's transaction shape (``_pgbench_script``) by pgbench."""
+    defines = {"uid_lo": uid_range[0], "uid_hi": uid_range[1]}
+    defines |= {"sku_lo": sku_range[0], "sku_hi": sku_range[1]}
+    defines |= {"acc_gw": accounts[0], "acc_cf": accounts[1]}
+    return pgbench(
+        url, _pgbench_script(), clients=clients, seconds=seconds, threads=threads, defines=defines
+    )
 
 
 async def _psycopg_loop(

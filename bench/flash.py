@@ -43,12 +43,10 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -58,6 +56,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _baseline import pgbench  # noqa: E402
 from _common import (  # noqa: E402
     REPO,
     Front,
@@ -65,7 +64,6 @@ from _common import (  # noqa: E402
     cpu_count,
     django_setup,
     emit,
-    libpq_url,
     percentile,
     pg_connect,
     proc_cpu_seconds,
@@ -131,7 +129,6 @@ class Run:
     """What the buyers saw: answers by code, latency percentiles, the window from the
     first buy sent to the last grant, and the driver's own CPU."""
 
-    accepted: int
     window: float
     codes: Counter
     p50_ms: float
@@ -142,6 +139,10 @@ class Run:
     started_wall: float = 0.0  # wall time of the first buy sent (wrk)
     refusals_per_s: float | None = None  # out_of_stock answers/s after the sale sold out
 
+    @property
+    def accepted(self) -> int:
+        return self.codes["accepted"]
+
 
 def drive_aiohttp(base: str, sale_id: int, sku_id: int, users, clients: int, seconds: float):
     cpu0 = time.process_time()
@@ -149,7 +150,6 @@ def drive_aiohttp(base: str, sale_id: int, sku_id: int, users, clients: int, sec
         drive(base, sale_id, sku_id, users, clients, seconds)
     )
     return Run(
-        accepted=codes["accepted"],
         window=accepted_at[-1] if accepted_at else elapsed,
         codes=codes,
         p50_ms=percentile(latencies, 50),
@@ -211,7 +211,6 @@ def drive_wrk(
         else 0.0
     )
     return Run(
-        accepted=codes["accepted"],
         window=end - start,
         refusals_per_s=codes["out_of_stock"] / refusal_window if refusal_window else None,
         codes=codes,
@@ -291,12 +290,27 @@ async def warm(base: str, users, clients: int) -> None:
 ONE_ROW_CONNECTIONS = [0]
 
 
+@contextlib.contextmanager
+def one_row_table(url: str):
+    """The one row every one-row figure takes its units from, dropped afterwards."""
+    with pg_connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_flash_row")
+        conn.execute(
+            "CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))"
+        )
+        conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
+    try:
+        yield
+    finally:
+        with pg_connect(url) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_flash_row")
+
+
+ONE_ROW_UPDATE = "UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1"
+
+
 def one_row_limit(url: str, clients: int, seconds: float) -> float:
-    conn = pg_connect(url)
-    conn.execute("DROP TABLE IF EXISTS bench_flash_row")
-    conn.execute("CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))")
-    conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
-    conn.close()
+    """The one-row limit by psycopg threads, each an ``UPDATE`` then a ``COMMIT``."""
     # Connected first, each retried a while: the server's connection slots are shared
     # (a shared machine); the report says how many connections the figure had.
     conns = []
@@ -320,7 +334,7 @@ def one_row_limit(url: str, clients: int, seconds: float) -> float:
         c = conns[i]
         barrier.wait()
         while not stop.is_set():
-            c.execute("UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1")
+            c.execute(ONE_ROW_UPDATE)
             c.commit()
             done[i] += 1
         c.close()
@@ -334,38 +348,17 @@ def one_row_limit(url: str, clients: int, seconds: float) -> float:
     stop.set()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - t0
-    conn = pg_connect(url)
-    conn.execute("DROP TABLE bench_flash_row")
-    conn.close()
-    return sum(done) / elapsed
+    return sum(done) / (time.monotonic() - t0)
 
 
 def one_row_pgbench(url: str, clients: int, seconds: float, *, autocommit: bool) -> float:
     """The one-row limit by pgbench's C clients: ``BEGIN``/``UPDATE``/``COMMIT`` as above,
     or (``autocommit``) the ``UPDATE`` alone, which holds the row's lock for no round
     trip at all."""
-    pgbench = shutil.which("pgbench")
-    if not pgbench:
+    if not shutil.which("pgbench"):
         raise SystemExit("--driver wrk needs pgbench on the PATH (Debian: postgresql-client)")
-    conn = pg_connect(url)
-    conn.execute("DROP TABLE IF EXISTS bench_flash_row")
-    conn.execute("CREATE TABLE bench_flash_row (id int PRIMARY KEY, stock int CHECK (stock >= 0))")
-    conn.execute("INSERT INTO bench_flash_row VALUES (1, 100000000)")
-    update = "UPDATE bench_flash_row SET stock = stock - 1 WHERE id = 1 AND stock >= 1;\n"
-    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-        script.write(update if autocommit else f"BEGIN;\n{update}COMMIT;\n")
-        script.flush()
-        out = subprocess.run(
-            [pgbench, "-n", "-f", script.name, "-c", str(clients), "-j", str(cpu_count())]
-            + ["-T", str(max(1, round(seconds))), libpq_url(url)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    conn.execute("DROP TABLE bench_flash_row")
-    conn.close()
-    return float(re.search(r"^tps = ([0-9.]+)", out, re.M).group(1))
+    script = f"{ONE_ROW_UPDATE};\n" if autocommit else f"BEGIN;\n{ONE_ROW_UPDATE};\nCOMMIT;\n"
+    return pgbench(url, script, clients=clients, seconds=seconds, threads=cpu_count())["tps"]
 
 
 def main() -> int:
@@ -537,18 +530,19 @@ def main() -> int:
         first_ticket = min(tickets.values()) if tickets else run.started_wall
         written_window = last_written - first_ticket if queue and last_written else window
         written_rate = written / written_window if written_window else 0.0
-        baselines = {
-            "psycopg threads, UPDATE + COMMIT": one_row_limit(
-                args.database_url, args.clients, args.baseline_seconds
-            )
-        }
-        if args.driver == "wrk":
-            baselines["pgbench, BEGIN + UPDATE + COMMIT"] = one_row_pgbench(
-                args.database_url, args.clients, args.baseline_seconds, autocommit=False
-            )
-            baselines["pgbench, UPDATE alone"] = one_row_pgbench(
-                args.database_url, args.clients, args.baseline_seconds, autocommit=True
-            )
+        with one_row_table(args.database_url):
+            baselines = {
+                "psycopg threads, UPDATE + COMMIT": one_row_limit(
+                    args.database_url, args.clients, args.baseline_seconds
+                )
+            }
+            if args.driver == "wrk":
+                baselines["pgbench, BEGIN + UPDATE + COMMIT"] = one_row_pgbench(
+                    args.database_url, args.clients, args.baseline_seconds, autocommit=False
+                )
+                baselines["pgbench, UPDATE alone"] = one_row_pgbench(
+                    args.database_url, args.clients, args.baseline_seconds, autocommit=True
+                )
         baseline = max(baselines.values())  # the ratio is to the highest one-row figure
         errors = sum(n for code, n in run.codes.items() if code not in ("accepted", "out_of_stock"))
         if queue and written != accepted:
