@@ -159,25 +159,6 @@ def pgbench(
     }
 
 
-def run_pgbench(
-    url: str,
-    *,
-    clients: int,
-    seconds: float,
-    threads: int,
-    uid_range: tuple[int, int],
-    sku_range: tuple[int, int],
-    accounts: tuple[int, int],
-) -> dict:
-    """The checkout's transaction shape (``_pgbench_script``) by pgbench."""
-    defines = {"uid_lo": uid_range[0], "uid_hi": uid_range[1]}
-    defines |= {"sku_lo": sku_range[0], "sku_hi": sku_range[1]}
-    defines |= {"acc_gw": accounts[0], "acc_cf": accounts[1]}
-    return pgbench(
-        url, _pgbench_script(), clients=clients, seconds=seconds, threads=threads, defines=defines
-    )
-
-
 async def _psycopg_loop(
     url: str,
     *,
@@ -255,6 +236,12 @@ def run(
         sku_range=sku_range,
         accounts=accounts,
     )
-    if tool == "pgbench":
-        return run_pgbench(url, threads=threads, **kwargs)
+    if tool == "pgbench":  # the checkout's transaction shape (``_pgbench_script``)
+        defines = {"uid_lo": uid_range[0], "uid_hi": uid_range[1]}
+        defines |= {"sku_lo": sku_range[0], "sku_hi": sku_range[1]}
+        defines |= {"acc_gw": accounts[0], "acc_cf": accounts[1]}
+        script = _pgbench_script()
+        return pgbench(
+            url, script, clients=clients, seconds=seconds, threads=threads, defines=defines
+        )
     return asyncio.run(_psycopg_loop(url, **kwargs))
