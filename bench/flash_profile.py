@@ -54,6 +54,9 @@ def main() -> int:
                 "QUANZI_FLASH_REDIS_PREFIX": prefix,
                 "QUANZI_FLASH_WRITER": "follow",
                 "QUANZI_FLASH_QUEUE": "1",
+                # the buyers' tokens stay cached from their page view to their buy, however
+                # long the page views of a large --orders take
+                "QUANZI_AUTH_CACHE_SECONDS": "3600",
             }
         )
         quanzi(env, "migrate", capture=True)
