@@ -1,13 +1,15 @@
 -- The buyers of `bench/flash.py --driver wrk`: wrk's C clients instead of Python's, so the
 -- load generator takes little of the two cores the server runs on.
 --
---   wrk -t T -c C -d S -s bench/flash_wrk.lua <base> -- <buyers file> T <path> <sku id> C/T F
+--   wrk -t T -c C -d S -s bench/flash_wrk.lua <base> -- <buyers file> T <path> <sku id> F
 --
 -- The buyers file has one buyer per line, "<token> <address id>". Thread i of T buys as
--- the buyers on lines i, i + T, i + 2T ..., each once. A thread stops once it has been
--- told out_of_stock twice per connection (every buy it had in flight before the sale sold
--- out is answered by then) or has no buyer left, and prints "stopped" so that the caller
--- can end the run. With F > 0 seconds it goes on buying for F seconds after its first
+-- the buyers on lines i, i + T, i + 2T ..., each once. Once a thread has been told
+-- out_of_stock, or has no buyer left, it holds its connections (`delay` keeps them from
+-- sending again) and stops when every buy it sent has been answered, so that no grant
+-- goes unanswered: wrk's script does not see which connection an answer came on, so
+-- it cannot wait for each connection's own. It prints "stopped" so that the caller can
+-- end the run. With F > 0 seconds it goes on buying for F seconds after its first
 -- out_of_stock instead (the flood of buyers after a sale sold out, who ask again: its
 -- buyers are taken round again). `done` prints one line "result <json>" with what every thread saw;
 -- times are CLOCK_MONOTONIC seconds, the clock of Python's time.monotonic().
@@ -43,22 +45,34 @@ function init(args)
     end
     line_no = line_no + 1
   end
-  sold_out_enough = 2 * tonumber(args[5])
-  flood = tonumber(args[6] or "0")
+  flood = tonumber(args[5] or "0")
   first_sent, last_accepted, first_sold_out, last_sold_out = 0, 0, 0, 0
   accepted, sold_out, stopped = 0, 0, false
+  sent, answered, holding = 0, 0, false
+  -- wrk calls thread 0's request() once itself, to check what it returns, before the
+  -- thread's connections start; that request is never sent
+  checked = index ~= 0
   others = {}
 end
 
+function delay()
+  return holding and 3600000 or 0 -- a held connection sends nothing more
+end
+
 function request()
-  -- With no buyer left the thread has stopped; a request still written reuses one.
+  -- With no buyer left the thread holds; a request still written reuses one.
   local buyer = buyers[next_buyer] or buyers[1]
-  next_buyer = next_buyer + 1
-  if flood > 0 and next_buyer > #buyers then
-    next_buyer = 1
-  end
-  if first_sent == 0 then
-    first_sent = now()
+  if not checked then
+    checked = true
+  else
+    next_buyer = next_buyer + 1
+    if flood > 0 and next_buyer > #buyers then
+      next_buyer = 1
+    end
+    if first_sent == 0 then
+      first_sent = now()
+    end
+    sent = sent + 1
   end
   return wrk.format("POST", buy_path, {
     ["Authorization"] = "Bearer " .. buyer.token,
@@ -76,6 +90,7 @@ local function stop()
 end
 
 function response(status, headers, body)
+  answered = answered + 1
   if status == 201 or status == 202 then
     accepted = accepted + 1
     last_accepted = now()
@@ -93,8 +108,11 @@ function response(status, headers, body)
     if first_sold_out > 0 and last_sold_out - first_sold_out >= flood then
       stop()
     end
-  elseif sold_out >= sold_out_enough or next_buyer > #buyers then
-    stop()
+  else
+    holding = holding or first_sold_out > 0 or next_buyer > #buyers
+    if holding and answered >= sent then
+      stop()
+    end
   end
 end
 
