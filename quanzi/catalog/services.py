@@ -9,7 +9,7 @@ from django.db.models import F
 
 from quanzi.catalog.models import SKU, Category, Product, ProductImage, Supplier
 from quanzi.core.errors import Conflict, Invalid, NotFound, QuanziError
-from quanzi.core.sql import rows_update, run
+from quanzi.core.sql import rows_update, run, take_if_enough
 
 
 class OutOfStock(QuanziError):
@@ -234,12 +234,7 @@ def stock_reserve(*, sku_id: int, qty: int) -> None:
     """Take ``qty`` units atomically (``UPDATE ... WHERE stock >= qty``); never oversells."""
     if qty <= 0:
         raise Invalid("invalid_quantity", "quantity must be at least 1")
-    table = transaction.get_connection().ops.quote_name(SKU._meta.db_table)
-    taken = run(
-        f"UPDATE {table} SET stock = stock - %s WHERE id = %s AND stock >= %s",
-        [qty, sku_id, qty],
-    )
-    if taken != 1:
+    if not take_if_enough(SKU, column="stock", qty=qty, where={"id": sku_id}):
         raise OutOfStock("out_of_stock", "not enough stock", {"sku_id": sku_id})
 
 

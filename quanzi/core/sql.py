@@ -11,6 +11,8 @@
   one statement.
 * ``insert_many``: a plain multi-row ``INSERT`` with no ``RETURNING`` and no transaction
   of its own (``bulk_create`` opens one: two statements more outside a transaction).
+* ``take_if_enough``: ``UPDATE … SET col = col - qty WHERE <key> AND col >= qty`` — take
+  units from one row only while enough are left (stock, a flash sale's bucket).
 * ``run`` / ``rows_of``: a written-out statement on the hot path, where building it
   with the ORM would cost more in Python than the database spends on it.
 * ``models_of``: a written-out ``SELECT`` of a model's rows (a lock, a join, a subquery)
@@ -123,6 +125,20 @@ def run(sql: str, params: Sequence = ()) -> int:
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def take_if_enough(model: type[models.Model], *, column: str, qty: int, where: dict) -> bool:
+    """Take ``qty`` units from the one row of ``model`` whose columns equal ``where``,
+    only if ``column`` keeps at least 0; True if taken. Concurrent takers of the row wait
+    on its lock and test what the first one left, so it never goes below 0."""
+    quote = transaction.get_connection().ops.quote_name
+    units = quote(column)
+    key = " AND ".join(f"{quote(name)} = %s" for name in where)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {units} = {units} - %s"
+        f" WHERE {key} AND {units} >= %s"
+    )
+    return run(sql, [qty, *where.values(), qty]) == 1
 
 
 def rows_of(sql: str, params: Sequence = ()) -> list[tuple]:

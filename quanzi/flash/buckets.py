@@ -8,14 +8,12 @@ N buyers at once, and the rows' ``CHECK (left >= 0)`` makes overselling impossib
 
 from __future__ import annotations
 
-import functools
 import zlib
 
-from django.db import connection
 from django.db.models import F, Sum
 
 from quanzi.catalog.services import OutOfStock
-from quanzi.core.sql import run
+from quanzi.core.sql import take_if_enough
 from quanzi.flash.models import FlashBucket, FlashItem
 
 
@@ -29,21 +27,12 @@ def home(user_id: int, n: int) -> int:
     return zlib.crc32(str(user_id).encode()) % n
 
 
-@functools.cache
-def _take_sql() -> str:
+def _take_from(item_id: int, index: int, qty: int) -> bool:
     # Written out: the ORM's filter().update() cost more in Python than the row's update
     # in the database (the batch writer runs it once per order).
-    q = connection.ops.quote_name
-    meta = FlashBucket._meta
-    left, item, index = (q(meta.get_field(name).column) for name in ("left", "item", "index"))
-    return (
-        f"UPDATE {q(meta.db_table)} SET {left} = {left} - %s"
-        f" WHERE {item} = %s AND {index} = %s AND {left} >= %s"
+    return take_if_enough(
+        FlashBucket, column="left", qty=qty, where={"item_id": item_id, "index": index}
     )
-
-
-def _take_from(item_id: int, index: int, qty: int) -> bool:
-    return run(_take_sql(), [qty, item_id, index, qty]) == 1
 
 
 def take(*, item: FlashItem, user_id: int, qty: int, buckets: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ from quanzi.core.sql import (
     rows_of,
     rows_update,
     run,
+    take_if_enough,
 )
 from quanzi.ledger.models import Account, JournalEntry, Posting
 
@@ -95,6 +96,19 @@ def test_insert_many_of_a_taken_key_fails_like_an_insert():
     JournalEntry.objects.create(key="taken", kind="old")
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_many([_entry("taken")])
+
+
+def test_take_if_enough_takes_only_what_leaves_the_row_at_zero_or_more():
+    Account.objects.create(code="stock", balance=7)
+    Account.objects.create(code="other", balance=7)
+    with CaptureQueriesContext(connection) as ctx:
+        assert take_if_enough(Account, column="balance", qty=5, where={"code": "stock"})
+    assert len(ctx.captured_queries) == 1
+    assert not take_if_enough(Account, column="balance", qty=3, where={"code": "stock"})
+    key = {"code": "stock", "no_overdraw": False}  # every column of the key must match
+    assert take_if_enough(Account, column="balance", qty=2, where=key)
+    assert not take_if_enough(Account, column="balance", qty=1, where={**key, "code": "none"})
+    assert dict(Account.objects.values_list("code", "balance")) == {"stock": 0, "other": 7}
 
 
 def test_run_and_rows_of_run_one_written_out_statement():
