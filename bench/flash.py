@@ -438,6 +438,9 @@ def main() -> int:
                 buckets_per_item=args.buckets,
                 items=[{"sku_id": sku_id, "price": 990, "allotment": args.allotment}],
             )
+            item = FlashItem.objects.get(sale=sale)
+            if redis:  # this process reads the gate's counts (and reconciles) as well
+                gate.configure(url=redis, prefix=prefix)
             connection.close()
             load_before = os.getloadavg()
             if not args.cold_tokens:
@@ -460,9 +463,8 @@ def main() -> int:
             last_written = None
             if queue:  # wait for the writers to write every ticket (while they progress)
                 # every grant the gate made, also one whose answer no client read
-                gate.configure(url=redis, prefix=prefix)
-                gate_left = gate.left(item_id=FlashItem.objects.get(sale=sale).pk)
-                granted = 0 if gate_left is None else args.allotment - gate_left
+                units_at_gate = gate.left(item_id=item.pk)
+                granted = 0 if units_at_gate is None else args.allotment - units_at_gate
                 seen, progressed = -1, time.monotonic()
                 while time.monotonic() - progressed < 30:
                     n = FlashOrder.objects.filter(item__sale=sale).count()
@@ -491,10 +493,8 @@ def main() -> int:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(w.pid, signal.SIGTERM)
                 w.wait(timeout=15)
-        item = FlashItem.objects.get(sale=sale)
         written_by_writers = FlashOrder.objects.filter(item=item).count()
         if redis:  # tickets the writers left (none unless they stalled) are written here
-            gate.configure(url=redis, prefix=prefix)
             reconcile(grace=0)
         item.refresh_from_db()
         sold = (
