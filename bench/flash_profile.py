@@ -24,6 +24,7 @@ import json
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +41,9 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--keep", action="store_true")
     ap.add_argument(
         "--gate-only", action="store_true", help="skip the writer and the request writing"
+    )
+    ap.add_argument(
+        "--front-clients", type=int, default=32, help="buys in flight at once in the front"
     )
     return ap.parse_args()
 
@@ -74,7 +78,7 @@ def main() -> int:
 
         n = args.orders
         users = users_bulk(2 * n + 30, prefix=phone_prefix())
-        sku_id = hot_sku(stock=3 * n + 100)
+        sku_id = hot_sku(stock=4 * n + 100)
 
         def sale():
             s = sale_create(
@@ -113,6 +117,72 @@ def main() -> int:
             body = {"sku_id": sku_id, "qty": 1, "address_id": u.address_id}
             return call(app, "POST", f"/api/v1/flash-sales/{s.pk}/orders", u, body)
 
+        def front_measure(s, buyers):
+            """CPU and wall ms per 202 of ``buyers`` sent to the front's ASGI application
+            (``quanzi front`` without uvicorn's HTTP), ``--front-clients`` at a time, on
+            the event loop ``quanzi front`` uses; risk's records on its threads included."""
+            import asyncio
+
+            from quanzi.core.front import Front, Upstream
+
+            front = Front(upstream=Upstream("http://127.0.0.1:9"))  # nothing is handed on
+            path = f"/api/v1/flash-sales/{s.pk}/orders"
+
+            async def one(u) -> int:
+                body = json.dumps({"sku_id": sku_id, "qty": 1, "address_id": u.address_id})
+                scope = {
+                    "type": "http",
+                    "method": "POST",
+                    "path": path,
+                    "raw_path": path.encode(),
+                    "query_string": b"",
+                    "root_path": "",
+                    "scheme": "http",
+                    "http_version": "1.1",
+                    "client": ("127.0.0.1", 40000),
+                    "server": ("127.0.0.1", 8000),
+                    "headers": [
+                        (b"authorization", f"Bearer {u.token}".encode()),
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+                messages = [{"type": "http.request", "body": body.encode()}]
+                answered = []
+
+                async def receive():
+                    return messages.pop() if messages else {"type": "http.disconnect"}
+
+                async def send(message):
+                    if message["type"] == "http.response.start":
+                        answered.append(message["status"])
+
+                await front(scope, receive, send)
+                return answered[0]
+
+            async def lane(chunk):
+                return [await one(u) for u in chunk]
+
+            async def all_lanes():
+                k = args.front_clients
+                lanes = await asyncio.gather(*(lane(buyers[i::k]) for i in range(k)))
+                return [code for codes in lanes for code in codes]
+
+            try:
+                import uvloop
+
+                run = uvloop.run
+            except ImportError:
+                run = asyncio.run
+            t0 = time.process_time()
+            w0 = time.perf_counter()
+            codes = run(all_lanes())
+            front._pool.shutdown(wait=True)  # risk's records written
+            cpu = (time.process_time() - t0) * 1000 / len(buyers)
+            wall = (time.perf_counter() - w0) * 1000 / len(buyers)
+            assert codes == [202] * len(buyers), Counter(codes)
+            return cpu, wall
+
         # every buyer has seen a page before the start: its token is in the token cache
         for u in users:
             assert call(django_app, "GET", "/api/v1/me", u) == 200
@@ -143,6 +213,8 @@ def main() -> int:
                 (time.perf_counter() - w0) * 1000 / len(buyers),
                 len(sql) / len(buyers),
             )
+        s1c, _item1c = sale()  # the front's own sale: its buyers are the direct ones below
+        front_cpu, front_wall = front_measure(s1c, users[20 + n : 20 + n + half])
         gate_cpu, gate_wall, gate_sql_n = measured["fast"]
         django_cpu, django_wall, django_sql_n = measured["django"]
         gate_lines = [
@@ -150,6 +222,8 @@ def main() -> int:
             f"{django_wall:.2f} ms wall, {django_sql_n:.1f} SQL statements",
             f"  gate request (202) through the fast path: {gate_cpu:.2f} ms CPU, "
             f"{gate_wall:.2f} ms wall, {gate_sql_n:.1f} SQL statements",
+            f"  gate request (202) through the async front, {args.front_clients} at once: "
+            f"{front_cpu:.3f} ms CPU, {front_wall:.3f} ms wall",
         ]
 
         if args.gate_only:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import json
@@ -111,10 +112,43 @@ class JsonFormatter(logging.Formatter):
 
 
 class StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is now (test runners swap it per test)."""
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it per test).
+
+    On a thread running an event loop (``quanzi front``) the lines of one turn of the
+    loop are written together when the turn ends, one write for many requests' lines
+    instead of one each; every other thread writes each line as it comes."""
 
     def __init__(self) -> None:
         super().__init__()
+        self._turns: dict[int, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            super().emit(record)
+            return
+        try:
+            line = self.format(record)
+        except Exception:  # noqa: BLE001 - a log line must never fail
+            self.handleError(record)
+            return
+        lines = self._turns.get(id(loop))
+        if lines is None:
+            lines = self._turns[id(loop)] = []
+            loop.call_soon(self._write_turn, id(loop))
+        lines.append(line)
+
+    def _write_turn(self, loop_id: int) -> None:
+        lines = self._turns.pop(loop_id, None)
+        if not lines:
+            return
+        with self.lock:
+            try:
+                stream = self.stream
+                stream.write("\n".join(lines) + "\n")
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a log line must never fail
+                pass
 
     @property
     def stream(self):  # type: ignore[override]

@@ -16,49 +16,58 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-# Keys of one item share a hash tag, so a Redis Cluster keeps them on one node. ``who``
-# is the buyer's id: ARGV[1], or (``_TAKE_BY_KEY``) read from the token cache; ``refuse``
-# says how a refusal is answered (the code, or with the buyer the cache named).
-_TAKE_BODY = """
-local left = redis.call('GET', KEYS[1])
-if not left then return refuse(-3) end
-left = tonumber(left)
-local qty = tonumber(ARGV[2])
-if left < qty then return refuse(-1) end
-local limit = tonumber(ARGV[3])
-local held = tonumber(redis.call('HGET', KEYS[2], who) or '0')
-if limit > 0 and held + qty > limit then return refuse(-2) end
-redis.call('DECRBY', KEYS[1], qty)
-redis.call('HINCRBY', KEYS[2], who, qty)
-redis.call('HSET', KEYS[3], ARGV[4], who .. ':' .. ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[6])
-local wake = 0
-if ARGV[6] ~= '-' then
-  redis.call('RPUSH', KEYS[4], ARGV[4])
-  if redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[7]) then wake = 1 end
+# Keys of one item share a hash tag, so a Redis Cluster keeps them on one node. One call
+# takes for one or many buyers of one item, in order, each as if alone: ARGV[1] is the
+# writer claim's lifetime, then six fields per take (who, qty, limit, ticket id, taken
+# at, queue mark). ``who`` is the buyer's id, or empty: then the script reads the id
+# from the token cache's id entry (the digits Django stored), the next of KEYS[7…], and
+# that take answers -4 when the cache does not hold the token (Django then reads it) and
+# names the buyer in a refusal ({code, 0, who}): once sold out every answer is one, and
+# it needs no second read. Those entries are outside the item's hash tag: a take by key
+# runs only where the token cache's URL is the gate's, one Redis. One answer per take:
+# {left after, wake, who}, or the refusal.
+_TAKE = """
+local ttl = ARGV[1]
+local function take(who, by_key, qty, limit, tid, at, mark)
+  local function refuse(code)
+    if by_key then return {code, 0, who} end
+    return code
+  end
+  local left = redis.call('GET', KEYS[1])
+  if not left then return refuse(-3) end
+  left = tonumber(left)
+  if left < qty then return refuse(-1) end
+  local held = tonumber(redis.call('HGET', KEYS[2], who) or '0')
+  if limit > 0 and held + qty > limit then return refuse(-2) end
+  redis.call('DECRBY', KEYS[1], qty)
+  redis.call('HINCRBY', KEYS[2], who, qty)
+  redis.call('HSET', KEYS[3], tid, who .. ':' .. qty .. ':' .. at .. ':' .. mark)
+  local wake = 0
+  if mark ~= '-' then
+    redis.call('RPUSH', KEYS[4], tid)
+    if redis.call('SET', KEYS[5], '1', 'NX', 'EX', ttl) then wake = 1 end
+  end
+  return {left - qty, wake, who}
 end
-return {left - qty, wake, who}
+local out = {}
+local k = 6
+for i = 2, #ARGV, 6 do
+  local who, by_key = ARGV[i], false
+  if who == '' then
+    k = k + 1
+    by_key = true
+    who = redis.call('GET', KEYS[k])
+    if who and not string.match(who, '^[1-9]%d*$') then who = nil end
+  end
+  if who then
+    out[#out + 1] = take(who, by_key, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]),
+                         ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+  else
+    out[#out + 1] = -4
+  end
+end
+return out
 """
-_TAKE = (
-    """
-local who = ARGV[1]
-local function refuse(code) return code end"""
-    + _TAKE_BODY
-)
-
-# The async front's take when the token cache lives on the gate's Redis: the buyer's id
-# is read from the token cache's id entry (KEYS[7], the digits Django stored) in the
-# same step, so a buyer at the sale's start costs one round trip, not two; -4 when the
-# cache does not hold the token (Django then reads it). A refusal names the buyer too
-# ({code, 0, who}): once sold out, every answer is one, and it needs no second read.
-# The entry's key is outside the item's hash tag: this runs only where the cache's URL
-# is the gate's, one Redis.
-_TAKE_BY_KEY = (
-    """
-local who = redis.call('GET', KEYS[7])
-if not who or not string.match(who, '^[1-9]%d*$') then return -4 end
-local function refuse(code) return {code, 0, who} end"""
-    + _TAKE_BODY
-)
 
 # A ticket given back (its order was never written): units and the buyer's count return.
 _RELEASE = """
@@ -262,10 +271,12 @@ def _parse(ticket_id: str, item_id: int, value: str) -> Ticket:
     )
 
 
-def _take_call(*, item_id, user_id, qty, limit, queue, address_id):
+def _take_fields(*, item_id, user_id, qty, limit, queue, address_id) -> tuple[str, list]:
+    """(the ticket id, the script's six fields of one take)."""
     tid = f"{item_id}-{secrets.token_hex(10)}"
     mark = str(address_id or 0) if queue else "-"
-    return tid, keys(item_id), [user_id, qty, limit, tid, int(time.time()), mark, WRITER_TTL]
+    who = "" if user_id is None else user_id
+    return tid, [who, qty, limit, tid, int(time.time()), mark]
 
 
 def _taken(answer, *, tid, item_id, user_id, qty, queue, address_id) -> Ticket | Refused | int:
@@ -291,8 +302,8 @@ def take(
     ticket also joins the item's queue for the writers (in the same step), and
     ``ticket.wake`` says whether this call claimed the item's writer."""
     call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}
-    tid, k, args = _take_call(limit=limit, address_id=address_id, **call)
-    answer = _script("take", _TAKE)(keys=k, args=args)
+    tid, fields = _take_fields(limit=limit, address_id=address_id, **call)
+    (answer,) = _script("take", _TAKE)(keys=keys(item_id), args=[WRITER_TTL, *fields])
     return _taken(answer, tid=tid, address_id=address_id, **call)
 
 
@@ -307,20 +318,89 @@ async def take_async(
     address_id=None,
 ) -> Ticket | Refused | int:
     """``take`` on an event loop (the async front, ``quanzi.core.front``): the same
-    script, through an asyncio Redis client of the running loop. The buyer is
-    ``user_id``, or the id the token cache holds at ``user_key`` (a key on this Redis):
-    ``UNKNOWN_BUYER`` when it holds none, and a refusal as ``Refused`` (the code and
-    the buyer it named)."""
+    script, through an asyncio Redis client of the running loop, with the takes of the
+    item that arrive while one call is in flight sent together in the next
+    (``_Takes``). The buyer is ``user_id``, or the id the token cache holds at
+    ``user_key`` (a key on this Redis): ``UNKNOWN_BUYER`` when it holds none, and a
+    refusal as ``Refused`` (the code and the buyer it named)."""
     if (user_id is None) == (user_key is None):
         raise ValueError("take_async needs a user_id or a user_key")
     call = {"item_id": item_id, "user_id": user_id, "qty": qty, "queue": queue}
-    tid, k, args = _take_call(limit=limit, address_id=address_id, **call)
-    if user_key is None:
-        answer = await _script_async("take", _TAKE)(keys=k, args=args)
-    else:
-        args[0] = ""  # the script reads the buyer from the token cache
-        answer = await _script_async("take_by_key", _TAKE_BY_KEY)(keys=[*k, user_key], args=args)
+    tid, fields = _take_fields(limit=limit, address_id=address_id, **call)
+    answer = await _takes(item_id).take(fields, user_key)
     return _taken(answer, tid=tid, address_id=address_id, **call)
+
+
+# Most takes one call carries (the script runs them one after the other, holding Redis).
+TAKES_PER_CALL = 256
+_batches: dict[tuple[str, str, int], _Takes] = {}
+
+
+class _Takes:
+    """The takes of one item on one event loop. A take waits only while a call is in
+    flight: then the takes that arrived meanwhile leave together, as one script call,
+    so a loop with many buyers in flight spends one round trip (and Redis one script
+    run) on many of them, and a lone buyer's take leaves at once."""
+
+    def __init__(self, item_id: int):
+        import asyncio
+
+        self.loop = asyncio.get_running_loop()
+        self.keys = keys(item_id)
+        self.script = _script_async("take", _TAKE)
+        self.waiting: list[tuple[list, str | None, object]] = []
+        self.sending = False
+        self.task = None  # the loop keeps only a weak reference to a task
+
+    def take(self, fields: list, user_key: str | None):
+        answer = self.loop.create_future()
+        self.waiting.append((fields, user_key, answer))
+        if not self.sending:
+            self.sending = True
+            self.task = self.loop.create_task(self._send())
+        return answer
+
+    async def _send(self) -> None:
+        batch: list = []
+        try:
+            while self.waiting:
+                batch = self.waiting[:TAKES_PER_CALL]
+                del self.waiting[:TAKES_PER_CALL]
+                args: list = [WRITER_TTL]
+                user_keys = []
+                for fields, user_key, _ in batch:
+                    args += fields
+                    if user_key is not None:
+                        user_keys.append(user_key)
+                try:
+                    answers = await self.script(keys=[*self.keys, *user_keys], args=args)
+                except Exception as exc:  # noqa: BLE001 - each take raises it, as alone
+                    for _, _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    continue
+                for (_, _, answer), value in zip(batch, answers, strict=True):
+                    if not answer.done():
+                        answer.set_result(value)
+        finally:
+            self.sending = False
+            for _, _, answer in (*batch, *self.waiting):  # cancelled: none waits forever
+                if not answer.done():
+                    answer.cancel()
+            self.waiting.clear()
+
+
+def _takes(item_id: int) -> _Takes:
+    import asyncio
+
+    key = (url(), _prefix(), item_id)
+    takes = _batches.get(key)
+    if takes is None or takes.loop is not asyncio.get_running_loop():
+        if len(_batches) > 1000:
+            for old in [k for k, t in _batches.items() if not t.sending]:
+                del _batches[old]
+        takes = _batches[key] = _Takes(item_id)
+    return takes
 
 
 def release(*, item_id: int, ticket_id: str, reason: str = "") -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from typing import Any
@@ -323,12 +324,28 @@ async def flash_queue_async(
             answer = answer.code
         ticket = _gate_answer(item, answer)
         if ticket is None:
-            await run_sync(gate_rebuild, item=item)
+            await _gate_rebuild_async(item, run_sync)
             continue
         if ticket.wake:
             await run_sync(writer.wake, ticket)
         return ticket
     raise Conflict("flash_busy", "the flash sale is busy; try again")
+
+
+_rebuilds: dict[tuple[int, int], asyncio.Task] = {}
+
+
+async def _gate_rebuild_async(item: FlashItem, run_sync) -> None:
+    """``gate_rebuild`` from an event loop, once at a time per item: the buyers who find
+    the gate unloaded together (a sale's first second, Redis restarted) wait for one
+    rebuild, not one each."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), item.pk)
+    rebuild = _rebuilds.get(key)
+    if rebuild is None:
+        rebuild = _rebuilds[key] = asyncio.ensure_future(run_sync(gate_rebuild, item=item))
+        rebuild.add_done_callback(lambda _: _rebuilds.pop(key, None))
+    await asyncio.shield(rebuild)
 
 
 def flash_buy(

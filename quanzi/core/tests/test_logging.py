@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import re
+import sys
 
 from quanzi.core.logging import JsonFormatter, log_context
 from quanzi.ledger.models import JournalEntry
@@ -99,3 +102,53 @@ def test_bound_ids_and_exceptions_are_in_the_json_line():
     payload = json.loads(JsonFormatter().format(record))
     assert payload["event"] == "boom here" and payload["level"] == "error"
     assert payload["order_id"] == 42 and "ValueError: bad" in payload["exc"]
+
+
+class _Writes(io.StringIO):
+    """A stderr that counts its writes."""
+
+    def __init__(self):
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text):
+        self.writes += 1
+        return super().write(text)
+
+
+def test_lines_of_one_turn_of_an_event_loop_are_written_together_and_in_order(monkeypatch):
+    from quanzi.core.logging import StderrHandler
+
+    handler = StderrHandler()
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger("quanzi.test.turns")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    stderr = _Writes()
+    monkeypatch.setattr(sys, "stderr", stderr)
+
+    async def requests():
+        async def one(n):
+            log.info("request", extra={"n": n})
+            await asyncio.sleep(0)
+            log.info("answered", extra={"n": n})
+
+        await asyncio.gather(*(one(n) for n in range(5)))
+
+    try:
+        log.info("before")  # no loop on this thread: written at once
+        assert stderr.writes == 1
+        asyncio.run(requests())
+        log.info("after")
+    finally:
+        log.removeHandler(handler)
+    lines = _lines(stderr.getvalue())
+    assert [(line["event"], line.get("n")) for line in lines] == [
+        ("before", None),
+        *(("request", n) for n in range(5)),
+        *(("answered", n) for n in range(5)),
+        ("after", None),
+    ]
+    # Ten lines from the loop in two turns: two writes, not ten.
+    assert stderr.writes == 1 + 2 + 1
