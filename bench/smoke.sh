@@ -14,3 +14,5 @@ python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baselin
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --cold-tokens
 # wrk's C clients buy, and pgbench measures the one-row limit beside them
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --driver wrk
+# one process: the gate request through Django, the WSGI fast path and the async front
+python bench/flash_profile.py --database-url "$URL" --orders 40 --gate-only
