@@ -333,7 +333,7 @@ async def take_async(
 
 # Most takes one call carries (the script runs them one after the other, holding Redis).
 TAKES_PER_CALL = 256
-_batches: dict[tuple[str, str, int], _Takes] = {}
+_batches: dict[tuple[int, str, str, int], _Takes] = {}
 
 
 class _Takes:
@@ -393,9 +393,10 @@ class _Takes:
 def _takes(item_id: int) -> _Takes:
     import asyncio
 
-    key = (url(), _prefix(), item_id)
+    loop = asyncio.get_running_loop()
+    key = (id(loop), url(), _prefix(), item_id)
     takes = _batches.get(key)
-    if takes is None or takes.loop is not asyncio.get_running_loop():
+    if takes is None or takes.loop is not loop:  # a new loop may reuse a closed one's id
         if len(_batches) > 1000:
             for old in [k for k, t in _batches.items() if not t.sending]:
                 del _batches[old]
