@@ -9,7 +9,9 @@
    page view before the start): once through Django's own WSGI handler (every
    middleware, django-ninja, the bearer token, the Lua gate), once through the
    application ``quanzi serve`` runs (``quanzi/wsgi.py``: the fast path in front of
-   Django). CPU ms per ``202`` and SQL statements per request, for each.
+   Django), and through the async front's ASGI application (``quanzi front`` without
+   uvicorn's HTTP, ``--front-clients`` buys in flight on its event loop). CPU ms per
+   ``202`` and SQL statements per request, for each.
 2. **writer**: the queued tickets are written by ``writer.write_batch`` (``--batch`` per
    transaction): CPU ms per order written and statements per order.
 3. **request writing its own order** (the gate without the queue), for comparison.
