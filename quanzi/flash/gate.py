@@ -349,14 +349,16 @@ class _Takes:
         self.keys = keys(item_id)
         self.script = _script_async("take", _TAKE)
         self.waiting: list[tuple[list, str | None, object]] = []
-        self.sending = False
         self.task = None  # the loop keeps only a weak reference to a task
+
+    @property
+    def sending(self) -> bool:
+        return self.task is not None and not self.task.done()
 
     def take(self, fields: list, user_key: str | None):
         answer = self.loop.create_future()
         self.waiting.append((fields, user_key, answer))
         if not self.sending:
-            self.sending = True
             self.task = self.loop.create_task(self._send())
         return answer
 
@@ -383,7 +385,6 @@ class _Takes:
                     if not answer.done():
                         answer.set_result(value)
         finally:
-            self.sending = False
             for _, _, answer in (*batch, *self.waiting):  # cancelled: none waits forever
                 if not answer.done():
                     answer.cancel()
