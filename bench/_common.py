@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -152,6 +153,10 @@ class Server:
         listen = ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
         return [self.verb, *listen, *self.options()]
 
+    def argv(self) -> list[str]:
+        """The whole command line that starts the server."""
+        return [sys.executable, "-m", "quanzi.cli", *self.command()]
+
     def options(self) -> list[str]:
         """What this command takes beyond where it listens and how many processes."""
         return ["--threads", str(self.threads)]
@@ -159,7 +164,7 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "quanzi.cli", *self.command()],
+            self.argv(),
             env=self.env.vars(),
             cwd=str(REPO),
             stdout=log,
@@ -225,6 +230,24 @@ class Server:
 # --- /proc ------------------------------------------------------------------------------
 
 _TICK = os.sysconf("SC_CLK_TCK")
+
+
+class CommandServer(Server):
+    """Another server for the same application, started from a command line instead of
+    ``quanzi serve`` (``{port}`` is replaced by its port; a leading ``python`` is this
+    interpreter), so a benchmark can measure it beside ``quanzi serve``."""
+
+    def __init__(self, env: Env, command: str, *, port: int | None = None):
+        super().__init__(env, workers=0, port=port)
+        self.template = command
+
+    def command(self) -> list[str]:
+        argv = shlex.split(self.template)
+        return [a.replace("{port}", str(self.port)) for a in argv]
+
+    def argv(self) -> list[str]:
+        argv = self.command()
+        return [sys.executable, *argv[1:]] if argv[:1] == ["python"] else argv
 
 
 def children(pid: int) -> list[int]:

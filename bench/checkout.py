@@ -49,6 +49,7 @@ import _baseline  # noqa: E402
 import _data  # noqa: E402
 from _common import (  # noqa: E402
     DEFAULT_URL,
+    CommandServer,
     CpuMeter,
     Server,
     cpu_count,
@@ -94,6 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--separate-pay",
         action="store_true",
         help="place, then POST /orders/{id}/pay, then complete (three requests, not two)",
+    )
+    p.add_argument(
+        "--server-command",
+        default="",
+        help="serve with this command instead of quanzi serve ({port} is replaced), e.g."
+        " another WSGI server of quanzi.wsgi:application",
     )
     p.add_argument(
         "--ledger-check", action="store_true", help="run `quanzi ledger check` at the end"
@@ -449,7 +456,10 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        server = Server(env, workers=workers, threads=args.threads)
+        if args.server_command:
+            server: Server = CommandServer(env, args.server_command)
+        else:
+            server = Server(env, workers=workers, threads=args.threads)
         server.start()
         try:
             meter = CpuMeter(server, dbname=db_name(args.database_url))
@@ -495,8 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     say(
         f"  load average before the run: {load_before:.2f} (other work on the machine skews figures)"
     )
+    serving = args.server_command or f"quanzi serve --workers {workers} --threads {args.threads}"
     say(
-        f"  machine: {cores} cores; server: quanzi serve --workers {workers} --threads {args.threads}"
+        f"  machine: {cores} cores; server: {serving}"
         f" ({'Redis ' + redis_url if redis_url else 'no Redis'}); "
         f"clients: {args.clients}; window: {args.seconds:g} s"
     )
@@ -553,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  CPU per order: server {cpu_ms['server']:.1f} ms, PostgreSQL {cpu_ms['postgres']:.1f} ms,"
         f" driver {cpu_ms['driver']:.1f} ms → at most ~{ceiling:.0f} orders/s on {cores} idle cores"
     )
-    say(f"  server RSS: {rss:.0f} MB ({workers} workers + master)")
+    processes = "the command's processes" if args.server_command else f"{workers} workers + master"
+    say(f"  server RSS: {rss:.0f} MB ({processes})")
     if ledger_ok is not None:
         say(f"  ledger check: {'ok' if ledger_ok else 'FAILED'} {ledger_line}")
     if created and not args.keep:
@@ -581,8 +593,9 @@ def main(argv: list[str] | None = None) -> int:
         "order_p99_ms": round(po[99], 1),
         "out_of_stock": tally.out_of_stock,
         "clients": args.clients,
-        "workers": workers,
-        "threads": args.threads,
+        "workers": None if args.server_command else workers,
+        "threads": None if args.server_command else args.threads,
+        "server": serving,
         "hot": bool(hot),
         "server_cpu_share": round(cpu["server_share"], 3),
         "server_cpu_ms_per_order": round(cpu_ms["server"], 1),

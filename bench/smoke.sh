@@ -16,3 +16,5 @@ python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baselin
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --driver wrk
 # one process: the gate request through Django, the WSGI fast path and the async front
 python bench/flash_profile.py --database-url "$URL" --orders 40 --gate-only
+# the floor of one signed-in request, in one process and through quanzi serve
+python bench/request_cost.py --database-url "$URL" --requests 100 --seconds 1 --rounds 1
