@@ -275,17 +275,23 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def proc_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
-    """utime + stime of the process; with ``reaped`` also that of its children it has
-    waited for (a gunicorn master's recycled workers: ``max_requests``)."""
+def proc_user_system(pid: int, *, reaped: bool = False) -> tuple[float, float]:
+    """Seconds of user and system CPU of the process (0, 0 once it is gone); with
+    ``reaped`` also those of its children it has waited for (a gunicorn master's recycled
+    workers: ``max_requests``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
+        return 0.0, 0.0
+    user, system = int(fields[11]), int(fields[12])
     if reaped:
-        ticks += int(fields[13]) + int(fields[14])  # cutime + cstime
-    return ticks / _TICK
+        user, system = user + int(fields[13]), system + int(fields[14])  # cutime, cstime
+    return user / _TICK, system / _TICK
+
+
+def proc_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """utime + stime of the process (``reaped``: as in ``proc_user_system``)."""
+    return sum(proc_user_system(pid, reaped=reaped))
 
 
 def postgres_backends(dbname: str) -> dict[int, float]:

@@ -39,11 +39,10 @@ from _common import (  # noqa: E402
     children,
     django_setup,
     emit,
+    proc_user_system,
     quanzi,
     workspace,
 )
-
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def parse() -> argparse.Namespace:
@@ -63,15 +62,8 @@ def parse() -> argparse.Namespace:
 
 def user_system(pids: set[int]) -> tuple[float, float]:
     """Seconds of user and system CPU of the live processes among ``pids``."""
-    user = system = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user += int(fields[11])
-        system += int(fields[12])
-    return user / _TICK, system / _TICK
+    times = [proc_user_system(pid) for pid in pids]
+    return sum(u for u, _ in times), sum(s for _, s in times)
 
 
 def wrk(url: str, token: str, *, seconds: float, connections: int) -> tuple[int, int]:
