@@ -277,7 +277,7 @@ def rss_kb(pid: int) -> int:
 
 def proc_user_system(pid: int, *, reaped: bool = False) -> tuple[float, float]:
     """Seconds of user and system CPU of the process (0, 0 once it is gone); with
-    ``reaped`` also those of its children it has waited for (a gunicorn master's recycled
+    ``reaped`` also those of its children it has waited for (a server master's recycled
     workers: ``max_requests``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

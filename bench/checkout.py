@@ -79,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
     )
     p.add_argument(
-        "--threads", type=int, default=1, help="threads per server process (>1: keep-alive)"
+        "--threads", type=int, default=1, help="threads per server process"
     )
     p.add_argument("--users", type=int, default=5000, help="users created up front")
     p.add_argument("--products", type=int, default=1500, help="products created (2 SKUs each)")

@@ -99,7 +99,7 @@ def parse() -> argparse.Namespace:
         "--front-workers",
         type=int,
         default=cpu_count(),
-        help="queue mode: `quanzi front` processes the buys go to (0: the buys go to gunicorn)",
+        help="queue mode: `quanzi front` processes the buys go to (0: the buys go to `quanzi serve`)",
     )
     ap.add_argument(
         "--writer-nice", type=int, default=0, help="queue mode: the writers' nice value"
@@ -410,7 +410,7 @@ def main() -> int:
         try:
             if queue and args.front_workers and not args.no_fast_path:
                 # As nginx routes it in production: the buys to the front, the rest to
-                # gunicorn.
+                # `quanzi serve`.
                 servers.append(Front(env, upstream=server, workers=args.front_workers))
                 servers[-1].start()
             buys_to = servers[-1].base

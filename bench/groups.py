@@ -79,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--threads",
         type=int,
         default=1,
-        help="threads per server process (>1: gunicorn's threaded workers, keep-alive)",
+        help="threads per server process (`quanzi serve --threads`)",
     )
     p.add_argument("--expired", type=int, default=10_000, help="expired groups for the sweep")
     p.add_argument(

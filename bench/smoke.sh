@@ -10,7 +10,7 @@ python bench/groups.py --database-url "$URL" --seconds 3 --clients 4 --size 3 --
 python bench/groups_refusal.py --database-url "$URL" --requests 40 --block 10
 python bench/settlement.py --database-url "$URL" --orders 200
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2
-# the same with no token cached: every buy handed by the front to gunicorn
+# the same with no token cached: every buy handed by the front to quanzi serve
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --cold-tokens
 # wrk's C clients buy, and pgbench measures the one-row limit beside them
 python bench/flash.py --database-url "$URL" --clients 4 --allotment 20 --baseline-seconds 1 --workers 2 --driver wrk

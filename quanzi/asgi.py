@@ -1,6 +1,6 @@
 """The async front's application (``quanzi front``, served by uvicorn): the fast paths
 feature apps register with ``fastpaths.register_async`` answered on an event loop,
-every other request handed to the gunicorn instances at ``QUANZI_FRONT_UPSTREAM``
+every other request handed to the ``quanzi serve`` instances at ``QUANZI_FRONT_UPSTREAM``
 (``quanzi.core.front``)."""
 
 import os

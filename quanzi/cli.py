@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     _listen_arguments(demo, port=8000, workers=2, workers_help="web server processes (default 2)")
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="serve the configured database with gunicorn")
+    serve = sub.add_parser("serve", help="serve the configured database with granian")
     _listen_arguments(
         serve, port=8000, workers=0, workers_help="processes (default: 2 × cores + 1)"
     )
@@ -218,19 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=1,
-        help="threads per process (default 1: sync workers; more: threaded, keep-alive)",
+        help="threads per process, each with its own database connection (default 1)",
     )
     serve.set_defaults(func=cmd_serve)
 
     front = sub.add_parser(
         "front",
-        help="serve the fast paths (a flash sale's buy) on an event loop, the rest via gunicorn",
+        help="serve the fast paths (a flash sale's buy) on an event loop, the rest via quanzi serve",
     )
     _listen_arguments(front, port=8001, workers=0, workers_help="processes (default: one per core)")
     front.add_argument(
         "--upstream",
         default="",
-        help="the gunicorn instances to hand other requests to "
+        help="the quanzi serve instances to hand other requests to "
         "(default QUANZI_FRONT_UPSTREAM, http://127.0.0.1:8000)",
     )
     front.set_defaults(func=cmd_front)

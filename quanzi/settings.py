@@ -121,7 +121,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     # Persistent connections (one per process, checked before reuse) rather than a pool in
-    # each process: gunicorn's sync workers run one request at a time. Past a few hundred
+    # each process: `quanzi serve`'s processes run one request at a time (one thread each). Past a few hundred
     # connections, put PgBouncer (transaction pooling) in front: QUANZI_DB_PGBOUNCER=1.
     # See docs/deploy.md.
     DATABASES["default"]["CONN_MAX_AGE"] = int(env_str("QUANZI_DB_CONN_MAX_AGE", "60"))
@@ -219,7 +219,7 @@ if REDIS_URL:
 # request) answered in front of Django's stack; 0 hands every request to Django.
 FAST_PATHS = env_bool("QUANZI_FAST_PATHS", True)
 # The async front (`quanzi front`, quanzi/core/front.py) hands what it does not answer
-# to these gunicorn instances (one base URL; nginx balances in front of both).
+# to these `quanzi serve` instances (one base URL; nginx balances in front of both).
 FRONT_UPSTREAM = env_str("QUANZI_FRONT_UPSTREAM", "http://127.0.0.1:8000")
 
 # Flash sales: the prefix of the Redis gate's keys (quanzi/flash/gate.py).

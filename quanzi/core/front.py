@@ -1,13 +1,13 @@
 """``quanzi front``: the fast paths on an event loop, every other request handed on.
 
 A flash sale's start is tens of thousands of identical requests within a minute, each
-worth one Redis round trip. Under gunicorn's sync workers each of them also costs a TCP
-connection (no keep-alive) and a blocked process while Redis answers; the WSGI fast
+worth one Redis round trip. Under the WSGI server each of them also holds a process
+blocked while Redis answers (and, under the sync workers it once had, a TCP connection); the WSGI fast
 path (``quanzi.core.fastpaths``) removed Django's stack from it but not those. The front
 is an ASGI application served by uvicorn (``quanzi front``): connections are kept
 alive, and a process serves many requests at once, each waiting on Redis without
 holding the process. nginx sends the paths that have a fast path to the front and the
-rest to gunicorn (``deploy/nginx/quanzi.conf``).
+rest to ``quanzi serve`` (``deploy/nginx/quanzi.conf``).
 
 * A request matching a path registered with ``fastpaths.register_async`` and plain as
   the WSGI fast path requires it (``fastpaths._plain``, a JSON object body) is answered
@@ -21,8 +21,8 @@ rest to gunicorn (``deploy/nginx/quanzi.conf``).
   the database and fills the cache, as it does for the WSGI fast path.
 * Anything else — another path, a handler answering ``None``, a token not cached, a
   query string, a cookie — is sent to the upstream (``QUANZI_FRONT_UPSTREAM``: the
-  gunicorn instances) as it came, headers and body, and its answer is returned as it
-  is. The front adds nothing to ``X-Forwarded-For``: it stands beside gunicorn behind
+  ``quanzi serve`` instances) as it came, headers and body, and its answer is returned as it
+  is. The front adds nothing to ``X-Forwarded-For``: it stands beside ``quanzi serve`` behind
   the same nginx, whose addresses ``QUANZI_PROXY_COUNT`` counts.
 * When the token cache lives on the Redis a handler's script runs on (the flash gate's),
   the handler hands the script the cache's key instead (``bearer_user_key``) and the
@@ -79,7 +79,7 @@ class SignedIn:
 
 def environ_of(scope: dict, body: bytes) -> dict[str, Any]:
     """A WSGI environ of an ASGI request, for the checks and helpers the WSGI fast path
-    shares (as gunicorn would have built it)."""
+    shares (as the WSGI server would have built it)."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     root, path = scope.get("root_path", ""), scope["path"]

@@ -19,8 +19,8 @@ Two things django-ninja does not do on its own:
   422   a NUL character, a body that is not an object, a value out of range (all)
   ====  ==================================================================================
 
-  and ``414`` (no body of Quanzi's: the HTTP server answers it) on operations with query
-  parameters, whose request line can exceed the server's 8190 bytes.
+  and ``414`` (``uri_too_long``) on operations with query parameters, whose request line
+  can exceed the 8190 bytes ``quanzi.wsgi`` serves.
   429 stays per endpoint: only the rate-limited ones declare it.
 * **Links** from what a create answers to the operations on what it created: a ``201``
   of ``POST /x`` whose body has ``id`` (or ``<name>_id``) links to every operation on
@@ -47,6 +47,7 @@ DEFAULT_ERRORS = {
     404: "Not Found",
     409: "Conflict",
     413: "Payload Too Large",
+    414: "URI Too Long: a request line over 8190 bytes",
     422: "Unprocessable Entity: the request is not valid",
 }
 
@@ -173,12 +174,7 @@ class QuanziOpenAPISchema(OpenAPISchema):
         if unsafe:
             codes |= {409, 413}
         if any(p.get("in") == "query" for p in result.get("parameters", [])):
-            responses.setdefault(
-                414,
-                {
-                    "description": "URI Too Long: the HTTP server refuses a request line over 8190 bytes"
-                },
-            )
+            codes.add(414)
         for code in sorted(codes):
             responses.setdefault(
                 code,

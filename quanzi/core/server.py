@@ -1,4 +1,9 @@
-"""``quanzi serve``: gunicorn with N worker processes that truly serve in parallel.
+"""``quanzi serve``: granian with N worker processes that truly serve in parallel.
+
+Granian parses HTTP in compiled code and keeps clients' connections alive between
+requests; each worker process runs Quanzi's WSGI application on one thread at a time
+(``--threads``: more), with its own database connection. The master loads and warms the
+application before it forks the workers (``warm_up``), so they share its memory.
 
 In production (``QUANZI_PRODUCTION=1``) it first collects the static files into
 ``STATIC_ROOT`` when no manifest is there yet (the deploy step ``quanzi manage
@@ -7,32 +12,21 @@ collectstatic --noinput`` does the same ahead of time; see docs/deploy.md).
 
 from __future__ import annotations
 
+import copy
 import gc
+import json
 import multiprocessing
 import os
 from pathlib import Path
-
-from gunicorn.app.base import BaseApplication
+from urllib.parse import quote
 
 from quanzi.core.logging import get_logger
 
 log = get_logger("quanzi.server")
 
-
-class _QuanziServer(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        from quanzi.wsgi import application
-
-        warm_up(freeze=True)
-        return application
+# The longest request line (method, target and version) Quanzi serves: a longer one is
+# answered 414 before the application sees it (documented on operations with a query).
+MAX_REQUEST_LINE = 8190
 
 
 def warm_up(*, freeze: bool = False) -> None:
@@ -84,47 +78,118 @@ def collectstatic_if_needed() -> bool:
     return True
 
 
-def gunicorn_options(*, host: str, port: int, workers: int = 0, threads: int = 1) -> dict:
-    """Sync workers by default (one request at a time per process, a connection closed
-    after each answer); ``threads`` > 1 gives threaded workers that keep clients'
-    connections alive between requests (each thread has its own database connection)."""
+def server_options(*, host: str, port: int, workers: int = 0, threads: int = 1) -> dict:
+    """Granian's settings for ``quanzi serve``: ``workers`` processes (default 2 × cores +
+    1), each running the application on ``threads`` threads (default 1: one request at a
+    time per process, as many database connections as processes)."""
+    from django.conf import settings
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
     workers = workers or (2 * multiprocessing.cpu_count() + 1)
-    options = {
-        "bind": f"{host}:{port}",
+    threads = max(threads, 1)
+    return {
+        "address": host,
+        "port": port,
+        "interface": Interfaces.WSGI,
         "workers": workers,
-        "worker_class": "gthread" if threads > 1 else "sync",
-        "threads": max(threads, 1),
-        "timeout": 60,
-        "graceful_timeout": 30,
-        "keepalive": 5,
-        # The application is loaded and warmed once in the master (``warm_up``), then
-        # forked: no process pays for importing it on its first requests.
-        "preload_app": True,
-        # The longest request line gunicorn takes (its maximum); a longer one is answered
-        # 414 by gunicorn itself, before Quanzi (documented on operations with a query).
-        "limit_request_line": 8190,
-        # Recycle each process now and then (memory held by a long-lived Python process).
-        "max_requests": 5000,
-        "max_requests_jitter": 500,
-        # Quanzi logs one JSON line per request itself (quanzi.http, with its request id).
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "proc_name": f"quanzi-serve-{port}",
+        "blocking_threads": threads,
+        # A process takes as many requests at once as it has threads: the rest wait in
+        # the listening socket, where any idle process can take them.
+        "backpressure": threads,
+        "websockets": False,
+        # Clients' connections stay open between requests (nginx keeps some open to each
+        # instance: deploy/nginx/quanzi.conf); a request's headers must come within 30 s.
+        "http1_settings": HTTP1Settings(header_read_timeout=30_000, keep_alive=True),
+        # A process that dies is replaced. In production one whose memory grows past 1 GiB
+        # is replaced too, gracefully (what a long-lived Python process holds on to); set
+        # the kernel's net.ipv4.tcp_migrate_req=1 so that connections queued for it move
+        # to another process (docs/deploy.md).
+        "respawn_failed_workers": True,
+        "workers_max_rss": 1024 if settings.PRODUCTION else None,
+        # On stop or restart, a request in flight has 30 s to finish.
+        "workers_kill_timeout": 30,
+        # Quanzi logs one JSON line per request itself (quanzi.http, with its request id);
+        # the server's own lines are JSON too, warnings and worse.
+        "log_access": False,
+        "log_level": LogLevels.warning,
+        "log_dictconfig": _server_logging(),
+        "process_name": f"quanzi-serve-{port}",
     }
-    if os.path.isdir("/dev/shm"):
-        options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files off a slow disk
-    return options
+
+
+def _server_logging() -> dict:
+    """Quanzi's logging, with the server's own logger writing through the same handler."""
+    from django.conf import settings
+
+    config = copy.deepcopy(settings.LOGGING)
+    config["loggers"]["_granian"] = {
+        "handlers": ["console"],
+        "level": "WARNING",
+        "propagate": False,
+    }
+    config["loggers"]["granian.access"] = {"handlers": [], "propagate": False}
+    return config
+
+
+def _loaded_application(_target: str):
+    """What each worker serves: the application the master loaded and warmed before it
+    forked, so the worker imports nothing."""
+    from quanzi.wsgi import application
+
+    return application
+
+
+def limit_request_line(app, limit: int = MAX_REQUEST_LINE):
+    """Answer ``414`` (``uri_too_long``) to a request whose request line (method, target
+    and version, the target's path percent-encoded as clients send it) is longer than
+    ``limit`` bytes, before the application reads it."""
+    body = json.dumps(
+        {
+            "code": "uri_too_long",
+            "message": f"The request line is longer than {limit} bytes.",
+            "detail": {"limit": limit},
+        }
+    ).encode()
+
+    def application(environ, start_response):
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
+        rest = len(environ.get("REQUEST_METHOD", "")) + len(environ.get("SERVER_PROTOCOL", ""))
+        rest += 2 + (len(query) + 1 if query else 0)
+        # A path byte is at most three on the line ("%E4"): only a long one is encoded.
+        if rest + 3 * len(path) > limit and rest + _encoded_length(path) > limit:
+            start_response(
+                "414 URI Too Long",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return application
+
+
+def _encoded_length(path: str) -> int:
+    """The length of a WSGI path (its bytes as latin-1) as a client puts it on the line."""
+    return len(quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~"))
 
 
 def serve(*, host: str, port: int, workers: int = 0, threads: int = 1) -> int:
     collectstatic_if_needed()
-    options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
+    options = server_options(host=host, port=port, workers=workers, threads=threads)
     # The workers inherit it: /healthz reports how many processes serve beside it.
     os.environ["QUANZI_SERVE_WORKERS"] = str(options["workers"])
     for warning in cache_warnings():
         log.warning(warning, extra={"workers": options["workers"]})
-    _QuanziServer(options).run()
+    from granian.server import Server
+
+    import quanzi.wsgi  # noqa: F401 - loaded once here, then forked into every worker
+
+    # Workers are forked from this process (not spawned): what it loaded they share.
+    multiprocessing.set_start_method("fork", force=True)
+    warm_up(freeze=True)
+    Server("quanzi.wsgi:application", **options).serve(target_loader=_loaded_application)
     return 0
 
 
@@ -153,7 +218,7 @@ def front(*, host: str, port: int, workers: int = 0, upstream: str = "") -> int:
         lifespan="on",
         access_log=False,  # one JSON line per request, Quanzi's own (quanzi.http)
         log_level="warning",
-        # The client's address is nginx's, as gunicorn sees it: QUANZI_PROXY_COUNT then
+        # The client's address is nginx's, as `quanzi serve` sees it: QUANZI_PROXY_COUNT then
         # reads X-Forwarded-For the same way for both.
         proxy_headers=False,
         server_header=False,

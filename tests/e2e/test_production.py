@@ -1,7 +1,7 @@
 """Production mode end to end: PostgreSQL + Redis + Celery, several processes, real HTTP.
 
 A fresh PostgreSQL database is migrated with ``quanzi migrate``; two ``quanzi serve``
-processes (one gunicorn worker each, ``QUANZI_PRODUCTION=1``) and one ``quanzi worker``
+processes (one worker process each, ``QUANZI_PRODUCTION=1``) and one ``quanzi worker``
 (Celery with embedded beat, Redis DB 5 as broker and cache) run against it. Every API call
 alternates between the two servers. Then:
 

@@ -348,7 +348,7 @@ def test_an_answer_without_a_length_gets_its_own_and_not_the_connections_close(d
 
 
 class _ChunkedUpstream:
-    """An upstream answering as gunicorn does a streamed answer: chunked, with the
+    """An upstream answering as a WSGI server does a streamed answer: chunked, with the
     connection's own headers, and two cookies; it keeps the requests it was sent."""
 
     ANSWER = (
@@ -462,21 +462,70 @@ def test_an_upstream_that_is_down_is_a_502():
     assert through.one("content-length") == str(len(through.body))
 
 
-# --- environ_of: the WSGI environ gunicorn builds ---------------------------------------------
+# --- environ_of: the WSGI environ `quanzi serve` builds ----------------------------------------
+
+ECHO_APP = """
+import json
+import os
+
+def application(environ, start_response):
+    # The server also copies its own process's environment in (as CGI did): left out.
+    body = json.dumps(
+        {k: v for k, v in environ.items()
+         if k.isupper() and isinstance(v, str) and os.environ.get(k) != v}
+        | {"wsgi.url_scheme": environ["wsgi.url_scheme"],
+           "wsgi.input": environ["wsgi.input"].read().decode()}
+    ).encode()
+    start_response("200 OK", [("Content-Type", "application/json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+"""
 
 
-def _gunicorn_environ(raw: bytes, *, client, server) -> dict:
-    from gunicorn.config import Config
-    from gunicorn.http.parser import RequestParser
-    from gunicorn.http.wsgi import create
+def _served_environ(tmp_path, raw: bytes) -> dict:
+    """The environ ``quanzi serve``'s HTTP server (granian, a real process) builds of the
+    request ``raw``, as an application behind it reads it."""
+    import subprocess
+    import sys
+    import time
 
-    cfg = Config()
-    request = next(RequestParser(cfg, iter([raw]), client))
-    _, environ = create(request, None, client, server, cfg)
+    (tmp_path / "environ_echo.py").write_text(ECHO_APP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws", "--workers", "1"]
+        + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
+        + ["--working-dir", str(tmp_path), "environ_echo:application"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "the server never listened"
+                time.sleep(0.1)
+        with conn:
+            conn.sendall(raw.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    environ = json.loads(body)
+    environ.pop("HTTP_CONNECTION")
     return environ
 
 
-def test_environ_of_is_the_environ_gunicorn_builds():
+def test_environ_of_is_the_environ_the_wsgi_server_builds(tmp_path):
     body = b'{"sku_id": 1}'
     headers = [
         ("Host", "shop.example.com"),
@@ -495,17 +544,22 @@ def test_environ_of_is_the_environ_gunicorn_builds():
         + b"\r\n"
         + body
     )
-    client, server = ("198.51.100.7", 51234), ("10.0.0.1", 8001)
-    gunicorn = _gunicorn_environ(raw, client=client, server=server)
+    served = _served_environ(tmp_path, raw)
+    client = (served["REMOTE_ADDR"], int(served.get("REMOTE_PORT", 0)))
+    server = (served["SERVER_NAME"], int(served["SERVER_PORT"]))
     ours = environ_of(_scope("POST", target, headers, server=server) | {"client": client}, body)
 
-    # The CGI keys and the scheme, as gunicorn has them (it adds RAW_URI, REMOTE_PORT and
-    # SERVER_SOFTWARE, which nothing here reads).
-    keys = {k for k in gunicorn if k.isupper()} - {"RAW_URI", "REMOTE_PORT", "SERVER_SOFTWARE"}
+    # The CGI keys and the scheme, as the server has them (less what it adds that nothing
+    # here reads: its name, the gateway's version, the client's port).
+    keys = {k for k in served if k.isupper()} - {
+        "GATEWAY_INTERFACE",
+        "REMOTE_PORT",
+        "SERVER_SOFTWARE",
+    }
     assert {k for k in ours if k.isupper()} == keys
-    assert {k: ours[k] for k in keys} == {k: gunicorn[k] for k in keys}
-    assert ours["wsgi.url_scheme"] == gunicorn["wsgi.url_scheme"] == "http"
-    assert ours["wsgi.input"].read() == body
+    assert {k: ours[k] for k in keys} == {k: served[k] for k in keys}
+    assert ours["wsgi.url_scheme"] == served["wsgi.url_scheme"] == "http"
+    assert ours["wsgi.input"].read() == body == served["wsgi.input"].encode()
 
     # What that is, spelled out.
     assert ours["QUERY_STRING"] == "lang=en&q=%E4%B8%AD"
@@ -514,8 +568,7 @@ def test_environ_of_is_the_environ_gunicorn_builds():
     assert ours["CONTENT_LENGTH"] == str(len(body))
     assert "HTTP_CONTENT_TYPE" not in ours and "HTTP_CONTENT_LENGTH" not in ours
     assert ours["HTTP_X_FORWARDED_FOR"] == "203.0.113.9,10.0.0.2"
-    assert ours["REMOTE_ADDR"] == "198.51.100.7"
-    assert (ours["SERVER_NAME"], ours["SERVER_PORT"]) == ("10.0.0.1", "8001")
+    assert ours["REMOTE_ADDR"] == "127.0.0.1"
     assert ours["HTTP_AUTHORIZATION"] == "Bearer abc"
 
 
