@@ -95,9 +95,10 @@ def server_options(*, host: str, port: int, workers: int = 0, threads: int = 1) 
         "interface": Interfaces.WSGI,
         "workers": workers,
         "blocking_threads": threads,
-        # A process takes as many requests at once as it has threads: the rest wait in
-        # the listening socket, where any idle process can take them.
-        "backpressure": threads,
+        # How many connections a process holds at once (each kept alive between its
+        # requests, which the process's threads answer in turn): the listening socket's
+        # backlog shared by the processes, granian's default.
+        "backpressure": None,
         "websockets": False,
         # Clients' connections stay open between requests (nginx keeps some open to each
         # instance: deploy/nginx/quanzi.conf); a request's headers must come within 30 s.

@@ -135,6 +135,24 @@ def test_a_client_connection_stays_open_between_requests(served):
         conn.close()
 
 
+def test_more_open_connections_than_workers_are_all_answered(served):
+    """Clients that keep their connections open (an app, nginx's upstream pool) are more
+    than the processes: each is still answered, in turn, never left waiting on a process
+    that holds another's idle connection."""
+    _, port, _ = served
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(6)]
+    try:
+        for _ in range(2):
+            for conn in conns:
+                conn.request("GET", "/readyz")
+                answer = conn.getresponse()
+                answer.read()
+                assert answer.status == 503
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 def test_a_request_line_over_8190_bytes_is_answered_414(served):
     _, port, _ = served
     fixed = len("GET ") + len(" HTTP/1.1")  # the request line, less its target
