@@ -135,7 +135,7 @@ def free_port() -> int:
 class Server:
     """``quanzi serve --workers N`` in its own process group, stopped by that group's id."""
 
-    def __init__(self, env: Env, *, workers: int, threads: int = 1, port: int | None = None):
+    def __init__(self, env: Env, *, workers: int, threads: int = 2, port: int | None = None):
         self.env = env
         self.workers = workers
         self.threads = threads

@@ -75,12 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--hot-stock", type=int, default=0, help="units of the flash deal (default 150/s of run)"
     )
-    p.add_argument(
-        "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
-    )
-    p.add_argument(
-        "--threads", type=int, default=1, help="threads per server process"
-    )
+    p.add_argument("--workers", type=int, default=0, help="server processes (default one per core)")
+    p.add_argument("--threads", type=int, default=2, help="threads per server process")
     p.add_argument("--users", type=int, default=5000, help="users created up front")
     p.add_argument("--products", type=int, default=1500, help="products created (2 SKUs each)")
     p.add_argument("--baseline", choices=["auto", "pgbench", "psycopg", "none"], default="auto")
@@ -394,7 +390,7 @@ def stock_audit(initial: dict[int, int]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cores = cpu_count()
-    workers = args.workers or 2 * cores + 1
+    workers = args.workers or cores
     hot_stock = args.hot_stock or max(50, int(150 * args.seconds))
     idem = not args.no_idempotency_key
     separate = args.separate_pay

@@ -82,7 +82,7 @@ def parse() -> argparse.Namespace:
         "--users", type=int, default=0, help="buyers (default: allotment + 2 × clients)"
     )
     ap.add_argument("--seconds", type=float, default=60, help="give up after this long")
-    ap.add_argument("--workers", type=int, default=2 * cpu_count() + 1)
+    ap.add_argument("--workers", type=int, default=cpu_count(), help="server processes")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     ap.add_argument("--baseline-seconds", type=float, default=5)
     ap.add_argument(
@@ -94,7 +94,7 @@ def parse() -> argparse.Namespace:
     ap.add_argument(
         "--no-fast-path", action="store_true", help="every request through Django's stack"
     )
-    ap.add_argument("--threads", type=int, default=1, help="threads per server process")
+    ap.add_argument("--threads", type=int, default=2, help="threads per server process")
     ap.add_argument(
         "--front-workers",
         type=int,

@@ -72,13 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=8,
         help="groups opened and paid (by the first clients, not timed) before the clock starts",
     )
-    p.add_argument(
-        "--workers", type=int, default=0, help="server processes (default 2 × cores + 1)"
-    )
+    p.add_argument("--workers", type=int, default=0, help="server processes (default one per core)")
     p.add_argument(
         "--threads",
         type=int,
-        default=1,
+        default=2,
         help="threads per server process (`quanzi serve --threads`)",
     )
     p.add_argument("--expired", type=int, default=10_000, help="expired groups for the sweep")
@@ -489,7 +487,7 @@ def sweep(n: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    workers = args.workers or 2 * cpu_count() + 1
+    workers = args.workers or cpu_count()
     report: list[str] = []
     say = report.append
     load_before = os.getloadavg()[0]

@@ -53,7 +53,9 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--requests", type=int, default=3000, help="requests in one process")
     ap.add_argument("--seconds", type=float, default=10, help="length of each HTTP window")
     ap.add_argument("--connections", type=int, default=32, help="wrk's connections")
-    ap.add_argument("--workers", type=int, default=5, help="quanzi serve's processes")
+    ap.add_argument(
+        "--workers", type=int, default=0, help="quanzi serve's processes (default one per core)"
+    )
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--command", default="", help="another server to measure, with {port}")
     ap.add_argument("--keep", action="store_true")

@@ -211,14 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve the configured database with granian")
-    _listen_arguments(
-        serve, port=8000, workers=0, workers_help="processes (default: 2 × cores + 1)"
-    )
+    _listen_arguments(serve, port=8000, workers=0, workers_help="processes (default: one per core)")
     serve.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="threads per process, each with its own database connection (default 1)",
+        default=2,
+        help="threads per process, each with its own database connection (default 2)",
     )
     serve.set_defaults(func=cmd_serve)
 

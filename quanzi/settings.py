@@ -121,7 +121,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     # Persistent connections (one per process, checked before reuse) rather than a pool in
-    # each process: `quanzi serve`'s processes run one request at a time (one thread each). Past a few hundred
+    # each thread: `quanzi serve`'s threads each run one request at a time. Past a few hundred
     # connections, put PgBouncer (transaction pooling) in front: QUANZI_DB_PGBOUNCER=1.
     # See docs/deploy.md.
     DATABASES["default"]["CONN_MAX_AGE"] = int(env_str("QUANZI_DB_CONN_MAX_AGE", "60"))

@@ -78,16 +78,20 @@ def collectstatic_if_needed() -> bool:
     return True
 
 
-def server_options(*, host: str, port: int, workers: int = 0, threads: int = 1) -> dict:
-    """Granian's settings for ``quanzi serve``: ``workers`` processes (default 2 × cores +
-    1), each running the application on ``threads`` threads (default 1: one request at a
-    time per process, as many database connections as processes)."""
+def server_options(*, host: str, port: int, workers: int = 0, threads: int = 2) -> dict:
+    """Granian's settings for ``quanzi serve``: ``workers`` processes (default one per
+    core), each running the application on ``threads`` threads (each with its own
+    database connection: one thread runs Python while another waits on the database).
+
+    Measured on two cores (bench/README.md): two processes of two threads cost the least
+    CPU per order; five processes of one thread, as many as the sync server before it
+    ran, cost a third more, handing each request between more threads than cores."""
     from django.conf import settings
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
-    workers = workers or (2 * multiprocessing.cpu_count() + 1)
+    workers = workers or multiprocessing.cpu_count()
     threads = max(threads, 1)
     return {
         "address": host,
@@ -176,7 +180,7 @@ def _encoded_length(path: str) -> int:
     return len(quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~"))
 
 
-def serve(*, host: str, port: int, workers: int = 0, threads: int = 1) -> int:
+def serve(*, host: str, port: int, workers: int = 0, threads: int = 2) -> int:
     collectstatic_if_needed()
     options = server_options(host=host, port=port, workers=workers, threads=threads)
     # The workers inherit it: /healthz reports how many processes serve beside it.
