@@ -109,10 +109,12 @@ class Http:
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
+            # The headers as received: looked up by name in any case (HTTP's names are
+            # case-insensitive; the server sends them in lower case).
             with urllib.request.urlopen(request, timeout=30) as answer:
-                status, raw, head = answer.status, answer.read(), dict(answer.headers)
+                status, raw, head = answer.status, answer.read(), answer.headers
         except urllib.error.HTTPError as error:
-            status, raw, head = error.code, error.read(), dict(error.headers)
+            status, raw, head = error.code, error.read(), error.headers
         self.calls += 1
         assert status < 500, f"{method} {path} on server {server}: {status} {raw[:500]!r}"
         try:
