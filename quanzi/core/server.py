@@ -1,8 +1,8 @@
 """``quanzi serve``: granian with N worker processes that truly serve in parallel.
 
 Granian parses HTTP in compiled code and keeps clients' connections alive between
-requests; each worker process runs Quanzi's WSGI application on one thread at a time
-(``--threads``: more), with its own database connection. The master loads and warms the
+requests; each worker process runs Quanzi's WSGI application on ``--threads`` threads
+(default 2), each with its own database connection. The master loads and warms the
 application before it forks the workers (``warm_up``), so they share its memory.
 
 In production (``QUANZI_PRODUCTION=1``) it first collects the static files into
@@ -84,8 +84,8 @@ def server_options(*, host: str, port: int, workers: int = 0, threads: int = 2) 
     database connection: one thread runs Python while another waits on the database).
 
     Measured on two cores (bench/README.md): two processes of two threads cost the least
-    CPU per order; five processes of one thread, as many as the sync server before it
-    ran, cost a third more, handing each request between more threads than cores."""
+    CPU per order; five processes of one thread (as many as the sync server before it
+    ran) cost more, handing each request between more threads than there are cores."""
     from django.conf import settings
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
