@@ -490,9 +490,7 @@ def _served_environ(tmp_path, raw: bytes) -> dict:
     import time
 
     (tmp_path / "environ_echo.py").write_text(ECHO_APP)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws", "--workers", "1"]
         + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
